@@ -1,0 +1,581 @@
+/*
+ * cycle.c - one attempt, from the pinned root to an installed component.
+ *
+ * The order of the work is the order of trust: the root chain first, then
+ * the manifest (signatures, rollback, freeze), and only then any package,
+ * which is hashed as it is written, checked against the signed size and
+ * SHA-256, and extracted from the very file descriptor that was checked.
+ */
+#include "cycle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "install.h"
+#include "log.h"
+#include "manifest.h"
+#include "plan.h"
+#include "root.h"
+#include "str.h"
+#include "trust.h"
+
+#define CYCLE_ROOT_FILE "root.json" /* the newest verified root, in state */
+#define CYCLE_MAX_ROOT_STEPS 64
+
+struct cycle {
+	const struct cycle_env *env;
+	int64_t started;
+	struct root *root;
+	struct manifest *m;
+	uint64_t bytes;
+};
+
+/* One component's outcome, before it is recorded. */
+struct cycle_outcome {
+	enum state state;
+	char reason[CYCLE_REASON_MAX];
+	uint64_t bytes;
+};
+
+static int64_t cycle_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void cycle_progress(const struct cycle *c, enum state s,
+			   const char *component, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void cycle_progress(const struct cycle *c, enum state s,
+			   const char *component, const char *fmt, ...)
+{
+	char text[CYCLE_REASON_MAX];
+	va_list ap;
+
+	if (c->env->progress == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	c->env->progress(c->env->progress_ctx, s, component, text);
+}
+
+static void cycle_record(const struct cycle *c, const char *component,
+			 const char *from, const char *to,
+			 const struct cycle_outcome *o)
+{
+	struct db_attempt a;
+	struct hs_err e;
+
+	memset(&a, 0, sizeof(a));
+	a.started = c->started;
+	a.finished = cycle_now();
+	(void)hs_strlcpy(a.trigger, c->env->trigger, sizeof(a.trigger));
+	(void)hs_strlcpy(a.component, component, sizeof(a.component));
+	(void)hs_strlcpy(a.from_version, from, sizeof(a.from_version));
+	(void)hs_strlcpy(a.to_version, to, sizeof(a.to_version));
+	(void)hs_strlcpy(a.method, to[0] != '\0' ? "full" : "",
+			 sizeof(a.method));
+	a.bytes = o->bytes;
+	(void)hs_strlcpy(a.state, state_name(o->state), sizeof(a.state));
+	(void)hs_strlcpy(a.reason, o->reason, sizeof(a.reason));
+	if (db_history_add(c->env->db, &a, &e) < 0)
+		log_warn("cannot record the attempt in the history: %s", e.msg);
+}
+
+static int cycle_url(const struct cycle *c, const char *rel, char *out,
+		     size_t n, struct hs_err *e)
+{
+	if (hs_snprintf(out, n, "%s%s", c->env->cfg->url, rel) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "URL too long: '%s%s'",
+				  c->env->cfg->url, rel);
+	return 0;
+}
+
+static int cycle_read_root(const char *path, struct root **ret,
+			   struct hs_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = hs_read_file(path, HS_ROOT_MAX_BYTES, &buf, &len, e);
+	if (r == 0)
+		r = trust_root_load(buf, len, ret, e);
+	free(buf);
+	if (r < 0)
+		(void)hs_err_prefix(e, "'%s': ", path);
+	return r;
+}
+
+/* The pinned root, or the newer root the client verified and stored. */
+static int cycle_load_root(struct cycle *c, struct hs_err *e)
+{
+	char stored[PATH_MAX];
+	struct root *newer = NULL;
+	struct hs_err e2;
+	int r;
+
+	r = cycle_read_root(c->env->cfg->root, &c->root, e);
+	if (r < 0)
+		return r;
+	if (hs_snprintf(stored, sizeof(stored), "%s/%s", c->env->cfg->state,
+			CYCLE_ROOT_FILE) < 0 ||
+	    access(stored, F_OK) < 0)
+		return 0;
+	if (cycle_read_root(stored, &newer, &e2) < 0) {
+		log_warn("%s, ignoring", e2.msg);
+		return 0;
+	}
+	if (root_version(newer) > root_version(c->root)) {
+		root_free(c->root);
+		c->root = newer;
+		newer = NULL;
+	}
+	root_free(newer);
+	return 0;
+}
+
+/* Verifies one step of the chain and makes it the current root. */
+static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
+			   struct hs_err *e)
+{
+	char stored[PATH_MAX];
+	struct root *next = NULL;
+	int r;
+
+	r = trust_root_next(c->root, buf, len, &next, e);
+	if (r < 0)
+		return r;
+	root_free(c->root);
+	c->root = next;
+	if (hs_snprintf(stored, sizeof(stored), "%s/%s", c->env->cfg->state,
+			CYCLE_ROOT_FILE) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "state path too long");
+	log_info("trusting root version %llu",
+		 (unsigned long long)root_version(c->root));
+	return hs_write_file_atomic(stored, buf, len, 0644, e);
+}
+
+/*
+ * Follows the server's root.json: if it is newer, walks N.root.json from the
+ * current version + 1 to it, each signed by its predecessor's keys.
+ */
+static int cycle_update_root(struct cycle *c, struct hs_err *e)
+{
+	char url[HS_URL_MAX + 32];
+	char name[32];
+	uint64_t target = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = cycle_url(c, "root.json", url, sizeof(url), e);
+	if (r == 0)
+		r = fetch_buf(c->env->fetch, url, HS_ROOT_MAX_BYTES, &buf, &len,
+			      e);
+	if (r == 0)
+		r = trust_root_peek_version(buf, len, &target, e);
+	free(buf);
+	if (r < 0)
+		return r;
+	if (target > root_version(c->root) + CYCLE_MAX_ROOT_STEPS)
+		return hs_err_set(e, -ESTALE,
+				  "root: version %llu is too far ahead of %llu",
+				  (unsigned long long)target,
+				  (unsigned long long)root_version(c->root));
+	while (r == 0 && root_version(c->root) < target) {
+		(void)hs_snprintf(name, sizeof(name), "%llu.root.json",
+				  (unsigned long long)root_version(c->root) +
+					  1);
+		buf = NULL;
+		r = cycle_url(c, name, url, sizeof(url), e);
+		if (r == 0)
+			r = fetch_buf(c->env->fetch, url, HS_ROOT_MAX_BYTES,
+				      &buf, &len, e);
+		if (r == 0)
+			r = cycle_root_step(c, buf, len, e);
+		free(buf);
+	}
+	if (r == 0)
+		r = trust_check_fresh(c->root, cycle_now(), e);
+	return r;
+}
+
+static int cycle_fetch_manifest(struct cycle *c, struct hs_err *e)
+{
+	char url[HS_URL_MAX + 32];
+	char sha256[65];
+	struct trust_prev prev;
+	struct db_trust t;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = db_trust_get(c->env->db, &t, e);
+	if (r < 0)
+		return r;
+	prev.serial = t.manifest_serial;
+	(void)hs_strlcpy(prev.sha256, t.manifest_sha256, sizeof(prev.sha256));
+	r = cycle_url(c, "manifest.json", url, sizeof(url), e);
+	if (r == 0)
+		r = fetch_buf(c->env->fetch, url, HS_MANIFEST_MAX_BYTES, &buf,
+			      &len, e);
+	if (r == 0)
+		r = trust_manifest(c->root, buf, len, &prev, cycle_now(), &c->m,
+				   sha256, e);
+	free(buf);
+	if (r < 0)
+		return r;
+	t.root_version = root_version(c->root);
+	t.manifest_serial = c->m->serial;
+	(void)hs_strlcpy(t.manifest_sha256, sha256, sizeof(t.manifest_sha256));
+	t.manifest_expires = c->m->expires;
+	t.last_contact = cycle_now();
+	return db_trust_put(c->env->db, &t, e);
+}
+
+/*
+ * Failures before any component: not reaching the server is FAILED_CONNECT;
+ * everything else (signatures, rollback, freeze, caps, format, a missing
+ * pinned root) is FAILED_VERIFY.
+ */
+static enum state cycle_check_state(int code)
+{
+	if (fetch_error_is_connect(code) || code == -ETIMEDOUT ||
+	    code == -ECONNRESET)
+		return STATE_FAILED_CONNECT;
+	return STATE_FAILED_VERIFY;
+}
+
+static int cycle_check(struct cycle *c, struct cycle_outcome *o)
+{
+	struct hs_err e;
+	int r;
+
+	hs_err_clear(&e);
+	cycle_progress(c, STATE_CHECKING, "", "%smanifest.json",
+		       c->env->cfg->url);
+	r = cycle_load_root(c, &e);
+	if (r == 0)
+		r = cycle_update_root(c, &e);
+	if (r == 0)
+		r = cycle_fetch_manifest(c, &e);
+	if (r < 0) {
+		o->state = cycle_check_state(r);
+		(void)hs_strlcpy(o->reason, e.msg, sizeof(o->reason));
+	}
+	return r;
+}
+
+/* The sink of a package download: the part file and the running hash. */
+struct cycle_sink {
+	int fd;
+	struct hash *hash;
+};
+
+static int cycle_sink_write(void *ctx, const uint8_t *p, size_t n)
+{
+	struct cycle_sink *s = ctx;
+
+	if (hash_update(s->hash, p, n, NULL) < 0)
+		return -EIO;
+	while (n > 0) {
+		const ssize_t w = write(s->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
+			      const char *fmt, ...)
+{
+	va_list ap;
+
+	o->state = s;
+	va_start(ap, fmt);
+	(void)vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Downloads and verifies the package into fd; the outcome says why not. */
+static int cycle_download(struct cycle *c, const struct plan_item *it, int fd,
+			  struct cycle_outcome *o)
+{
+	const struct manifest_package *pkg = &it->target->package;
+	struct cycle_sink sink = {fd, NULL};
+	char url[HS_URL_MAX * 2];
+	char got[HASH_SHA256_HEX_LEN + 1];
+	struct hs_err e;
+	int r;
+
+	hs_err_clear(&e);
+	r = cycle_url(c, pkg->url, url, sizeof(url), &e);
+	if (r == 0)
+		r = hash_new(&sink.hash, &e);
+	if (r < 0) {
+		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s", e.msg);
+		return r;
+	}
+	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
+		       "%s %s, %llu bytes", it->target->name,
+		       it->target->version, (unsigned long long)pkg->size);
+	r = fetch_stream(c->env->fetch, url, pkg->size, cycle_sink_write, &sink,
+			 &o->bytes, &e);
+	c->bytes += o->bytes;
+	if (r == -EFBIG)
+		cycle_outcome_set(o, STATE_FAILED_VERIFY, "%s", e.msg);
+	else if (r < 0 && fetch_error_is_connect(r))
+		cycle_outcome_set(o, STATE_FAILED_CONNECT, "%s", e.msg);
+	else if (r < 0)
+		cycle_outcome_set(o, STATE_INTERRUPTED,
+				  "%s; %llu of %llu bytes; the next check "
+				  "tries again",
+				  e.msg, (unsigned long long)o->bytes,
+				  (unsigned long long)pkg->size);
+	else if (o->bytes != pkg->size)
+		cycle_outcome_set(o, STATE_INTERRUPTED,
+				  "the server ended the transfer at %llu of "
+				  "%llu bytes; the next check tries again",
+				  (unsigned long long)o->bytes,
+				  (unsigned long long)pkg->size);
+	if (r == 0 && o->bytes == pkg->size) {
+		cycle_progress(c, STATE_VERIFYING, it->target->name,
+			       "sha256 of %s %s", it->target->name,
+			       it->target->version);
+		r = hash_final_hex(sink.hash, got, &e);
+		if (r == 0 && fsync(fd) < 0)
+			r = hs_err_set(&e, -errno, "cannot fsync: %s",
+				       strerror(errno));
+		if (r < 0)
+			cycle_outcome_set(o, STATE_INTERRUPTED, "%s", e.msg);
+		else if (strcmp(got, pkg->sha256) != 0)
+			r = -EBADMSG;
+		if (r == -EBADMSG)
+			cycle_outcome_set(o, STATE_FAILED_VERIFY,
+					  "hash mismatch: the package's "
+					  "sha256 is %.16s…, the manifest "
+					  "says %.16s…; it was discarded",
+					  got, pkg->sha256);
+	} else if (r == 0) {
+		r = -ECONNRESET;
+	}
+	hash_free(sink.hash);
+	return r;
+}
+
+static int cycle_cache_path(const struct cycle *c, const char *name,
+			    const char *suffix, char *out, size_t n)
+{
+	return hs_snprintf(out, n, "%s/%s%s", c->env->cfg->cache, name, suffix);
+}
+
+/* Keeps the installed package in the cache as NAME.tar.zst. */
+static void cycle_keep_package(const struct cycle *c, const char *name,
+			       const char *part)
+{
+	char kept[PATH_MAX];
+
+	if (cycle_cache_path(c, name, ".tar.zst", kept, sizeof(kept)) < 0 ||
+	    rename(part, kept) < 0) {
+		log_warn("cannot keep the package of '%s' in the cache, "
+			 "ignoring",
+			 name);
+		(void)unlink(part);
+	}
+}
+
+static int cycle_mark_installed(const struct cycle *c,
+				const struct plan_item *it, struct hs_err *e)
+{
+	struct db_installed in;
+
+	memset(&in, 0, sizeof(in));
+	(void)hs_strlcpy(in.name, it->target->name, sizeof(in.name));
+	(void)hs_strlcpy(in.version, it->target->version, sizeof(in.version));
+	(void)hs_strlcpy(in.previous, it->from, sizeof(in.previous));
+	(void)hs_strlcpy(in.sha256, it->target->package.sha256,
+			 sizeof(in.sha256));
+	in.installed_at = cycle_now();
+	return db_installed_put(c->env->db, &in, e);
+}
+
+static void cycle_install(struct cycle *c, const struct plan_item *it, int fd,
+			  const char *part, struct cycle_outcome *o)
+{
+	const struct manifest_component *t = it->target;
+	uint64_t unpacked = 0;
+	struct hs_err e;
+	int r;
+
+	hs_err_clear(&e);
+	cycle_progress(c, STATE_INSTALLING, t->name, "%s %s", t->name,
+		       t->version);
+	r = install_package(c->env->cfg->install, t->name, t->version, fd,
+			    &unpacked, &e);
+	if (r == 0)
+		r = cycle_mark_installed(c, it, &e);
+	if (r < 0) {
+		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
+				  it->from[0] != '\0'
+					  ? "the previous version is still "
+					    "active"
+					  : "nothing was installed");
+		(void)unlink(part);
+		return;
+	}
+	cycle_keep_package(c, t->name, part);
+	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
+		log_warn("%s, ignoring", e.msg);
+	if (t->restart == MANIFEST_RESTART_NONE)
+		cycle_outcome_set(o, STATE_COMPLETED, "%s %s installed",
+				  t->name, t->version);
+	else
+		cycle_outcome_set(
+			o, STATE_COMPLETED_RESTART_REQUIRED,
+			"%s %s installed; restart %s", t->name, t->version,
+			t->restart == MANIFEST_RESTART_SYSTEM ? "the system"
+							      : t->name);
+}
+
+static void cycle_component(struct cycle *c, const struct plan_item *it,
+			    struct cycle_outcome *o)
+{
+	char part[PATH_MAX];
+	int fd;
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	if (cycle_cache_path(c, it->target->name, ".part", part, sizeof(part)) <
+	    0) {
+		cycle_outcome_set(o, STATE_FAILED_INSTALL,
+				  "cache path too long");
+		return;
+	}
+	fd = open(part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0) {
+		cycle_outcome_set(o, STATE_INTERRUPTED,
+				  "cannot create '%s': %s", part,
+				  strerror(errno));
+		return;
+	}
+	r = cycle_download(c, it, fd, o);
+	if (r == 0)
+		cycle_install(c, it, fd, part, o);
+	else if (o->state == STATE_FAILED_VERIFY)
+		(void)unlink(part); /* never keep bytes that failed a check */
+	(void)close(fd);
+}
+
+/* Lists the installed components into a fixed array. */
+struct cycle_installed {
+	struct db_installed items[HS_MANIFEST_MAX_COMPONENTS];
+	size_t n;
+};
+
+static int cycle_collect(void *ctx, const struct db_installed *in)
+{
+	struct cycle_installed *ci = ctx;
+
+	if (ci->n == HS_MANIFEST_MAX_COMPONENTS)
+		return -E2BIG;
+	ci->items[ci->n++] = *in;
+	return 0;
+}
+
+/* Folds one component's outcome into the attempt's result. */
+static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
+		       bool first)
+{
+	const size_t n = strlen(ret->reason);
+
+	if (first || state_merge(ret->state, o->state) != ret->state) {
+		ret->state = o->state;
+		(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
+	} else if (o->state == ret->state) {
+		(void)hs_snprintf(ret->reason + n, sizeof(ret->reason) - n,
+				  "; %s", o->reason);
+	}
+}
+
+static void cycle_components(struct cycle *c, struct cycle_result *ret)
+{
+	struct cycle_installed *ci;
+	struct cycle_outcome o;
+	struct plan plan;
+	struct hs_err e;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	ci = calloc(1, sizeof(*ci));
+	if (ci == NULL ||
+	    db_installed_foreach(c->env->db, cycle_collect, ci, &e) < 0) {
+		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
+				  "cannot list the installed components: %s",
+				  ci == NULL ? "out of memory" : e.msg);
+		cycle_record(c, "", "", "", &o);
+		cycle_fold(ret, &o, true);
+		free(ci);
+		return;
+	}
+	plan_make(c->m, ci->items, ci->n, &plan);
+	free(ci);
+	if (plan.n == 0) {
+		cycle_outcome_set(&o, STATE_UP_TO_DATE,
+				  "%zu component(s) at the latest version "
+				  "(manifest serial %llu)",
+				  c->m->n_components,
+				  (unsigned long long)c->m->serial);
+		cycle_record(c, "", "", "", &o);
+		cycle_fold(ret, &o, true);
+		return;
+	}
+	for (i = 0; i < plan.n; i++) {
+		cycle_component(c, &plan.items[i], &o);
+		cycle_record(c, plan.items[i].target->name, plan.items[i].from,
+			     plan.items[i].target->version, &o);
+		cycle_fold(ret, &o, i == 0);
+	}
+}
+
+void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
+{
+	struct cycle c;
+	struct cycle_outcome o;
+
+	memset(&c, 0, sizeof(c));
+	memset(&o, 0, sizeof(o));
+	memset(ret, 0, sizeof(*ret));
+	c.env = env;
+	c.started = cycle_now();
+	if (cycle_check(&c, &o) < 0) {
+		cycle_record(&c, "", "", "", &o);
+		ret->state = o.state;
+		(void)hs_strlcpy(ret->reason, o.reason, sizeof(ret->reason));
+	} else {
+		cycle_components(&c, ret);
+	}
+	ret->bytes = c.bytes;
+	manifest_free(c.m);
+	root_free(c.root);
+}

@@ -1,0 +1,45 @@
+/*
+ * cycle.h - one update attempt: check, download, verify, install, record.
+ *
+ * A cycle always ends in exactly one terminal state (state.h) with a reason,
+ * recorded in the history: one row for the check itself when it ends before
+ * any component (UP_TO_DATE, or a failure to fetch or verify the metadata),
+ * and one row per component it tried to update.  Progress is reported
+ * through a callback, so the --once mode prints it and the resident daemon
+ * can forward it to its clients.
+ */
+#ifndef HAISHIN_CYCLE_H
+#define HAISHIN_CYCLE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "fetch.h"
+#include "state.h"
+
+#define CYCLE_REASON_MAX 512
+
+/* Called at each progress step: component "" for the whole check. */
+typedef void cycle_progress_fn(void *ctx, enum state s, const char *component,
+			       const char *text);
+
+struct cycle_env {
+	const struct config *cfg;
+	struct db *db;
+	struct fetch *fetch;
+	const char *trigger; /* "once", "boot", "manual", ... */
+	cycle_progress_fn *progress;
+	void *progress_ctx;
+};
+
+struct cycle_result {
+	enum state state;
+	char reason[CYCLE_REASON_MAX];
+	uint64_t bytes; /* bytes downloaded in this attempt */
+};
+
+/* Runs one attempt and fills *ret.  Never fails: failures are states. */
+void cycle_run(const struct cycle_env *env, struct cycle_result *ret);
+
+#endif

@@ -1,0 +1,711 @@
+/*
+ * db.c - the state database: installed components, the history of
+ * attempts and the trust state, in one SQLite file.
+ *
+ * Invariants:
+ *  - every value reaches SQL through a bound parameter; the only SQL built
+ *    at run time is "PRAGMA user_version = N" with N from this file;
+ *  - the file is created 0600 before SQLite opens it (SQLite gives the -wal
+ *    and -shm files the database's mode);
+ *  - journal_mode is WAL and synchronous FULL, so a commit that returned
+ *    has reached the disk;
+ *  - the schema is the list of steps in migrations[]: user_version N means
+ *    steps 1..N have run.  db_open runs the missing ones in one transaction.
+ *    A later schema appends a step; a step is never edited once released;
+ *  - SQLite's codes are turned into a negative errno in db_error() only.
+ *
+ * Statements are prepared per call: the daemon writes a few rows per update
+ * and clarity wins over a statement cache.
+ */
+#include "db.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "str.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DB_BUSY_TIMEOUT_MS 5000
+
+struct db {
+	sqlite3 *h;
+	char path[PATH_MAX];
+};
+
+/* Schema version 1. */
+static const char schema_v1[] =
+	"CREATE TABLE installed ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" version TEXT NOT NULL,"
+	" previous TEXT NOT NULL DEFAULT '',"
+	" sha256 TEXT NOT NULL,"
+	" installed_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE history ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" started INTEGER NOT NULL,"
+	" finished INTEGER NOT NULL,"
+	" \"trigger\" TEXT NOT NULL,"
+	" component TEXT NOT NULL,"
+	" from_version TEXT NOT NULL,"
+	" to_version TEXT NOT NULL,"
+	" method TEXT NOT NULL,"
+	" bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+	" state TEXT NOT NULL,"
+	" reason TEXT NOT NULL"
+	");"
+	"CREATE INDEX history_by_component ON history (component, id);"
+	"CREATE TABLE trust ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" root_version INTEGER NOT NULL CHECK (root_version >= 0),"
+	" manifest_serial INTEGER NOT NULL CHECK (manifest_serial >= 0),"
+	" manifest_sha256 TEXT NOT NULL,"
+	" manifest_expires INTEGER NOT NULL,"
+	" last_contact INTEGER NOT NULL"
+	");";
+
+/* migrations[i] takes the schema from version i to version i + 1. */
+static const char *const migrations[] = {
+	schema_v1,
+};
+
+/* The one place where SQLite's result codes become a negative errno. */
+static int db_error(sqlite3 *h, int rc, const char *what, struct hs_err *e)
+{
+	const char *msg = sqlite3_errstr(rc);
+	int code;
+
+	if (h != NULL && (sqlite3_errcode(h) & 0xff) == (rc & 0xff))
+		msg = sqlite3_errmsg(h);
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		code = -ENOSPC;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = -EBUSY;
+		break;
+	case SQLITE_NOMEM:
+		code = -ENOMEM;
+		break;
+	default:
+		code = -EIO;
+		break;
+	}
+	return hs_err_set(e, code, "%s: %s", what, msg);
+}
+
+/* Runs SQL that takes no parameters and returns no rows we need. */
+static int db_exec(struct db *db, const char *sql, const char *what,
+		   struct hs_err *e)
+{
+	const int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(db->h, rc, what, e);
+	return 0;
+}
+
+static int db_prepare(struct db *db, const char *sql, const char *what,
+		      sqlite3_stmt **ret_st, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(db->h, rc, what, e);
+	*ret_st = st;
+	return 0;
+}
+
+/* Steps a statement that returns no rows. */
+static int db_step_done(struct db *db, sqlite3_stmt *st, const char *what,
+			struct hs_err *e)
+{
+	const int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		return db_error(db->h, rc, what, e);
+	return 0;
+}
+
+static void finalize(sqlite3_stmt *st)
+{
+	/* Its result repeats the last step's, which was already checked. */
+	(void)sqlite3_finalize(st);
+}
+
+/* Binds the string in a fixed field of size max, cut if unterminated. */
+static int bind_field(sqlite3_stmt *st, int i, const char *s, size_t max)
+{
+	return sqlite3_bind_text(st, i, s, (int)strnlen(s, max), SQLITE_STATIC);
+}
+
+#define BIND_FIELD(st, i, fld) bind_field(st, i, fld, sizeof(fld))
+
+/* Copies text column i into dst of size n, cut to fit; NULL gives "". */
+static int column_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	if (t == NULL && sqlite3_column_type(st, i) != SQLITE_NULL)
+		return -ENOMEM;
+	(void)hs_strlcpy(dst, t != NULL ? (const char *)t : "", n);
+	return 0;
+}
+
+#define COLUMN_COPY(st, i, fld) column_copy(st, i, fld, sizeof(fld))
+
+static uint64_t column_u64(sqlite3_stmt *st, int i)
+{
+	const sqlite3_int64 v = sqlite3_column_int64(st, i);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+/* Creates path 0600 if missing, and takes an existing file to 0600. */
+static int create_file(const char *path, struct hs_err *e)
+{
+	struct stat st;
+	int fd;
+	int r = 0;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+		  0600);
+	if (fd < 0)
+		return hs_err_set(e, -errno, "cannot open: %s",
+				  strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		r = hs_err_set(e, -errno, "cannot stat: %s", strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = hs_err_set(e, -EINVAL, "not a regular file");
+		goto out_close;
+	}
+	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		r = hs_err_set(e, -errno, "cannot set mode 0600: %s",
+			       strerror(errno));
+out_close:
+	(void)close(fd);
+	return r;
+}
+
+static int set_pragmas(struct db *db, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *mode;
+	int rc;
+	int r;
+
+	rc = sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK)
+		return db_error(db->h, rc, "busy_timeout", e);
+	r = db_prepare(db, "PRAGMA journal_mode = WAL", "journal_mode", &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = db_error(db->h, rc, "journal_mode", e);
+		goto out_finalize;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		r = hs_err_set(e, -EIO, "journal_mode: cannot use WAL (got %s)",
+			       mode != NULL ? mode : "nothing");
+		goto out_finalize;
+	}
+	r = db_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+		    "pragma", e);
+out_finalize:
+	finalize(st);
+	return r;
+}
+
+static int get_user_version(struct db *db, int *ret_v, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db, "PRAGMA user_version", "user_version", &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = db_error(db->h, rc, "user_version", e);
+		goto out_finalize;
+	}
+	*ret_v = sqlite3_column_int(st, 0);
+	r = 0;
+out_finalize:
+	finalize(st);
+	return r;
+}
+
+/* Runs the steps after version v and records the new version. */
+static int run_migrations(struct db *db, int v, struct hs_err *e)
+{
+	const int latest = (int)ARRAY_SIZE(migrations);
+	char sql[64];
+	int r;
+
+	for (; v < latest; v++) {
+		r = db_exec(db, migrations[v], "migrate", e);
+		if (r < 0) {
+			(void)hs_err_prefix(e, "schema version %d: ", v + 1);
+			return r;
+		}
+	}
+	if (hs_snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", latest) <
+	    0)
+		return hs_err_set(e, -EINVAL, "user_version: too long");
+	return db_exec(db, sql, "user_version", e);
+}
+
+/* Brings the schema to the latest version, in one transaction. */
+static int migrate(struct db *db, struct hs_err *e)
+{
+	const int latest = (int)ARRAY_SIZE(migrations);
+	int v;
+	int r;
+
+	r = get_user_version(db, &v, e);
+	if (r < 0 || v == latest)
+		return r;
+	r = db_begin(db, e);
+	if (r < 0)
+		return r;
+	/* Read again under the write lock: another process may have won. */
+	r = get_user_version(db, &v, e);
+	if (r < 0)
+		goto out_rollback;
+	if (v < 0 || v > latest) {
+		r = hs_err_set(e, -EIO,
+			       "schema version %d is newer than this haishin "
+			       "(%d); downgrade is not supported",
+			       v, latest);
+		goto out_rollback;
+	}
+	r = run_migrations(db, v, e);
+	if (r < 0)
+		goto out_rollback;
+	return db_commit(db, e);
+out_rollback:
+	db_rollback(db);
+	return r;
+}
+
+static int db_setup(struct db *db, struct hs_err *e)
+{
+	int rc;
+	int r;
+
+	r = create_file(db->path, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_open_v2(db->path, &db->h,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
+	if (rc != SQLITE_OK)
+		return db_error(db->h, rc, "open", e);
+	r = set_pragmas(db, e);
+	if (r < 0)
+		return r;
+	return migrate(db, e);
+}
+
+int db_open(const char *state_dir, struct db **ret_db, struct hs_err *e)
+{
+	struct db *db;
+	int r;
+
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	if (hs_snprintf(db->path, sizeof(db->path), "%s/%s", state_dir,
+			DB_FILE_NAME) < 0) {
+		r = hs_err_set(e, -ENAMETOOLONG, "path too long: '%s/%s'",
+			       state_dir, DB_FILE_NAME);
+		goto out_free;
+	}
+	r = db_setup(db, e);
+	if (r < 0) {
+		(void)hs_err_prefix(e, "state database '%s': ", db->path);
+		goto out_free;
+	}
+	*ret_db = db;
+	return 0;
+out_free:
+	db_free(db);
+	return r;
+}
+
+void db_free(struct db *db)
+{
+	int rc;
+
+	if (db == NULL)
+		return;
+	/* Every statement is finalized where it was prepared. */
+	rc = sqlite3_close(db->h);
+	assert(rc == SQLITE_OK);
+	(void)rc;
+	free(db);
+}
+
+int db_begin(struct db *db, struct hs_err *e)
+{
+	return db_exec(db, "BEGIN IMMEDIATE", "begin", e);
+}
+
+int db_commit(struct db *db, struct hs_err *e)
+{
+	return db_exec(db, "COMMIT", "commit", e);
+}
+
+void db_rollback(struct db *db)
+{
+	if (sqlite3_get_autocommit(db->h))
+		return;
+	/* Nothing to report: a failed ROLLBACK leaves the transaction to
+	 * SQLite, which rolls it back when the connection closes. */
+	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int installed_from_row(sqlite3_stmt *st, struct db_installed *in)
+{
+	memset(in, 0, sizeof(*in));
+	if (COLUMN_COPY(st, 0, in->name) < 0 ||
+	    COLUMN_COPY(st, 1, in->version) < 0 ||
+	    COLUMN_COPY(st, 2, in->previous) < 0 ||
+	    COLUMN_COPY(st, 3, in->sha256) < 0)
+		return -ENOMEM;
+	in->installed_at = sqlite3_column_int64(st, 4);
+	return 0;
+}
+
+int db_installed_get(struct db *db, const char *name, struct db_installed *ret,
+		     struct hs_err *e)
+{
+	struct db_installed in;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db,
+		       "SELECT name, version, previous, sha256, installed_at"
+		       " FROM installed WHERE name = ?1",
+		       "installed", &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		r = db_error(db->h, rc, "bind", e);
+		goto out_finalize;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+		goto out_finalize;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_error(db->h, rc, "installed", e);
+		goto out_finalize;
+	}
+	r = installed_from_row(st, &in);
+	if (r < 0) {
+		r = hs_err_set(e, r, "installed: out of memory");
+		goto out_finalize;
+	}
+	*ret = in;
+out_finalize:
+	finalize(st);
+	return r;
+}
+
+int db_installed_put(struct db *db, const struct db_installed *in,
+		     struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db,
+		       "INSERT OR REPLACE INTO installed"
+		       " (name, version, previous, sha256, installed_at)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5)",
+		       "installed", &st, e);
+	if (r < 0)
+		return r;
+	rc = BIND_FIELD(st, 1, in->name);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 2, in->version);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 3, in->previous);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 4, in->sha256);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, in->installed_at);
+	if (rc != SQLITE_OK)
+		r = db_error(db->h, rc, "bind", e);
+	else
+		r = db_step_done(db, st, "installed", e);
+	finalize(st);
+	return r;
+}
+
+int db_installed_foreach(struct db *db, db_installed_fn *fn, void *ctx,
+			 struct hs_err *e)
+{
+	struct db_installed in;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db,
+		       "SELECT name, version, previous, sha256, installed_at"
+		       " FROM installed ORDER BY name",
+		       "installed", &st, e);
+	if (r < 0)
+		return r;
+	for (;;) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			r = db_error(db->h, rc, "installed", e);
+			break;
+		}
+		r = installed_from_row(st, &in);
+		if (r < 0) {
+			r = hs_err_set(e, r, "installed: out of memory");
+			break;
+		}
+		r = fn(ctx, &in);
+		if (r < 0)
+			break;
+		r = 0;
+	}
+	finalize(st);
+	return r;
+}
+
+int db_trust_get(struct db *db, struct db_trust *ret, struct hs_err *e)
+{
+	struct db_trust t;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db,
+		       "SELECT root_version, manifest_serial,"
+		       " manifest_sha256, manifest_expires, last_contact"
+		       " FROM trust WHERE id = 1",
+		       "trust", &st, e);
+	if (r < 0)
+		return r;
+	memset(&t, 0, sizeof(t));
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = db_error(db->h, rc, "trust", e);
+		goto out_finalize;
+	}
+	if (rc == SQLITE_ROW) {
+		t.root_version = column_u64(st, 0);
+		t.manifest_serial = column_u64(st, 1);
+		if (COLUMN_COPY(st, 2, t.manifest_sha256) < 0) {
+			r = hs_err_set(e, -ENOMEM, "trust: out of memory");
+			goto out_finalize;
+		}
+		t.manifest_expires = sqlite3_column_int64(st, 3);
+		t.last_contact = sqlite3_column_int64(st, 4);
+	}
+	*ret = t;
+out_finalize:
+	finalize(st);
+	return r;
+}
+
+int db_trust_put(struct db *db, const struct db_trust *t, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	if (t->root_version > INT64_MAX || t->manifest_serial > INT64_MAX)
+		return hs_err_set(e, -ERANGE,
+				  "trust: version or serial above %lld",
+				  (long long)INT64_MAX);
+	r = db_prepare(db,
+		       "INSERT OR REPLACE INTO trust (id, root_version,"
+		       " manifest_serial, manifest_sha256, manifest_expires,"
+		       " last_contact) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+		       "trust", &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)t->root_version);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2,
+					(sqlite3_int64)t->manifest_serial);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 3, t->manifest_sha256);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, t->manifest_expires);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, t->last_contact);
+	if (rc != SQLITE_OK)
+		r = db_error(db->h, rc, "bind", e);
+	else
+		r = db_step_done(db, st, "trust", e);
+	finalize(st);
+	return r;
+}
+
+static int bind_attempt(sqlite3_stmt *st, const struct db_attempt *a)
+{
+	const uint64_t bytes = a->bytes > INT64_MAX ? INT64_MAX : a->bytes;
+	int rc;
+
+	rc = sqlite3_bind_int64(st, 1, a->started);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, a->finished);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 3, a->trigger);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 4, a->component);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 5, a->from_version);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 6, a->to_version);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 7, a->method);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 8, (sqlite3_int64)bytes);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 9, a->state);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 10, a->reason);
+	return rc;
+}
+
+int db_history_add(struct db *db, struct db_attempt *a, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db,
+		       "INSERT INTO history (started, finished, \"trigger\","
+		       " component, from_version, to_version, method, bytes,"
+		       " state, reason)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		       "history", &st, e);
+	if (r < 0)
+		return r;
+	rc = bind_attempt(st, a);
+	if (rc != SQLITE_OK)
+		r = db_error(db->h, rc, "bind", e);
+	else
+		r = db_step_done(db, st, "history", e);
+	if (r == 0)
+		a->id = sqlite3_last_insert_rowid(db->h);
+	finalize(st);
+	return r;
+}
+
+static int attempt_from_row(sqlite3_stmt *st, struct db_attempt *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(st, 0);
+	a->started = sqlite3_column_int64(st, 1);
+	a->finished = sqlite3_column_int64(st, 2);
+	a->bytes = column_u64(st, 8);
+	if (COLUMN_COPY(st, 3, a->trigger) < 0 ||
+	    COLUMN_COPY(st, 4, a->component) < 0 ||
+	    COLUMN_COPY(st, 5, a->from_version) < 0 ||
+	    COLUMN_COPY(st, 6, a->to_version) < 0 ||
+	    COLUMN_COPY(st, 7, a->method) < 0 ||
+	    COLUMN_COPY(st, 9, a->state) < 0 ||
+	    COLUMN_COPY(st, 10, a->reason) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+#define HISTORY_COLUMNS                                                       \
+	"SELECT id, started, finished, \"trigger\", component, from_version," \
+	" to_version, method, bytes, state, reason FROM history"
+
+static int history_prepare(struct db *db, const char *component, size_t limit,
+			   sqlite3_stmt **ret_st, struct hs_err *e)
+{
+	/* LIMIT -1 is SQLite's "no limit". */
+	const sqlite3_int64 n = limit > INT64_MAX ? -1 : (sqlite3_int64)limit;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	if (component == NULL)
+		r = db_prepare(db, HISTORY_COLUMNS " ORDER BY id DESC LIMIT ?1",
+			       "history", &st, e);
+	else
+		r = db_prepare(db,
+			       HISTORY_COLUMNS " WHERE component = ?2"
+					       " ORDER BY id DESC LIMIT ?1",
+			       "history", &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_bind_int64(st, 1, n);
+	if (rc == SQLITE_OK && component != NULL)
+		rc = sqlite3_bind_text(st, 2, component, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		r = db_error(db->h, rc, "bind", e);
+		finalize(st);
+		return r;
+	}
+	*ret_st = st;
+	return 0;
+}
+
+int db_history_foreach(struct db *db, const char *component, size_t limit,
+		       db_attempt_fn *fn, void *ctx, struct hs_err *e)
+{
+	struct db_attempt a;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = history_prepare(db, component, limit, &st, e);
+	if (r < 0)
+		return r;
+	for (;;) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			r = db_error(db->h, rc, "history", e);
+			break;
+		}
+		r = attempt_from_row(st, &a);
+		if (r < 0) {
+			r = hs_err_set(e, r, "history: out of memory");
+			break;
+		}
+		r = fn(ctx, &a);
+		if (r < 0)
+			break;
+		r = 0;
+	}
+	finalize(st);
+	return r;
+}

@@ -1,0 +1,129 @@
+/*
+ * db.h - the state database: one SQLite file, state_dir/haishin.db.
+ *
+ * Holds the installed components, the history of attempts, and the trust
+ * state (last accepted root version and manifest serial).  Every write is a
+ * transaction, so a crash loses nothing that was reported as done.  The
+ * schema is versioned with PRAGMA user_version and migrated on open.
+ */
+#ifndef HAISHIN_DB_H
+#define HAISHIN_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hs_limits.h"
+
+#define DB_FILE_NAME "haishin.db"
+#define DB_REASON_MAX 512
+
+struct db;
+
+/*
+ * Opens (creating if needed, mode 0600) state_dir/haishin.db and brings its
+ * schema up to date.  The directory must exist.  The caller frees *ret_db
+ * with db_free().  Returns 0, or -EIO with SQLite's message in e (also for
+ * a file that is not a database and a schema newer than this code), -EBUSY,
+ * -ENOSPC, or open(2)'s errno (-ENOENT for a missing directory); the
+ * message names the file.
+ *
+ * Every function below returns 0 or a negative errno with e set: -EIO for
+ * SQLite's errors, -EBUSY when the database stayed locked past the busy
+ * timeout, -ENOSPC when the disk is full.
+ */
+int db_open(const char *state_dir, struct db **ret_db, struct hs_err *e);
+
+/* Closes db; NULL is allowed. */
+void db_free(struct db *db);
+
+/*
+ * Transactions, for writes that must land together (BEGIN IMMEDIATE, so the
+ * write lock is taken at begin).  Outside one, each write is atomic on its
+ * own.  They do not nest: db_begin inside a transaction fails.  When
+ * db_commit fails the transaction is still open and the caller calls
+ * db_rollback, which does nothing outside a transaction.
+ */
+int db_begin(struct db *db, struct hs_err *e);
+int db_commit(struct db *db, struct hs_err *e);
+void db_rollback(struct db *db);
+
+struct db_installed {
+	char name[HS_NAME_MAX + 1];
+	char version[HS_VERSION_MAX + 1];
+	char previous[HS_VERSION_MAX + 1]; /* "" when none */
+	char sha256[65]; /* of the package installed */
+	int64_t installed_at; /* seconds since the epoch */
+};
+
+/*
+ * Looks up one component: 0 found, -ENOENT not installed (e untouched), or
+ * -EIO.  *ret is written only when found.
+ */
+int db_installed_get(struct db *db, const char *name, struct db_installed *ret,
+		     struct hs_err *e);
+
+/* Inserts or replaces the row for in->name. */
+int db_installed_put(struct db *db, const struct db_installed *in,
+		     struct hs_err *e);
+
+/*
+ * Calls fn for every installed component, in name order; stops and returns
+ * fn's value when it is negative (e untouched).  fn must not write to the
+ * database while the walk is running.
+ */
+typedef int db_installed_fn(void *ctx, const struct db_installed *in);
+int db_installed_foreach(struct db *db, db_installed_fn *fn, void *ctx,
+			 struct hs_err *e);
+
+/* The trust state: what the client accepted last. */
+struct db_trust {
+	uint64_t root_version; /* 0 before the first accepted root */
+	uint64_t manifest_serial; /* 0 before the first manifest */
+	char manifest_sha256[65]; /* of that manifest's payload, or "" */
+	int64_t manifest_expires; /* seconds since the epoch, or 0 */
+	int64_t last_contact; /* last successful server contact, or 0 */
+};
+
+/*
+ * Reads the trust state; a new database yields all zeros and "".  Put
+ * replaces it whole; -ERANGE when a version or serial is above INT64_MAX
+ * (SQLite integers are signed).
+ */
+int db_trust_get(struct db *db, struct db_trust *ret, struct hs_err *e);
+int db_trust_put(struct db *db, const struct db_trust *t, struct hs_err *e);
+
+/* One attempt, as the history records it. */
+struct db_attempt {
+	int64_t id; /* set by db_history_add */
+	int64_t started;
+	int64_t finished;
+	char trigger[16]; /* "once", "boot", "manual", ... */
+	char component[HS_NAME_MAX + 1]; /* "" for the whole check */
+	char from_version[HS_VERSION_MAX + 1]; /* "" when none */
+	char to_version[HS_VERSION_MAX + 1]; /* "" when none */
+	char method[16]; /* "full", "delta", "resumed", "" */
+	uint64_t bytes; /* bytes transferred */
+	char state[32]; /* terminal state name */
+	char reason[DB_REASON_MAX];
+};
+
+/*
+ * Appends an attempt; fills a->id (increasing) on success.  A string field
+ * without a NUL is cut at its size; bytes above INT64_MAX is stored as
+ * INT64_MAX.
+ */
+int db_history_add(struct db *db, struct db_attempt *a, struct hs_err *e);
+
+/*
+ * Calls fn for up to limit attempts (SIZE_MAX: all), newest first (highest
+ * id first); component NULL for all, "" for whole-check attempts only.
+ * Stops and returns fn's value when it is negative (e untouched).  fn must
+ * not write to the database while the walk is running.
+ */
+typedef int db_attempt_fn(void *ctx, const struct db_attempt *a);
+int db_history_foreach(struct db *db, const char *component, size_t limit,
+		       db_attempt_fn *fn, void *ctx, struct hs_err *e);
+
+#endif

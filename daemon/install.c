@@ -1,0 +1,239 @@
+/*
+ * install.c - staging, extraction, the atomic switch of current, pruning.
+ * Every directory entry that changes is followed by an fsync of its
+ * directory, so the switch is durable once install_package returns.
+ */
+#include "install.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "str.h"
+#include "unpack.h"
+#include "version.h"
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 ? -1 : 0;
+}
+
+/* rm -rf without following symlinks; a missing path is not an error. */
+static int install_rmtree(const char *path, struct hs_err *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return hs_err_set(e, -errno, "cannot remove '%s': %s", path,
+				  strerror(errno));
+	return 0;
+}
+
+static int install_fsync_dir(const char *path, struct hs_err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return hs_err_set(e, -errno, "cannot open '%s': %s", path,
+				  strerror(errno));
+	if (fsync(fd) < 0)
+		r = hs_err_set(e, -errno, "cannot fsync '%s': %s", path,
+			       strerror(errno));
+	(void)close(fd);
+	return r;
+}
+
+static int install_mkdir(const char *path, struct hs_err *e)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return hs_err_set(e, -errno, "cannot create '%s': %s", path,
+				  strerror(errno));
+	return 0;
+}
+
+/* Points NAME/current at version with a new symlink renamed over the old. */
+static int install_switch(const char *dir, const char *version,
+			  struct hs_err *e)
+{
+	char tmp[PATH_MAX];
+	char cur[PATH_MAX];
+
+	if (hs_snprintf(tmp, sizeof(tmp), "%s/%s.new", dir, INSTALL_CURRENT) <
+		    0 ||
+	    hs_snprintf(cur, sizeof(cur), "%s/%s", dir, INSTALL_CURRENT) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", dir);
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return hs_err_set(e, -errno, "cannot remove '%s': %s", tmp,
+				  strerror(errno));
+	if (symlink(version, tmp) < 0)
+		return hs_err_set(e, -errno, "cannot create '%s': %s", tmp,
+				  strerror(errno));
+	if (rename(tmp, cur) < 0) {
+		const int r = -errno;
+
+		(void)unlink(tmp);
+		return hs_err_set(e, r, "cannot switch '%s': %s", cur,
+				  strerror(-r));
+	}
+	return install_fsync_dir(dir, e);
+}
+
+/*
+ * Moves staging to final.  If final exists (the same version installed
+ * again), the two are exchanged atomically and the old copy removed, so a
+ * current that points at final never sees a missing directory.
+ */
+static int install_commit(const char *staging, const char *final,
+			  struct hs_err *e)
+{
+	if (rename(staging, final) == 0)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return hs_err_set(e, -errno, "cannot rename '%s': %s", staging,
+				  strerror(errno));
+	if (renameat2(AT_FDCWD, staging, AT_FDCWD, final, RENAME_EXCHANGE) < 0)
+		return hs_err_set(e, -errno, "cannot replace '%s': %s", final,
+				  strerror(errno));
+	return install_rmtree(staging, e);
+}
+
+static int install_unpack(const char *staging, int pkg_fd, uint64_t *ret_bytes,
+			  struct hs_err *e)
+{
+	struct unpack_limits lim;
+	struct unpack_stats st;
+	int r;
+
+	unpack_limits_default(&lim);
+	if (lseek(pkg_fd, 0, SEEK_SET) < 0)
+		return hs_err_set(e, -errno, "cannot rewind the package: %s",
+				  strerror(errno));
+	r = install_rmtree(staging, e);
+	if (r == 0 && mkdir(staging, 0755) < 0)
+		r = hs_err_set(e, -errno, "cannot create '%s': %s", staging,
+			       strerror(errno));
+	if (r == 0)
+		r = unpack_fd(pkg_fd, staging, &lim, &st, e);
+	if (r == 0)
+		*ret_bytes = st.bytes;
+	return r;
+}
+
+int install_package(const char *root, const char *name, const char *version,
+		    int pkg_fd, uint64_t *ret_bytes, struct hs_err *e)
+{
+	char dir[PATH_MAX];
+	char staging[PATH_MAX];
+	char final[PATH_MAX];
+	uint64_t bytes = 0;
+	int r;
+
+	if (!version_name_is_valid(name) || !version_is_valid(version))
+		return hs_err_set(e, -EINVAL, "invalid name or version");
+	if (hs_snprintf(dir, sizeof(dir), "%s/%s", root, name) < 0 ||
+	    hs_snprintf(staging, sizeof(staging), "%s/%s%s", dir, version,
+			INSTALL_STAGING_SUFFIX) < 0 ||
+	    hs_snprintf(final, sizeof(final), "%s/%s", dir, version) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'",
+				  root);
+	r = install_mkdir(root, e);
+	if (r == 0)
+		r = install_mkdir(dir, e);
+	if (r == 0)
+		r = install_unpack(staging, pkg_fd, &bytes, e);
+	if (r == 0)
+		r = install_commit(staging, final, e);
+	if (r == 0)
+		r = install_fsync_dir(dir, e);
+	if (r == 0)
+		r = install_switch(dir, version, e);
+	if (r < 0) {
+		(void)install_rmtree(staging, NULL);
+		return r;
+	}
+	*ret_bytes = bytes;
+	return 0;
+}
+
+int install_current(const char *root, const char *name, char *out, size_t n,
+		    struct hs_err *e)
+{
+	char cur[PATH_MAX];
+	char target[HS_VERSION_MAX + 2];
+	ssize_t len;
+
+	if (hs_snprintf(cur, sizeof(cur), "%s/%s/%s", root, name,
+			INSTALL_CURRENT) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long");
+	len = readlink(cur, target, sizeof(target) - 1);
+	if (len < 0)
+		return hs_err_set(e, -errno, "cannot read '%s': %s", cur,
+				  strerror(errno));
+	target[len] = '\0';
+	if (!version_is_valid(target))
+		return hs_err_set(e, -EBADMSG,
+				  "'%s' points at '%s', not a "
+				  "version",
+				  cur, target);
+	return hs_strlcpy(out, target, n) < 0
+		       ? hs_err_set(e, -ENAMETOOLONG, "version too long")
+		       : 0;
+}
+
+static bool install_keeps(const char *entry, const char *current,
+			  const char *keep)
+{
+	if (strcmp(entry, INSTALL_CURRENT) == 0 || strcmp(entry, current) == 0)
+		return true;
+	if (keep != NULL && strcmp(entry, keep) == 0)
+		return true;
+	/* Only what haishin made is removed: versions and staging leftovers. */
+	return !version_is_valid(entry) &&
+	       !hs_str_endswith(entry, INSTALL_STAGING_SUFFIX);
+}
+
+int install_prune(const char *root, const char *name, const char *keep,
+		  struct hs_err *e)
+{
+	char current[HS_VERSION_MAX + 1];
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dh;
+	int r;
+
+	r = install_current(root, name, current, sizeof(current), e);
+	if (r < 0)
+		return r;
+	if (hs_snprintf(dir, sizeof(dir), "%s/%s", root, name) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long");
+	dh = opendir(dir);
+	if (dh == NULL)
+		return hs_err_set(e, -errno, "cannot open '%s': %s", dir,
+				  strerror(errno));
+	while ((d = readdir(dh)) != NULL) {
+		if (d->d_name[0] == '.' ||
+		    install_keeps(d->d_name, current, keep))
+			continue;
+		if (hs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) <
+			    0 ||
+		    install_rmtree(path, e) < 0)
+			r = r < 0 ? r : -EIO;
+	}
+	(void)closedir(dh);
+	return r < 0 ? hs_err_set(e, r, "cannot prune '%s'", dir) : 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * install.h - atomic installs under install_root:
+ *
+ *	install_root/NAME/VERSION.staging	being extracted (a crash leaves
+ *						it; the next install removes it)
+ *	install_root/NAME/VERSION		a complete, fsync'ed version
+ *	install_root/NAME/current -> VERSION	the active one, switched by
+ *						rename(2) of a new symlink
+ *
+ * A crash or power cut at any moment leaves current pointing at either the
+ * old or the new complete version, never at a mix.  The previous version is
+ * kept for rollback; older ones are pruned.
+ */
+#ifndef HAISHIN_INSTALL_H
+#define HAISHIN_INSTALL_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "hs_limits.h"
+
+#define INSTALL_CURRENT "current"
+#define INSTALL_STAGING_SUFFIX ".staging"
+
+/*
+ * Extracts the verified package open at pkg_fd (read from offset 0) into
+ * NAME/VERSION.staging, moves it to NAME/VERSION and switches current to it.
+ * On failure nothing the user sees changes: current still points where it
+ * did, and the staging directory is removed.  *ret_bytes gets the unpacked
+ * size.  Errors: unpack_fd's (-EPERM, -EFBIG, -EBADMSG) or a system call's.
+ */
+int install_package(const char *root, const char *name, const char *version,
+		    int pkg_fd, uint64_t *ret_bytes, struct hs_err *e);
+
+/*
+ * Reads which version current points at into out (HS_VERSION_MAX + 1
+ * bytes).  -ENOENT when the component has no current version.
+ */
+int install_current(const char *root, const char *name, char *out, size_t n,
+		    struct hs_err *e);
+
+/*
+ * Removes every version directory of NAME other than current and keep (the
+ * previous version, kept for rollback; NULL or "" for none), and leftover
+ * staging directories.  Failures are reported but leave the active version
+ * untouched.
+ */
+int install_prune(const char *root, const char *name, const char *keep,
+		  struct hs_err *e);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * main.c - haishind.
+ *
+ *	haishind [-c CONFIG] --once [-v]
+ *
+ * --once runs one full cycle (check, download, verify, install) and exits
+ * with the cycle's exit code; its last line on stdout is the terminal state
+ * and its reason.  Progress goes to stdout, the log to stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "cycle.h"
+#include "db.h"
+#include "fetch.h"
+#include "log.h"
+#include "state.h"
+#include "str.h"
+
+#define MAIN_LOCK_FILE "haishind.lock"
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: haishind [-c CONFIG] --once [-v]\n"
+		"  -c, --config FILE  configuration (default %s)\n"
+		"      --once         run one update cycle and exit with "
+		"its state's code\n"
+		"  -v, --verbose      log debugging detail\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+/* Prints progress lines: "STATE text". */
+static void print_progress(void *ctx, enum state s, const char *component,
+			   const char *text)
+{
+	(void)ctx;
+	(void)component;
+	printf("%s %s\n", state_name(s), text);
+	(void)fflush(stdout);
+}
+
+/* mkdir -p for one of the daemon's own directories. */
+static int make_dir(const char *path, mode_t mode, struct hs_err *e)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (hs_strlcpy(buf, path, sizeof(buf)) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'",
+				  path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return hs_err_set(e, -errno, "cannot create '%s': %s",
+					  buf, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return hs_err_set(e, -errno, "cannot create '%s': %s", buf,
+				  strerror(errno));
+	return 0;
+}
+
+/* Only one haishind works on a state directory at a time. */
+static int take_lock(const char *state, int *ret_fd, struct hs_err *e)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (hs_snprintf(path, sizeof(path), "%s/%s", state, MAIN_LOCK_FILE) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return hs_err_set(e, -errno, "cannot open '%s': %s", path,
+				  strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		const int r = -errno;
+
+		(void)close(fd);
+		return hs_err_set(e, r == -EWOULDBLOCK ? -EBUSY : r,
+				  "another haishind is working on '%s'", state);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int prepare(const struct config *cfg, struct db **ret_db,
+		   struct fetch **ret_fetch, int *ret_lock, struct hs_err *e)
+{
+	const struct fetch_cfg fc = {
+		.proxy = cfg->proxy,
+		.ca_file = cfg->ca_file,
+		.connect_timeout = cfg->connect_timeout,
+		.stall_timeout = cfg->stall_timeout,
+		.max_rate = cfg->max_rate,
+	};
+	int r;
+
+	r = make_dir(cfg->state, 0700, e);
+	if (r == 0)
+		r = make_dir(cfg->cache, 0700, e);
+	if (r == 0)
+		r = make_dir(cfg->install, 0755, e);
+	if (r == 0)
+		r = take_lock(cfg->state, ret_lock, e);
+	if (r < 0)
+		return r;
+	r = db_open(cfg->state, ret_db, e);
+	if (r == 0)
+		r = fetch_new(&fc, ret_fetch, e);
+	return r;
+}
+
+static int run_once(const char *config_path)
+{
+	struct cycle_result res;
+	struct cycle_env env;
+	struct config cfg;
+	struct fetch *fetch = NULL;
+	struct db *db = NULL;
+	struct hs_err e;
+	int lock = -1;
+	int code;
+
+	hs_err_clear(&e);
+	if (config_load(config_path, &cfg, &e) < 0 ||
+	    prepare(&cfg, &db, &fetch, &lock, &e) < 0) {
+		/* Not set up to run: the reason is named, never silence. */
+		printf("%s %s\n", state_name(STATE_STOPPED), e.msg);
+		code = state_exit_code(STATE_STOPPED);
+		goto out;
+	}
+	memset(&env, 0, sizeof(env));
+	env.cfg = &cfg;
+	env.db = db;
+	env.fetch = fetch;
+	env.trigger = "once";
+	env.progress = print_progress;
+	cycle_run(&env, &res);
+	printf("%s %s\n", state_name(res.state), res.reason);
+	code = state_exit_code(res.state);
+out:
+	fetch_free(fetch);
+	db_free(db);
+	if (lock >= 0)
+		(void)close(lock);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"once", no_argument, NULL, 'o'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	bool once = false;
+	int code;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			once = true;
+			break;
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !once) {
+		fprintf(stderr, "haishind: this version runs one cycle per "
+				"invocation; give --once\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		printf("%s libcurl cannot start\n", state_name(STATE_STOPPED));
+		return state_exit_code(STATE_STOPPED);
+	}
+	code = run_once(config_path);
+	curl_global_cleanup();
+	return code;
+}

@@ -1,0 +1,41 @@
+/*
+ * plan.h - what an attempt must do: the manifest compared with what is
+ * installed.  Pure: no I/O, so every trigger (boot, download-now, a push)
+ * shares it and tests need nothing but structs.
+ */
+#ifndef HAISHIN_PLAN_H
+#define HAISHIN_PLAN_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "hs_limits.h"
+#include "manifest.h"
+
+enum plan_action {
+	PLAN_INSTALL, /* not installed yet */
+	PLAN_UPDATE, /* installed below the manifest's version */
+};
+
+struct plan_item {
+	enum plan_action action;
+	const struct manifest_component *target; /* points into the manifest */
+	char from[HS_VERSION_MAX + 1]; /* "" for PLAN_INSTALL */
+};
+
+struct plan {
+	struct plan_item items[HS_MANIFEST_MAX_COMPONENTS];
+	size_t n;
+};
+
+/*
+ * Fills *ret with one item per component of m that is missing or older than
+ * m says.  installed[] lists what is installed (any order).  A component
+ * installed at a newer version than m's is left alone: no downgrade without
+ * a signed entry that allows it.  A component installed but absent from m is
+ * left alone too.  The items point into m, which must outlive *ret.
+ */
+void plan_make(const struct manifest *m, const struct db_installed *installed,
+	       size_t n_installed, struct plan *ret);
+
+#endif

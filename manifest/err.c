@@ -1,0 +1,60 @@
+/*
+ * err.c - struct hs_err: a negative errno and a message, filled where the
+ * failure is found and prefixed with context on the way up.
+ */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void hs_err_clear(struct hs_err *e)
+{
+	if (e == NULL)
+		return;
+	e->code = 0;
+	e->msg[0] = '\0';
+}
+
+int hs_err_set(struct hs_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return code;
+	e->code = code;
+	va_start(ap, fmt);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int hs_err_prefix(struct hs_err *e, const char *fmt, ...)
+{
+	char head[HS_ERR_MSG_MAX];
+	size_t hn;
+	size_t on;
+	va_list ap;
+
+	if (e == NULL)
+		return 0;
+	va_start(ap, fmt);
+	(void)vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	hn = strlen(head);
+	on = strnlen(e->msg, sizeof(e->msg) - 1);
+	if (hn + on > sizeof(e->msg) - 1)
+		on = sizeof(e->msg) - 1 -
+		     hn; /* the tail is cut, not the head */
+	memmove(e->msg + hn, e->msg, on);
+	memcpy(e->msg, head, hn);
+	e->msg[hn + on] = '\0';
+	return e->code;
+}
+
+int hs_err_copy(struct hs_err *dst, const struct hs_err *src)
+{
+	if (dst != NULL && src != NULL && dst != src)
+		*dst = *src;
+	return src != NULL ? src->code : 0;
+}

@@ -1,0 +1,255 @@
+/*
+ * manifest.c - parsing and building the manifest payload.  Pure: buffers in,
+ * structs out.  Every field that reaches a path or a URL is validated here,
+ * so later layers can join them without re-checking.
+ */
+#include "manifest.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "field.h"
+#include "str.h"
+#include "version.h"
+
+static const char *const restart_names[] = {
+	[MANIFEST_RESTART_NONE] = "none",
+	[MANIFEST_RESTART_APP] = "app",
+	[MANIFEST_RESTART_SYSTEM] = "system",
+};
+
+const char *manifest_restart_name(enum manifest_restart r)
+{
+	return restart_names[r];
+}
+
+int manifest_restart_parse(const char *s, enum manifest_restart *ret)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(restart_names) / sizeof(restart_names[0]); i++)
+		if (strcmp(s, restart_names[i]) == 0) {
+			*ret = (enum manifest_restart)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+bool manifest_url_is_valid(const char *url)
+{
+	const size_t n = strnlen(url, HS_URL_MAX);
+	size_t i;
+
+	if (n == 0 || n >= HS_URL_MAX || url[0] == '/' ||
+	    strstr(url, "..") != NULL || strstr(url, "//") != NULL)
+		return false;
+	for (i = 0; i < n; i++) {
+		const char c = url[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '~' || c == '/' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+void manifest_free(struct manifest *m)
+{
+	if (m == NULL)
+		return;
+	free(m->components);
+	free(m);
+}
+
+static int manifest_parse_package(json_t *jc, struct manifest_package *p,
+				  struct hs_err *e)
+{
+	json_t *jp = NULL;
+	int r;
+
+	r = field_object(jc, "package", &jp, e);
+	if (r == 0)
+		r = field_string(jp, "url", p->url, sizeof(p->url), e);
+	if (r == 0 && !manifest_url_is_valid(p->url))
+		r = hs_err_set(e, -EBADMSG,
+			       "package url '%s' is not a plain "
+			       "relative path",
+			       p->url);
+	if (r == 0)
+		r = field_u64(jp, "size", HS_PACKAGE_MAX_BYTES, &p->size, e);
+	if (r == 0 && p->size == 0)
+		r = hs_err_set(e, -EBADMSG, "package size is 0");
+	if (r == 0)
+		r = field_string(jp, "sha256", p->sha256, sizeof(p->sha256), e);
+	if (r == 0 && !hs_is_sha256_hex(p->sha256))
+		r = hs_err_set(e, -EBADMSG,
+			       "package sha256 is not 64 lowercase hex digits");
+	return r;
+}
+
+static int manifest_parse_component(const char *name, json_t *jc,
+				    struct manifest_component *c,
+				    struct hs_err *e)
+{
+	char restart[16];
+	int r;
+
+	if (!version_name_is_valid(name))
+		return hs_err_set(e, -EBADMSG, "invalid component name");
+	if (!json_is_object(jc))
+		return hs_err_set(e, -EBADMSG, "not an object");
+	(void)hs_strlcpy(c->name, name, sizeof(c->name));
+	r = field_string(jc, "version", c->version, sizeof(c->version), e);
+	if (r == 0 && !version_is_valid(c->version))
+		r = hs_err_set(e, -EBADMSG, "invalid version '%s'", c->version);
+	if (r == 0)
+		r = field_string(jc, "minimum", c->minimum, sizeof(c->minimum),
+				 e);
+	if (r == 0 && !version_is_valid(c->minimum))
+		r = hs_err_set(e, -EBADMSG, "invalid minimum '%s'", c->minimum);
+	if (r == 0 && version_compare(c->minimum, c->version) > 0)
+		r = hs_err_set(e, -EBADMSG, "minimum %s is above version %s",
+			       c->minimum, c->version);
+	if (r == 0)
+		r = field_string(jc, "restart", restart, sizeof(restart), e);
+	if (r == 0 && manifest_restart_parse(restart, &c->restart) < 0)
+		r = hs_err_set(e, -EBADMSG,
+			       "restart '%s' is not none, app or system",
+			       restart);
+	if (r == 0)
+		r = manifest_parse_package(jc, &c->package, e);
+	return r;
+}
+
+static int component_cmp(const void *a, const void *b)
+{
+	const struct manifest_component *x = a;
+	const struct manifest_component *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int manifest_from_json(json_t *j, struct manifest *m, struct hs_err *e)
+{
+	json_t *jcs = NULL;
+	json_t *jc;
+	const char *name;
+	int r;
+
+	r = field_check_type(j, "manifest", e);
+	if (r == 0)
+		r = field_u64(j, "serial", INT64_MAX, &m->serial, e);
+	if (r == 0)
+		r = field_time(j, "expires", &m->expires, e);
+	if (r == 0)
+		r = field_object(j, "components", &jcs, e);
+	if (r < 0)
+		return r;
+	if (json_object_size(jcs) > HS_MANIFEST_MAX_COMPONENTS)
+		return hs_err_set(e, -EBADMSG, "more than %d components",
+				  HS_MANIFEST_MAX_COMPONENTS);
+	m->components =
+		calloc(json_object_size(jcs) + 1, sizeof(*m->components));
+	if (m->components == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	json_object_foreach(jcs, name, jc)
+	{
+		r = manifest_parse_component(
+			name, jc, &m->components[m->n_components], e);
+		if (r < 0) {
+			(void)hs_err_prefix(e, "component '%.64s': ", name);
+			return r;
+		}
+		m->n_components++;
+	}
+	qsort(m->components, m->n_components, sizeof(*m->components),
+	      component_cmp);
+	return 0;
+}
+
+int manifest_parse(const uint8_t *payload, size_t n, struct manifest **ret_m,
+		   struct hs_err *e)
+{
+	struct manifest *m;
+	json_t *j = NULL;
+	int r;
+
+	r = field_load(payload, n, &j, e);
+	if (r < 0) {
+		(void)hs_err_prefix(e, "manifest: ");
+		return r;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		r = hs_err_set(e, -ENOMEM, "out of memory");
+		goto out_json;
+	}
+	r = manifest_from_json(j, m, e);
+	if (r < 0) {
+		(void)hs_err_prefix(e, "manifest: ");
+		goto out_free;
+	}
+	*ret_m = m;
+	m = NULL;
+out_free:
+	manifest_free(m);
+out_json:
+	json_decref(j);
+	return r;
+}
+
+const struct manifest_component *manifest_find(const struct manifest *m,
+					       const char *name)
+{
+	struct manifest_component key;
+
+	if (hs_strlcpy(key.name, name, sizeof(key.name)) < 0)
+		return NULL;
+	return bsearch(&key, m->components, m->n_components,
+		       sizeof(*m->components), component_cmp);
+}
+
+static json_t *manifest_build_component(const struct manifest_component *c)
+{
+	return json_pack("{s:s, s:s, s:s, s:{s:s, s:I, s:s}}", "version",
+			 c->version, "minimum", c->minimum, "restart",
+			 manifest_restart_name(c->restart), "package", "url",
+			 c->package.url, "size", (json_int_t)c->package.size,
+			 "sha256", c->package.sha256);
+}
+
+int manifest_build(const struct manifest *m, char **ret_json, struct hs_err *e)
+{
+	char when[21];
+	json_t *jcs = json_object();
+	json_t *j = NULL;
+	char *out = NULL;
+	size_t i;
+
+	for (i = 0; jcs != NULL && i < m->n_components; i++) {
+		json_t *jc = manifest_build_component(&m->components[i]);
+
+		if (jc == NULL ||
+		    json_object_set_new(jcs, m->components[i].name, jc) < 0) {
+			json_decref(jcs);
+			jcs = NULL;
+		}
+	}
+	hs_time_format(m->expires, when);
+	if (jcs != NULL)
+		j = json_pack("{s:s, s:I, s:s, s:o}", "_type", "manifest",
+			      "serial", (json_int_t)m->serial, "expires", when,
+			      "components", jcs);
+	if (j != NULL)
+		out = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(1));
+	json_decref(j);
+	if (out == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	*ret_json = out;
+	return 0;
+}

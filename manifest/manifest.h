@@ -1,0 +1,80 @@
+/*
+ * manifest.h - the manifest payload: what the latest and minimum versions
+ * are, and where each package lies.
+ *
+ *	{"_type": "manifest", "serial": 7, "expires": "2026-12-25T00:00:00Z",
+ *	 "components": {
+ *	   "cardreader": {"version": "2.1.0", "minimum": "2.0.0",
+ *	                  "restart": "app",
+ *	                  "package": {"url": "packages/cardreader/<sha256>.tar.zst",
+ *	                              "size": 123456, "sha256": "<hex>"}}}}
+ *
+ * A url is relative to the repository's base URL (so every mirror serves
+ * the same manifest): it is a path of [A-Za-z0-9._~/-] with no "..", no
+ * leading '/', no scheme, query or fragment.  Fields not listed here are
+ * ignored, so later versions can add them.  A manifest is plain data once
+ * parsed: the struct is public and read-only for its users.
+ */
+#ifndef HAISHIN_MANIFEST_H
+#define HAISHIN_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hs_limits.h"
+
+enum manifest_restart {
+	MANIFEST_RESTART_NONE,
+	MANIFEST_RESTART_APP,
+	MANIFEST_RESTART_SYSTEM,
+};
+
+struct manifest_package {
+	char url[HS_URL_MAX];
+	uint64_t size;
+	char sha256[65];
+};
+
+struct manifest_component {
+	char name[HS_NAME_MAX + 1];
+	char version[HS_VERSION_MAX + 1];
+	char minimum[HS_VERSION_MAX + 1];
+	enum manifest_restart restart;
+	struct manifest_package package;
+};
+
+struct manifest {
+	uint64_t serial;
+	int64_t expires;
+	struct manifest_component *components; /* sorted by name */
+	size_t n_components;
+};
+
+/*
+ * Parses a manifest payload.  Malformed JSON, a missing or ill-typed field,
+ * an invalid name, version or url, and minimum > version give -EBADMSG
+ * naming the component and field.  The caller frees *ret_m.
+ */
+int manifest_parse(const uint8_t *payload, size_t n, struct manifest **ret_m,
+		   struct hs_err *e);
+
+/* Builds a payload from m (compact JSON, malloc'ed into *ret_json). */
+int manifest_build(const struct manifest *m, char **ret_json, struct hs_err *e);
+
+/* Finds a component by name, or NULL. */
+const struct manifest_component *manifest_find(const struct manifest *m,
+					       const char *name);
+
+/* "none", "app", "system"; and back (-EINVAL for anything else). */
+const char *manifest_restart_name(enum manifest_restart r);
+int manifest_restart_parse(const char *s, enum manifest_restart *ret);
+
+/* True when url is an acceptable relative package url. */
+bool manifest_url_is_valid(const char *url);
+
+/* Releases m; NULL is allowed. */
+void manifest_free(struct manifest *m);
+
+#endif
