@@ -503,16 +503,26 @@ static int cycle_collect(void *ctx, const struct db_installed *in)
 	return 0;
 }
 
-/* Folds one component's outcome into the attempt's result. */
+/*
+ * Folds one component's outcome into the attempt's result: the most severe
+ * state wins and its reason comes first; the other reasons follow, so the
+ * last line names every component the attempt touched.
+ */
 static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
 		       bool first)
 {
+	char old[CYCLE_REASON_MAX];
 	const size_t n = strlen(ret->reason);
 
-	if (first || state_merge(ret->state, o->state) != ret->state) {
+	if (first) {
 		ret->state = o->state;
 		(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
-	} else if (o->state == ret->state) {
+	} else if (state_merge(ret->state, o->state) != ret->state) {
+		ret->state = o->state;
+		memcpy(old, ret->reason, sizeof(old));
+		(void)hs_snprintf(ret->reason, sizeof(ret->reason), "%s; %s",
+				  o->reason, old);
+	} else {
 		(void)hs_snprintf(ret->reason + n, sizeof(ret->reason) - n,
 				  "; %s", o->reason);
 	}

@@ -23,9 +23,8 @@ char *tu_mkdtemp(void)
 
 	if (base == NULL || base[0] == '\0')
 		base = "/tmp";
-	assert_int_equal(hs_snprintf(tmpl, sizeof(tmpl), "%s/hs-test-XXXXXX",
-				     base),
-			 0);
+	assert_int_equal(
+		hs_snprintf(tmpl, sizeof(tmpl), "%s/hs-test-XXXXXX", base), 0);
 	dir = mkdtemp(tmpl);
 	assert_non_null(dir);
 	dir = strdup(dir);

@@ -1,0 +1,126 @@
+# shellcheck shell=bash
+# lib.sh - helpers for the integration tests: a temporary world with keys, a
+# repository served by a real nginx on loopback, a client configuration, and
+# assertions.  Sourced by each test; HS_BIN is the build directory.
+
+set -euo pipefail
+
+HS_TESTS=${HS_TESTS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+HS_BIN=${HS_BIN:?HS_BIN must name the build directory}
+PUBLISH="$HS_BIN/manifest/tool/haishin-publish"
+HAISHIND="$HS_BIN/daemon/haishind"
+SIGN="$HS_TESTS/integration/dsse_sign.py"
+# shellcheck source=../../scripts/nginx-lib.sh
+source "$HS_TESTS/../scripts/nginx-lib.sh"
+
+PASSED=0
+FAILED=0
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/hs-it-XXXXXX")
+chmod 755 "$W"
+cleanup() {
+	nginx_stop "$W/nginx"
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	FAILED=$((FAILED + 1))
+}
+
+pass() {
+	echo "ok: $*"
+	PASSED=$((PASSED + 1))
+}
+
+# Makes keys and a repository at $W/repo, and a client config at $W/client.
+world_init() {
+	(cd "$W" && "$PUBLISH" keygen root >/dev/null && "$PUBLISH" keygen man >/dev/null)
+	"$PUBLISH" init "$W/repo" --root-key "$W/root" --manifest-key "$W/man" >/dev/null
+	mkdir -p "$W/nginx"
+	nginx_start "$W/nginx" "$W/repo"
+	mkdir -p "$W/client"
+	cp "$W/repo/root.json" "$W/client/root.json"
+	client_config "$NGINX_URL"
+}
+
+client_config() {
+	cat >"$W/client/haishin.conf" <<CONF
+[server]
+url = $1
+[trust]
+root = $W/client/root.json
+[paths]
+state = $W/client/state
+cache = $W/client/cache
+install = $W/client/install
+socket = $W/client/haishind.sock
+[transfer]
+stall_timeout = 5
+connect_timeout = 5
+CONF
+}
+
+# publish NAME VERSION DIR [add options]: adds and signs.
+publish() {
+	local name=$1 version=$2 dir=$3
+	shift 3
+	"$PUBLISH" add "$W/repo" "$name" "$version" "$dir" "$@" >/dev/null
+	"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+	chmod -R o+rX "$W/repo"
+}
+
+# once: runs haishind --once; sets RC and LAST (its last line of stdout).
+once() {
+	set +e
+	"$HAISHIND" -c "$W/client/haishin.conf" --once >"$W/once.out" 2>"$W/once.err"
+	RC=$?
+	set -e
+	LAST=$(tail -n 1 "$W/once.out")
+}
+
+# expect_state STATE CODE [TEXT]: the last run ended so.
+expect_state() {
+	local what="$1 (exit $2)${3:+, \"$3\"}"
+	if [ "$RC" -ne "$2" ] || [ "${LAST%% *}" != "$1" ]; then
+		fail "expected $what, got exit $RC: $LAST"
+		sed 's/^/  | /' "$W/once.err" >&2
+		return 0
+	fi
+	if [ -n "${3:-}" ] && [[ "$LAST" != *"$3"* ]]; then
+		fail "expected $what, got: $LAST"
+		return 0
+	fi
+	pass "$what"
+}
+
+# tree_digest DIR: one digest over every path, type, mode, link and content.
+tree_digest() {
+	(cd "$1" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) |
+		sha256sum | cut -d' ' -f1
+}
+
+# expect_same_tree A B: byte-exact, modes (masked to 0755) and links.
+expect_same_tree() {
+	if [ "$(tree_digest "$1")" = "$(tree_digest "$2")" ]; then
+		pass "$3"
+	else
+		fail "$3: trees differ"
+		diff -r --no-dereference "$1" "$2" >&2 || true
+	fi
+}
+
+expect_eq() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3: expected '$2', got '$1'"
+	fi
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
