@@ -67,8 +67,8 @@ static int root_parse_key(const char *id, json_t *jk, struct key **ret_k,
 		r = field_string(jk, "public", pub, sizeof(pub), e);
 	if (r == 0 && hs_b64_decode(pub, strlen(pub), &raw, &n) < 0)
 		r = hs_err_set(e, -EBADMSG, "'public' is not base64");
-	if (r == 0)
-		r = key_from_raw(raw, n, &k, e);
+	if (r == 0 && key_from_raw(raw, n, &k, e) < 0)
+		r = hs_err_set(e, -EBADMSG, "'public' is not an Ed25519 key");
 	free(raw);
 	if (r == 0 && strcmp(key_id(k), id) != 0)
 		r = hs_err_set(e, -EBADMSG,
@@ -274,8 +274,8 @@ int root_build(uint64_t version, int64_t expires,
 	       struct hs_err *e)
 {
 	char when[21];
-	json_t *jkeys = json_object();
-	json_t *jroles = json_object();
+	json_t *jkeys = NULL;
+	json_t *jroles = NULL;
 	json_t *j = NULL;
 	char *out = NULL;
 	size_t i;
@@ -288,6 +288,10 @@ int root_build(uint64_t version, int64_t expires,
 					  "keys",
 					  role_names[i], thresholds[i],
 					  n_keys[i]);
+	jkeys = json_object();
+	jroles = json_object();
+	if (jkeys == NULL || jroles == NULL)
+		r = -ENOMEM;
 	for (i = 0; r == 0 && i < ROOT_ROLE_COUNT; i++)
 		r = root_build_role(jkeys, jroles, role_names[i], keys[i],
 				    n_keys[i], thresholds[i]);

@@ -55,7 +55,7 @@ int hs_parse_u64(const char *s, uint64_t max, uint64_t *ret)
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
 		d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return -ERANGE;
 		v = v * 10 + d;
 	}
@@ -276,6 +276,7 @@ int hs_write_file_atomic(const char *path, const void *buf, size_t len,
 
 int hs_time_parse(const char *s, int64_t *ret_t)
 {
+	char canon[21];
 	struct tm tm;
 	const char *end;
 	time_t t;
@@ -286,6 +287,11 @@ int hs_time_parse(const char *s, int64_t *ret_t)
 		return -EINVAL;
 	t = timegm(&tm);
 	if (t == (time_t)-1)
+		return -EINVAL;
+	/* strptime takes "2026-02-31" and blanks in numbers: only the
+	 * canonical spelling of a real time is accepted. */
+	hs_time_format((int64_t)t, canon);
+	if (strcmp(canon, s) != 0)
 		return -EINVAL;
 	*ret_t = (int64_t)t;
 	return 0;

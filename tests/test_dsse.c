@@ -365,12 +365,15 @@ static void test_bad_and_good_signatures(void **state)
 	struct key *both[] = {f->k1, f->k2};
 	char *json12 = sign_env(TYPE, PAYLOAD, both, 2);
 	json_t *j = json_loads(json12, 0, NULL);
+	json_t *good1;
 	json_t *sig1;
 	char *json;
 	struct hs_err e;
 
 	assert_non_null(j);
 	sig1 = json_array_get(json_object_get(j, "signatures"), 0);
+	good1 = json_deep_copy(sig1);
+	assert_non_null(good1);
 	assert_int_equal(json_object_set_new(
 				 sig1, "sig",
 				 json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -382,6 +385,15 @@ static void test_bad_and_good_signatures(void **state)
 	assert_int_equal(verify(json, both, 2, 1, &e), 0);
 	assert_rejected(verify(json, both, 2, 2, &e), &e,
 			"too few valid signatures: 1 of 2");
+	free(json);
+
+	/* k1's good signature after its bad one: k1 counts after all. */
+	assert_int_equal(
+		json_array_append_new(json_object_get(j, "signatures"), good1),
+		0);
+	json = json_dumps(j, 0);
+	assert_non_null(json);
+	assert_int_equal(verify(json, both, 2, 2, &e), 0);
 	free(json);
 	json_decref(j);
 	free(json12);

@@ -1,0 +1,171 @@
+/*
+ * test_plan.c - the pure core of an attempt: which components to update
+ * (plan_make) and how outcomes combine into one terminal state (state.h).
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "state.h"
+#include "str.h"
+
+static void component(struct manifest_component *c, const char *name,
+		      const char *version)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(hs_strlcpy(c->name, name, sizeof(c->name)), 0);
+	assert_int_equal(hs_strlcpy(c->version, version, sizeof(c->version)),
+			 0);
+	assert_int_equal(hs_strlcpy(c->minimum, version, sizeof(c->minimum)),
+			 0);
+}
+
+static void installed(struct db_installed *in, const char *name,
+		      const char *version)
+{
+	memset(in, 0, sizeof(*in));
+	assert_int_equal(hs_strlcpy(in->name, name, sizeof(in->name)), 0);
+	assert_int_equal(hs_strlcpy(in->version, version, sizeof(in->version)),
+			 0);
+}
+
+/* One row: the manifest's version, the installed one (NULL: none), and
+ * the expected action (-1: nothing to do). */
+static const struct {
+	const char *latest;
+	const char *have;
+	int action;
+} plan_cases[] = {
+	{"1.0", NULL, PLAN_INSTALL},
+	{"1.1", "1.0", PLAN_UPDATE},
+	{"1.10", "1.9", PLAN_UPDATE},
+	{"2.0.1", "2.0", PLAN_UPDATE},
+	{"1.0", "1.0-rc.2", PLAN_UPDATE},
+	{"1.0", "1.0", -1},
+	{"1.0", "1.0.0", -1},
+	{"1.0", "1.1", -1}, /* never a downgrade */
+	{"1.0", "garbage!", PLAN_UPDATE}, /* a damaged record is repaired */
+};
+
+static void test_plan_table(void **state)
+{
+	struct manifest_component c;
+	struct db_installed in;
+	struct manifest m;
+	struct plan *plan;
+	size_t i;
+
+	(void)state;
+	plan = calloc(1, sizeof(*plan));
+	assert_non_null(plan);
+	for (i = 0; i < sizeof(plan_cases) / sizeof(plan_cases[0]); i++) {
+		component(&c, "cardreader", plan_cases[i].latest);
+		m.components = &c;
+		m.n_components = 1;
+		if (plan_cases[i].have != NULL)
+			installed(&in, "cardreader", plan_cases[i].have);
+		plan_make(&m, &in, plan_cases[i].have != NULL ? 1 : 0, plan);
+		if (plan_cases[i].action < 0) {
+			assert_int_equal(plan->n, 0);
+			continue;
+		}
+		assert_int_equal(plan->n, 1);
+		assert_int_equal(plan->items[0].action, plan_cases[i].action);
+		assert_ptr_equal(plan->items[0].target, &c);
+		assert_string_equal(
+			plan->items[0].from,
+			plan_cases[i].have != NULL ? plan_cases[i].have : "");
+	}
+	free(plan);
+}
+
+static void test_plan_several(void **state)
+{
+	struct manifest_component cs[3];
+	struct db_installed in[3];
+	struct manifest m;
+	struct plan *plan;
+
+	(void)state;
+	component(&cs[0], "cardreader", "2.0");
+	component(&cs[1], "facelib", "1.0");
+	component(&cs[2], "linkage", "3.0");
+	m.components = cs;
+	m.n_components = 3;
+	installed(&in[0], "linkage", "3.0");
+	installed(&in[1], "other", "9.9"); /* not in the manifest: left alone */
+	installed(&in[2], "cardreader", "1.0");
+	plan = calloc(1, sizeof(*plan));
+	assert_non_null(plan);
+	plan_make(&m, in, 3, plan);
+	assert_int_equal(plan->n, 2);
+	assert_string_equal(plan->items[0].target->name, "cardreader");
+	assert_int_equal(plan->items[0].action, PLAN_UPDATE);
+	assert_string_equal(plan->items[1].target->name, "facelib");
+	assert_int_equal(plan->items[1].action, PLAN_INSTALL);
+	free(plan);
+}
+
+static void test_state_names_and_codes(void **state)
+{
+	static const struct {
+		enum state s;
+		const char *name;
+		int code;
+	} rows[] = {
+		{STATE_UP_TO_DATE, "UP_TO_DATE", 0},
+		{STATE_COMPLETED, "COMPLETED", 0},
+		{STATE_COMPLETED_RESTART_REQUIRED, "COMPLETED_RESTART_REQUIRED",
+		 0},
+		{STATE_INTERRUPTED, "INTERRUPTED", 75},
+		{STATE_FAILED_CONNECT, "FAILED_CONNECT", 69},
+		{STATE_FAILED_VERIFY, "FAILED_VERIFY", 65},
+		{STATE_FAILED_INSTALL, "FAILED_INSTALL", 73},
+		{STATE_STOPPED, "STOPPED", 78},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_string_equal(state_name(rows[i].s), rows[i].name);
+		assert_int_equal(state_exit_code(rows[i].s), rows[i].code);
+	}
+	assert_string_equal(state_name(STATE_DOWNLOADING), "DOWNLOADING");
+}
+
+static void test_state_merge(void **state)
+{
+	static const enum state order[] = {
+		STATE_UP_TO_DATE,
+		STATE_COMPLETED,
+		STATE_COMPLETED_RESTART_REQUIRED,
+		STATE_INTERRUPTED,
+		STATE_FAILED_CONNECT,
+		STATE_FAILED_VERIFY,
+		STATE_FAILED_INSTALL,
+		STATE_STOPPED,
+	};
+	const size_t n = sizeof(order) / sizeof(order[0]);
+	size_t i;
+	size_t j;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			assert_int_equal(state_merge(order[i], order[j]),
+					 order[i > j ? i : j]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_table),
+		cmocka_unit_test(test_plan_several),
+		cmocka_unit_test(test_state_names_and_codes),
+		cmocka_unit_test(test_state_merge),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
