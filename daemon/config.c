@@ -462,8 +462,8 @@ static int parse_pair(struct parser *p, char *s, struct hs_err *e)
 				  k->section, k->name, p->set_on[i]);
 	r = k->set(p->c, k, trim(eq + 1), e);
 	if (r < 0) {
-		(void)hs_err_prefix(e, "%s:%zu: [%s] %s: ", p->origin, p->line,
-				    k->section, k->name);
+		hs_err_prefix(e, "%s:%zu: [%s] %s: ", p->origin, p->line,
+			      k->section, k->name);
 		return r;
 	}
 	p->set_on[i] = p->line;

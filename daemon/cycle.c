@@ -113,7 +113,7 @@ static int cycle_read_root(const char *path, struct root **ret,
 		r = trust_root_load(buf, len, ret, e);
 	free(buf);
 	if (r < 0)
-		(void)hs_err_prefix(e, "'%s': ", path);
+		hs_err_prefix(e, "'%s': ", path);
 	return r;
 }
 

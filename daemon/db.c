@@ -262,7 +262,7 @@ static int run_migrations(struct db *db, int v, struct hs_err *e)
 	for (; v < latest; v++) {
 		r = db_exec(db, migrations[v], "migrate", e);
 		if (r < 0) {
-			(void)hs_err_prefix(e, "schema version %d: ", v + 1);
+			hs_err_prefix(e, "schema version %d: ", v + 1);
 			return r;
 		}
 	}
@@ -341,7 +341,7 @@ int db_open(const char *state_dir, struct db **ret_db, struct hs_err *e)
 	}
 	r = db_setup(db, e);
 	if (r < 0) {
-		(void)hs_err_prefix(e, "state database '%s': ", db->path);
+		hs_err_prefix(e, "state database '%s': ", db->path);
 		goto out_free;
 	}
 	*ret_db = db;

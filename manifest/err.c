@@ -29,7 +29,7 @@ int hs_err_set(struct hs_err *e, int code, const char *fmt, ...)
 	return code;
 }
 
-int hs_err_prefix(struct hs_err *e, const char *fmt, ...)
+void hs_err_prefix(struct hs_err *e, const char *fmt, ...)
 {
 	char head[HS_ERR_MSG_MAX];
 	size_t hn;
@@ -37,7 +37,7 @@ int hs_err_prefix(struct hs_err *e, const char *fmt, ...)
 	va_list ap;
 
 	if (e == NULL)
-		return 0;
+		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
@@ -49,7 +49,6 @@ int hs_err_prefix(struct hs_err *e, const char *fmt, ...)
 	memmove(e->msg + hn, e->msg, on);
 	memcpy(e->msg, head, hn);
 	e->msg[hn + on] = '\0';
-	return e->code;
 }
 
 int hs_err_copy(struct hs_err *dst, const struct hs_err *src)

@@ -30,8 +30,12 @@ void hs_err_clear(struct hs_err *e);
 int hs_err_set(struct hs_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Puts a formatted prefix in front of e's message; returns e->code. */
-int hs_err_prefix(struct hs_err *e, const char *fmt, ...)
+/*
+ * Puts a formatted prefix in front of e's message.  It returns nothing on
+ * purpose: with a NULL e there would be no code to return, so callers return
+ * their own:  hs_err_prefix(e, "key %s: ", path); return r;
+ */
+void hs_err_prefix(struct hs_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Copies src into dst (either may be NULL); returns src's code. */

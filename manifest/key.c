@@ -110,7 +110,7 @@ out_free:
 	OPENSSL_cleanse(buf, len);
 	free(buf);
 	if (r < 0)
-		(void)hs_err_prefix(e, "key '%s': ", path);
+		hs_err_prefix(e, "key '%s': ", path);
 	return r;
 }
 

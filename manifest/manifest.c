@@ -162,7 +162,7 @@ static int manifest_from_json(json_t *j, struct manifest *m, struct hs_err *e)
 		r = manifest_parse_component(
 			name, jc, &m->components[m->n_components], e);
 		if (r < 0) {
-			(void)hs_err_prefix(e, "component '%.64s': ", name);
+			hs_err_prefix(e, "component '%.64s': ", name);
 			return r;
 		}
 		m->n_components++;
@@ -181,7 +181,7 @@ int manifest_parse(const uint8_t *payload, size_t n, struct manifest **ret_m,
 
 	r = field_load(payload, n, &j, e);
 	if (r < 0) {
-		(void)hs_err_prefix(e, "manifest: ");
+		hs_err_prefix(e, "manifest: ");
 		return r;
 	}
 	m = calloc(1, sizeof(*m));
@@ -191,7 +191,7 @@ int manifest_parse(const uint8_t *payload, size_t n, struct manifest **ret_m,
 	}
 	r = manifest_from_json(j, m, e);
 	if (r < 0) {
-		(void)hs_err_prefix(e, "manifest: ");
+		hs_err_prefix(e, "manifest: ");
 		goto out_free;
 	}
 	*ret_m = m;

@@ -75,7 +75,7 @@ static int root_parse_key(const char *id, json_t *jk, struct key **ret_k,
 			       "keyid is not the SHA-256 of its key");
 	if (r < 0) {
 		key_free(k);
-		(void)hs_err_prefix(e, "key %.16s: ", id);
+		hs_err_prefix(e, "key %.16s: ", id);
 		return r;
 	}
 	*ret_k = k;
@@ -176,12 +176,12 @@ static int root_from_json(json_t *j, struct root *rt, struct hs_err *e)
 
 		r = field_object(jroles, role_names[i], &jrole, e);
 		if (r < 0) {
-			(void)hs_err_prefix(e, "roles: ");
+			hs_err_prefix(e, "roles: ");
 			return r;
 		}
 		r = root_parse_role(jrole, rt, &rt->roles[i], e);
 		if (r < 0) {
-			(void)hs_err_prefix(e, "role '%s': ", role_names[i]);
+			hs_err_prefix(e, "role '%s': ", role_names[i]);
 			return r;
 		}
 	}
@@ -197,7 +197,7 @@ int root_parse(const uint8_t *payload, size_t n, struct root **ret_r,
 
 	r = field_load(payload, n, &j, e);
 	if (r < 0) {
-		(void)hs_err_prefix(e, "root: ");
+		hs_err_prefix(e, "root: ");
 		return r;
 	}
 	rt = calloc(1, sizeof(*rt));
@@ -207,7 +207,7 @@ int root_parse(const uint8_t *payload, size_t n, struct root **ret_r,
 	}
 	r = root_from_json(j, rt, e);
 	if (r < 0) {
-		(void)hs_err_prefix(e, "root: ");
+		hs_err_prefix(e, "root: ");
 		goto out_free;
 	}
 	*ret_r = rt;

@@ -23,7 +23,7 @@ static int trust_open(const char *buf, size_t len, size_t max, const char *type,
 
 	r = dsse_parse(buf, len, max, &d, e);
 	if (r < 0) {
-		(void)hs_err_prefix(e, "%s: ", what);
+		hs_err_prefix(e, "%s: ", what);
 		return r;
 	}
 	if (strcmp(dsse_payload_type(d), type) != 0) {
