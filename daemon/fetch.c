@@ -224,6 +224,7 @@ struct fetch_membuf {
 	char *p;
 	size_t n;
 	size_t cap;
+	size_t max; /* never more than max + 1 bytes are allocated */
 };
 
 static int fetch_mem_sink(void *ctx, const uint8_t *p, size_t n)
@@ -236,6 +237,8 @@ static int fetch_mem_sink(void *ctx, const uint8_t *p, size_t n)
 
 		while (cap < b->n + n + 1)
 			cap *= 2;
+		if (cap > b->max + 1)
+			cap = b->max + 1;
 		q = realloc(b->p, cap);
 		if (q == NULL)
 			return -ENOMEM;
@@ -251,7 +254,7 @@ static int fetch_mem_sink(void *ctx, const uint8_t *p, size_t n)
 int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	      size_t *ret_len, struct hs_err *e)
 {
-	struct fetch_membuf b = {NULL, 0, 0};
+	struct fetch_membuf b = {NULL, 0, 0, max};
 	uint64_t bytes = 0;
 	int r;
 

@@ -1,0 +1,217 @@
+/*
+ * test_install.c - atomic installs: staging, the switch of current, the
+ * same version installed again, pruning, and a failed install that leaves
+ * the active version untouched.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "install.h"
+#include "pack.h"
+#include "str.h"
+
+struct world {
+	char *dir;
+	char *root; /* install root */
+};
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	w->dir = tu_mkdtemp();
+	w->root = tu_path(w->dir, "install");
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	tu_rmtree(w->dir);
+	free(w->root);
+	free(w->dir);
+	free(w);
+	return 0;
+}
+
+/* Packs a one-file tree whose file says text; returns an fd at offset 0. */
+static int package(const struct world *w, const char *text)
+{
+	char *src = tu_path(w->dir, "src");
+	char *pkg = tu_path(w->dir, "pkg.tar.zst");
+	int fd;
+
+	tu_rmtree(src);
+	tu_write(src, "bin/app", text, strlen(text), 0755);
+	fd = open(pkg, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pack_dir(src, fd, NULL), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	free(src);
+	free(pkg);
+	return fd;
+}
+
+static void expect_file(const struct world *w, const char *rel,
+			const char *text)
+{
+	char *path = tu_path(w->root, rel);
+	size_t n = 0;
+	char *got = tu_read(path, &n);
+
+	assert_int_equal(n, strlen(text));
+	assert_memory_equal(got, text, n);
+	free(got);
+	free(path);
+}
+
+static void expect_current(const struct world *w, const char *version)
+{
+	char got[HS_VERSION_MAX + 1];
+
+	assert_int_equal(
+		install_current(w->root, "app", got, sizeof(got), NULL), 0);
+	assert_string_equal(got, version);
+}
+
+static void install(const struct world *w, const char *version,
+		    const char *text)
+{
+	uint64_t bytes = 0;
+	int fd = package(w, text);
+	struct hs_err e;
+
+	assert_int_equal(
+		install_package(w->root, "app", version, fd, &bytes, &e), 0);
+	assert_int_equal(bytes, strlen(text));
+	(void)close(fd);
+}
+
+static void test_install_and_switch(void **state)
+{
+	const struct world *w = *state;
+	char cur[HS_VERSION_MAX + 1];
+
+	assert_int_equal(
+		install_current(w->root, "app", cur, sizeof(cur), NULL),
+		-ENOENT);
+	install(w, "1.0", "one\n");
+	expect_current(w, "1.0");
+	expect_file(w, "app/current/bin/app", "one\n");
+	install(w, "1.1", "one point one\n");
+	expect_current(w, "1.1");
+	expect_file(w, "app/current/bin/app", "one point one\n");
+	/* The previous version stays for rollback. */
+	expect_file(w, "app/1.0/bin/app", "one\n");
+}
+
+static void test_same_version_again(void **state)
+{
+	const struct world *w = *state;
+
+	install(w, "1.0", "first copy\n");
+	install(w, "1.0", "second copy\n");
+	expect_current(w, "1.0");
+	expect_file(w, "app/current/bin/app", "second copy\n");
+}
+
+static void test_stale_staging_is_replaced(void **state)
+{
+	const struct world *w = *state;
+	char *junk = tu_path(w->root, "app/2.0.staging");
+
+	tu_write(junk, "half-written", "x", 1, 0644);
+	install(w, "2.0", "two\n");
+	expect_file(w, "app/current/bin/app", "two\n");
+	assert_int_equal(access(junk, F_OK), -1);
+	free(junk);
+}
+
+static void test_failed_install_keeps_current(void **state)
+{
+	const struct world *w = *state;
+	char *bad = tu_path(w->dir, "bad.tar.zst");
+	uint64_t bytes = 0;
+	struct hs_err e;
+	char *staging;
+	int fd;
+
+	install(w, "1.0", "good\n");
+	tu_write(w->dir, "bad.tar.zst", "not an archive", 14, 0600);
+	fd = open(bad, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(install_package(w->root, "app", "1.1", fd, &bytes, &e),
+			 -EBADMSG);
+	(void)close(fd);
+	expect_current(w, "1.0");
+	expect_file(w, "app/current/bin/app", "good\n");
+	staging = tu_path(w->root, "app/1.1.staging");
+	assert_int_equal(access(staging, F_OK), -1);
+	free(staging);
+	free(bad);
+}
+
+static void test_prune_keeps_current_and_previous(void **state)
+{
+	const struct world *w = *state;
+	char *path;
+
+	install(w, "1.0", "a\n");
+	install(w, "1.1", "b\n");
+	install(w, "1.2", "c\n");
+	tu_write(w->root, "app/notes.txt", "operator's file", 15, 0644);
+	assert_int_equal(install_prune(w->root, "app", "1.1", NULL), 0);
+	expect_current(w, "1.2");
+	expect_file(w, "app/1.1/bin/app", "b\n");
+	path = tu_path(w->root, "app/1.0");
+	assert_int_equal(access(path, F_OK), -1);
+	free(path);
+	/* Only what haishin made is removed. */
+	expect_file(w, "app/notes.txt", "operator's file");
+}
+
+static void test_invalid_names_refused(void **state)
+{
+	const struct world *w = *state;
+	uint64_t bytes = 0;
+	int fd = package(w, "x");
+
+	assert_int_equal(
+		install_package(w->root, "../etc", "1.0", fd, &bytes, NULL),
+		-EINVAL);
+	assert_int_equal(install_package(w->root, "app", "1.0.staging", fd,
+					 &bytes, NULL),
+			 -EINVAL);
+	(void)close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_install_and_switch, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_same_version_again, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_staging_is_replaced,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_failed_install_keeps_current, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_prune_keeps_current_and_previous, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_names_refused,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
