@@ -44,9 +44,9 @@
 #define PACK_STR(x) PACK_STR_(x)
 
 struct pack_entry {
-	char *name;   /* archive name; a directory's ends in '/' */
+	char *name; /* archive name; a directory's ends in '/' */
 	char *target; /* a symlink's target, else NULL */
-	mode_t type;  /* S_IFREG, S_IFDIR or S_IFLNK */
+	mode_t type; /* S_IFREG, S_IFDIR or S_IFLNK */
 };
 
 struct pack_list {
@@ -160,8 +160,8 @@ static int pack_name(const char *prefix, const char *name, bool is_dir,
 	rel = malloc(n + 1);
 	if (rel == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
-	if (hs_snprintf(rel, n + 1, "%s%s%s", prefix, name,
-			is_dir ? "/" : "") < 0) {
+	if (hs_snprintf(rel, n + 1, "%s%s%s", prefix, name, is_dir ? "/" : "") <
+	    0) {
 		free(rel);
 		return hs_err_set(e, -ENAMETOOLONG, "'%s%s': path too long",
 				  prefix, name);
@@ -174,8 +174,8 @@ static int pack_walk_dir(int dfd, const char *prefix, unsigned depth,
 			 struct pack_list *l, struct hs_err *e);
 
 /* Adds a regular file after checking the size caps. */
-static int pack_add_file(const struct stat *st, char *rel,
-			 struct pack_list *l, struct hs_err *e)
+static int pack_add_file(const struct stat *st, char *rel, struct pack_list *l,
+			 struct hs_err *e)
 {
 	const uint64_t size = (uint64_t)st->st_size;
 
@@ -503,7 +503,7 @@ int pack_dir(const char *dir, int out_fd, struct hs_err *e)
 	r = pack_write(rootfd, &l, out_fd, e);
 out_prefix:
 	if (r < 0)
-		(void)hs_err_prefix(e, "pack '%s': ", dir);
+		hs_err_prefix(e, "pack '%s': ", dir);
 	pack_list_clear(&l);
 	(void)close(rootfd);
 	return r;

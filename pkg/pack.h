@@ -22,8 +22,10 @@
 /*
  * Writes the package of directory dir to out_fd (which must be empty and
  * writable).  Returns 0, or a negative errno with e naming the path at fault:
- * -EINVAL for an entry type or symlink that is refused, -EIO for an archive
- * error, or the errno of a failed system call.
+ * -EINVAL for an entry type or symlink that is refused (the symlink rule is
+ * unpack_symlink_is_contained()), -EFBIG or -ENAMETOOLONG for a tree beyond
+ * the caps that unpack_fd() applies by default, -EIO for an archive error, or
+ * the errno of a failed system call.
  */
 int pack_dir(const char *dir, int out_fd, struct hs_err *e);
 

@@ -57,7 +57,7 @@ struct unpack {
 	struct unpack_set seen;
 	uint64_t entries;
 	uint64_t bytes;
-	char *parent;  /* path of the open parent directory, or NULL */
+	char *parent; /* path of the open parent directory, or NULL */
 	int parent_fd; /* its fd, or -1 */
 	char name[UNPACK_NAME_MSG + 1]; /* current entry, printable */
 };
@@ -252,13 +252,14 @@ static int unpack_check_components(struct unpack *u, const char *path,
 					  "entry '%s': empty path component",
 					  u->name);
 		if (unpack_is_dot(p, n) || unpack_is_dotdot(p, n))
-			return hs_err_set(e, -EPERM,
-					  "entry '%s': '%.*s' in a path is not allowed",
-					  u->name, (int)n, p);
+			return hs_err_set(
+				e, -EPERM,
+				"entry '%s': '%.*s' in a path is not allowed",
+				u->name, (int)n, p);
 		if (++depth > HS_ARCHIVE_MAX_DEPTH)
-			return hs_err_set(e, -EFBIG,
-					  "entry '%s': deeper than %u levels",
-					  u->name, (unsigned)HS_ARCHIVE_MAX_DEPTH);
+			return hs_err_set(
+				e, -EFBIG, "entry '%s': deeper than %u levels",
+				u->name, (unsigned)HS_ARCHIVE_MAX_DEPTH);
 		if (*end == '\0')
 			return 0;
 		p = end + 1;
@@ -315,14 +316,16 @@ static int unpack_check_link(struct unpack *u, struct archive_entry *ent,
 				  "entry '%s': symlink without a target",
 				  u->name);
 	if (strlen(target) > u->lim->max_path)
-		return hs_err_set(e, -EFBIG,
-				  "entry '%s': symlink target longer than %" PRIu64
-				  " bytes",
-				  u->name, u->lim->max_path);
+		return hs_err_set(
+			e, -EFBIG,
+			"entry '%s': symlink target longer than %" PRIu64
+			" bytes",
+			u->name, u->lim->max_path);
 	if (target[0] == '/')
-		return hs_err_set(e, -EPERM,
-				  "entry '%s': absolute symlink targets are not allowed",
-				  u->name);
+		return hs_err_set(
+			e, -EPERM,
+			"entry '%s': absolute symlink targets are not allowed",
+			u->name);
 	if (!unpack_symlink_is_contained(path, target))
 		return hs_err_set(e, -EPERM,
 				  "entry '%s': symlink target leaves the tree",
@@ -437,9 +440,10 @@ static int unpack_leaf_error(struct unpack *u, const char *what, int err,
 			     struct hs_err *e)
 {
 	if (err == EEXIST || err == ELOOP || err == ENOTDIR)
-		return hs_err_set(e, -EPERM,
-				  "entry '%s': the path exists already as another type",
-				  u->name);
+		return hs_err_set(
+			e, -EPERM,
+			"entry '%s': the path exists already as another type",
+			u->name);
 	return hs_err_set(e, -err, "entry '%s': cannot %s: %s", u->name, what,
 			  strerror(err));
 }
@@ -487,8 +491,8 @@ static int unpack_mkdir(struct unpack *u, int dfd, const char *name,
 	if (fchmod(fd, mode) < 0) {
 		r = -errno;
 		(void)close(fd);
-		return hs_err_set(e, r, "entry '%s': cannot chmod: %s",
-				  u->name, strerror(-r));
+		return hs_err_set(e, r, "entry '%s': cannot chmod: %s", u->name,
+				  strerror(-r));
 	}
 	return fd;
 }
@@ -497,8 +501,8 @@ static int unpack_mkdir(struct unpack *u, int dfd, const char *name,
 static int unpack_dir(struct unpack *u, int dfd, const char *leaf,
 		      struct archive_entry *ent, struct hs_err *e)
 {
-	const int fd = unpack_mkdir(
-		u, dfd, leaf, (archive_entry_perm(ent) & 0755) | 0700, e);
+	const int fd = unpack_mkdir(u, dfd, leaf,
+				    (archive_entry_perm(ent) & 0755) | 0700, e);
 
 	if (fd < 0)
 		return fd;
@@ -523,9 +527,10 @@ static int unpack_step(struct unpack *u, int dfd, const char *comp,
 	if (fd >= 0)
 		return fd;
 	if (errno == ELOOP || errno == ENOTDIR)
-		return hs_err_set(e, -EPERM,
-				  "entry '%s': '%s' is not a directory (writing through a symlink is not allowed)",
-				  u->name, comp);
+		return hs_err_set(
+			e, -EPERM,
+			"entry '%s': '%s' is not a directory (writing through a symlink is not allowed)",
+			u->name, comp);
 	if (errno != ENOENT)
 		return hs_err_set(e, -errno, "entry '%s': cannot open '%s': %s",
 				  u->name, comp, strerror(errno));
@@ -720,7 +725,8 @@ static int unpack_is_empty(int fd, bool *ret_empty)
 	}
 	rewinddir(d);
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			empty = false;
 	(void)closedir(d);
 	if (errno != 0)
@@ -729,8 +735,7 @@ static int unpack_is_empty(int fd, bool *ret_empty)
 	return 0;
 }
 
-static int unpack_open_dest(const char *dest_dir, int *ret_fd,
-			    struct hs_err *e)
+static int unpack_open_dest(const char *dest_dir, int *ret_fd, struct hs_err *e)
 {
 	bool empty = false;
 	int fd;
@@ -746,8 +751,7 @@ static int unpack_open_dest(const char *dest_dir, int *ret_fd,
 	if (r < 0) {
 		(void)close(fd);
 		return hs_err_set(e, r, "'%s': %s", dest_dir,
-				  r == -ENOTEMPTY ? "not empty"
-						  : strerror(-r));
+				  r == -ENOTEMPTY ? "not empty" : strerror(-r));
 	}
 	*ret_fd = fd;
 	return 0;

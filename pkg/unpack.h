@@ -5,13 +5,16 @@
  *  - only regular files, directories and symlinks; hard links, devices,
  *    FIFOs and sockets are refused;
  *  - a path is relative, made of normal components (no "..", no "." beyond a
- *    leading "./", no empty component, no NUL), at most max_path bytes;
+ *    leading "./", no empty component, no NUL), at most max_path bytes and
+ *    HS_ARCHIVE_MAX_DEPTH components;
  *  - a symlink's target is relative and, resolved lexically from the link's
- *    directory, stays inside the tree;
+ *    directory, stays inside the tree, with its ".." only at the start (see
+ *    unpack_symlink_is_contained() below);
  *  - a path appears once (duplicates are refused), and nothing is written
  *    through a symlink: every directory is opened beneath the staging
  *    directory with O_NOFOLLOW;
  *  - modes are masked to 0755 (no set-id, sticky or group/other write);
+ *    directories also keep owner rwx, so the tree can be filled and removed;
  *  - caps on entry count, path length, per-file and total unpacked bytes:
  *    a decompression bomb stops at the cap.
  * Every file written is fsync'ed, and so is every directory created.
@@ -42,11 +45,13 @@ struct unpack_stats {
 /*
  * Extracts the .tar.zst read from fd, starting at its current offset, into
  * dest_dir, an existing empty directory.  fd is the same open file that was
- * verified: the package is never reopened by path.  On failure dest_dir may
- * hold a partial tree, which the caller removes; nothing outside dest_dir is
- * ever touched.  Returns 0 (and *ret_stats when not NULL), or -EPERM for an
- * entry the policy refuses, -EFBIG for a cap, -EBADMSG for a corrupt archive,
- * or the errno of a failed system call; e names the entry.
+ * verified: the package is never reopened by path.  lim NULL means
+ * unpack_limits_default().  On failure dest_dir may hold a partial tree,
+ * which the caller removes; nothing outside dest_dir is ever touched.
+ * Returns 0 (and *ret_stats when not NULL), or -EPERM for an entry the policy
+ * refuses, -EFBIG for a cap, -EBADMSG for a corrupt archive, -ENOTEMPTY when
+ * dest_dir is not empty, or the errno of a failed system call; e names the
+ * entry.
  */
 int unpack_fd(int fd, const char *dest_dir, const struct unpack_limits *lim,
 	      struct unpack_stats *ret_stats, struct hs_err *e);

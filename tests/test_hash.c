@@ -17,7 +17,8 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-	{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	{"",
+	 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
 	{"abc",
 	 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
 	{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
@@ -38,9 +39,9 @@ static void test_vectors(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
 		hs_err_clear(&e);
-		assert_int_equal(hash_buf(vectors[i].in, strlen(vectors[i].in),
-					  hex, &e),
-				 0);
+		assert_int_equal(
+			hash_buf(vectors[i].in, strlen(vectors[i].in), hex, &e),
+			0);
 		assert_string_equal(hex, vectors[i].hex);
 	}
 }

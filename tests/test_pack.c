@@ -26,7 +26,7 @@
 #include "unpack.h"
 
 /* A name long enough to need a pax header, and one that is not ASCII. */
-#define LONG_DIR                                                              \
+#define LONG_DIR                                                                 \
 	"share/a-directory-name-long-enough-that-no-ustar-prefix-or-name-field-" \
 	"can-hold-it-alone-so-it-takes-a-pax-header"
 #define UTF8_NAME "share/caf\xc3\xa9.txt"
@@ -406,8 +406,8 @@ static void test_round_trip(void **state)
 }
 
 struct refused {
-	const char *name;   /* what the case shows */
-	const char *link;   /* a symlink's path, or NULL */
+	const char *name; /* what the case shows */
+	const char *link; /* a symlink's path, or NULL */
 	const char *target; /* and its target */
 	const char *needle; /* in the message */
 };
@@ -461,13 +461,13 @@ static void test_refused_symlinks(void **state)
 static void test_symlink_rule(void **state)
 {
 	static const char *const inside[][2] = {
-		{"a/b/c", "../../x"}, {"a/l", ".."},     {"l", "."},
+		{"a/b/c", "../../x"}, {"a/l", ".."},	 {"l", "."},
 		{"a/d", "./f//g"},    {"a/u", "../a/f"}, {"a/b/c", "../.."},
 	};
 	/* ".." after a name is refused even when it stays in lexically. */
 	static const char *const outside[][2] = {
-		{"l", ".."},  {"a/l", "../.."},  {"l2", "x/../../"},
-		{"a/b", "x/.."}, {"l", "/"},   {"l", ""},
+		{"l", ".."},	      {"a/l", "../.."},	  {"l2", "x/../../"},
+		{"a/b", "x/.."},      {"l", "/"},	  {"l", ""},
 		{"l", "/etc/shadow"}, {"a/l", "./../.."},
 	};
 	size_t i;
@@ -514,8 +514,7 @@ static void test_refused_socket(void **state)
 
 	(void)state;
 	tu_write(d, "file", "x", 1, 0644);
-	assert_int_equal(hs_strlcpy(sa.sun_path, sock, sizeof(sa.sun_path)),
-			 0);
+	assert_int_equal(hs_strlcpy(sa.sun_path, sock, sizeof(sa.sun_path)), 0);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
