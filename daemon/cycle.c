@@ -37,6 +37,7 @@ struct cycle {
 	struct root *root;
 	struct manifest *m;
 	uint64_t bytes;
+	enum state fail_as; /* the state a failure of the current step gives */
 };
 
 /* One component's outcome, before it is recorded. */
@@ -117,7 +118,10 @@ static int cycle_read_root(const char *path, struct root **ret,
 	return r;
 }
 
-/* The pinned root, or the newer root the client verified and stored. */
+/*
+ * The pinned root, or the newer root the client verified and stored.  A
+ * pinned root that cannot be read means the terminal is not set up: STOPPED.
+ */
 static int cycle_load_root(struct cycle *c, struct hs_err *e)
 {
 	char stored[PATH_MAX];
@@ -125,15 +129,19 @@ static int cycle_load_root(struct cycle *c, struct hs_err *e)
 	struct hs_err e2;
 	int r;
 
+	c->fail_as = STATE_STOPPED;
 	r = cycle_read_root(c->env->cfg->root, &c->root, e);
-	if (r < 0)
+	if (r < 0) {
+		hs_err_prefix(e, "the pinned root of trust: ");
 		return r;
+	}
 	if (hs_snprintf(stored, sizeof(stored), "%s/%s", c->env->cfg->state,
 			CYCLE_ROOT_FILE) < 0 ||
 	    access(stored, F_OK) < 0)
 		return 0;
 	if (cycle_read_root(stored, &newer, &e2) < 0) {
-		log_warn("%s, ignoring", e2.msg);
+		log_warn("%s; the chain is walked again from the pinned root",
+			 e2.msg);
 		return 0;
 	}
 	if (root_version(newer) > root_version(c->root)) {
@@ -145,6 +153,27 @@ static int cycle_load_root(struct cycle *c, struct hs_err *e)
 	return 0;
 }
 
+/* Fetching fails as FAILED_CONNECT, except a body over its cap (endless
+ * data), which is a verification failure. */
+static enum state cycle_fetch_state(int code)
+{
+	return code == -EFBIG ? STATE_FAILED_VERIFY : STATE_FAILED_CONNECT;
+}
+
+static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
+			    char **ret_buf, size_t *ret_len, struct hs_err *e)
+{
+	char url[HS_URL_MAX + 32];
+	int r;
+
+	r = cycle_url(c, name, url, sizeof(url), e);
+	if (r == 0)
+		r = fetch_buf(c->env->fetch, url, max, ret_buf, ret_len, e);
+	if (r < 0)
+		c->fail_as = cycle_fetch_state(r);
+	return r;
+}
+
 /* Verifies one step of the chain and makes it the current root. */
 static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
 			   struct hs_err *e)
@@ -153,125 +182,125 @@ static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
 	struct root *next = NULL;
 	int r;
 
+	c->fail_as = STATE_FAILED_VERIFY;
 	r = trust_root_next(c->root, buf, len, &next, e);
 	if (r < 0)
 		return r;
 	root_free(c->root);
 	c->root = next;
+	log_info("trusting root version %llu",
+		 (unsigned long long)root_version(c->root));
+	c->fail_as = STATE_FAILED_INSTALL;
 	if (hs_snprintf(stored, sizeof(stored), "%s/%s", c->env->cfg->state,
 			CYCLE_ROOT_FILE) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "state path too long");
-	log_info("trusting root version %llu",
-		 (unsigned long long)root_version(c->root));
 	return hs_write_file_atomic(stored, buf, len, 0644, e);
 }
 
 /*
  * Follows the server's root.json: if it is newer, walks N.root.json from the
- * current version + 1 to it, each signed by its predecessor's keys.
+ * current version + 1 to it, each signed by its predecessor's keys.  The
+ * chain must reach at least the version trusted before (trusted_version):
+ * anything less is a rollback.
  */
-static int cycle_update_root(struct cycle *c, struct hs_err *e)
+static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
+			     struct hs_err *e)
 {
-	char url[HS_URL_MAX + 32];
 	char name[32];
 	uint64_t target = 0;
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
 
-	r = cycle_url(c, "root.json", url, sizeof(url), e);
-	if (r == 0)
-		r = fetch_buf(c->env->fetch, url, HS_ROOT_MAX_BYTES, &buf, &len,
-			      e);
-	if (r == 0)
-		r = trust_root_peek_version(buf, len, &target, e);
-	free(buf);
+	r = cycle_fetch_meta(c, "root.json", HS_ROOT_MAX_BYTES, &buf, &len, e);
 	if (r < 0)
 		return r;
-	if (target > root_version(c->root) + CYCLE_MAX_ROOT_STEPS)
-		return hs_err_set(e, -ESTALE,
-				  "root: version %llu is too far ahead of %llu",
-				  (unsigned long long)target,
-				  (unsigned long long)root_version(c->root));
+	c->fail_as = STATE_FAILED_VERIFY;
+	r = trust_root_peek_version(buf, len, &target, e);
+	free(buf);
+	if (r == 0 && target > root_version(c->root) + CYCLE_MAX_ROOT_STEPS)
+		r = hs_err_set(e, -ESTALE,
+			       "root: version %llu is too far ahead of %llu",
+			       (unsigned long long)target,
+			       (unsigned long long)root_version(c->root));
 	while (r == 0 && root_version(c->root) < target) {
 		(void)hs_snprintf(name, sizeof(name), "%llu.root.json",
 				  (unsigned long long)root_version(c->root) +
 					  1);
 		buf = NULL;
-		r = cycle_url(c, name, url, sizeof(url), e);
-		if (r == 0)
-			r = fetch_buf(c->env->fetch, url, HS_ROOT_MAX_BYTES,
-				      &buf, &len, e);
+		r = cycle_fetch_meta(c, name, HS_ROOT_MAX_BYTES, &buf, &len, e);
 		if (r == 0)
 			r = cycle_root_step(c, buf, len, e);
 		free(buf);
 	}
-	if (r == 0)
-		r = trust_check_fresh(c->root, cycle_now(), e);
-	return r;
+	if (r < 0)
+		return r;
+	c->fail_as = STATE_FAILED_VERIFY;
+	if (root_version(c->root) < trusted_version)
+		return hs_err_set(e, -ESTALE,
+				  "root: rollback: version %llu was trusted "
+				  "before, but the chain ends at %llu",
+				  (unsigned long long)trusted_version,
+				  (unsigned long long)root_version(c->root));
+	return trust_check_fresh(c->root, cycle_now(), e);
 }
 
-static int cycle_fetch_manifest(struct cycle *c, struct hs_err *e)
+static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
+				struct hs_err *e)
 {
-	char url[HS_URL_MAX + 32];
 	char sha256[65];
 	struct trust_prev prev;
-	struct db_trust t;
 	char *buf = NULL;
 	size_t len = 0;
 	int r;
 
-	r = db_trust_get(c->env->db, &t, e);
-	if (r < 0)
-		return r;
-	prev.serial = t.manifest_serial;
-	(void)hs_strlcpy(prev.sha256, t.manifest_sha256, sizeof(prev.sha256));
-	r = cycle_url(c, "manifest.json", url, sizeof(url), e);
-	if (r == 0)
-		r = fetch_buf(c->env->fetch, url, HS_MANIFEST_MAX_BYTES, &buf,
-			      &len, e);
-	if (r == 0)
+	prev.serial = t->manifest_serial;
+	(void)hs_strlcpy(prev.sha256, t->manifest_sha256, sizeof(prev.sha256));
+	r = cycle_fetch_meta(c, "manifest.json", HS_MANIFEST_MAX_BYTES, &buf,
+			     &len, e);
+	if (r == 0) {
+		c->fail_as = STATE_FAILED_VERIFY;
 		r = trust_manifest(c->root, buf, len, &prev, cycle_now(), &c->m,
 				   sha256, e);
+	}
 	free(buf);
 	if (r < 0)
 		return r;
-	t.root_version = root_version(c->root);
-	t.manifest_serial = c->m->serial;
-	(void)hs_strlcpy(t.manifest_sha256, sha256, sizeof(t.manifest_sha256));
-	t.manifest_expires = c->m->expires;
-	t.last_contact = cycle_now();
-	return db_trust_put(c->env->db, &t, e);
+	t->root_version = root_version(c->root);
+	t->manifest_serial = c->m->serial;
+	(void)hs_strlcpy(t->manifest_sha256, sha256,
+			 sizeof(t->manifest_sha256));
+	t->manifest_expires = c->m->expires;
+	t->last_contact = cycle_now();
+	c->fail_as = STATE_FAILED_INSTALL;
+	return db_trust_put(c->env->db, t, e);
 }
 
 /*
- * Failures before any component: not reaching the server is FAILED_CONNECT;
- * everything else (signatures, rollback, freeze, caps, format, a missing
- * pinned root) is FAILED_VERIFY.
+ * The check: root chain, then manifest.  On failure, c->fail_as says what
+ * kind of step failed: not set up (STOPPED), not reaching the server
+ * (FAILED_CONNECT), a refused signature, rollback, freeze, cap or format
+ * (FAILED_VERIFY), or the terminal's own storage (FAILED_INSTALL).
  */
-static enum state cycle_check_state(int code)
-{
-	if (fetch_error_is_connect(code) || code == -ETIMEDOUT ||
-	    code == -ECONNRESET)
-		return STATE_FAILED_CONNECT;
-	return STATE_FAILED_VERIFY;
-}
-
 static int cycle_check(struct cycle *c, struct cycle_outcome *o)
 {
+	struct db_trust t;
 	struct hs_err e;
 	int r;
 
 	hs_err_clear(&e);
 	cycle_progress(c, STATE_CHECKING, "", "%smanifest.json",
 		       c->env->cfg->url);
-	r = cycle_load_root(c, &e);
+	c->fail_as = STATE_FAILED_INSTALL;
+	r = db_trust_get(c->env->db, &t, &e);
 	if (r == 0)
-		r = cycle_update_root(c, &e);
+		r = cycle_load_root(c, &e);
 	if (r == 0)
-		r = cycle_fetch_manifest(c, &e);
+		r = cycle_update_root(c, t.root_version, &e);
+	if (r == 0)
+		r = cycle_fetch_manifest(c, &t, &e);
 	if (r < 0) {
-		o->state = cycle_check_state(r);
+		o->state = c->fail_as;
 		(void)hs_strlcpy(o->reason, e.msg, sizeof(o->reason));
 	}
 	return r;
@@ -432,8 +461,18 @@ static void cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 		       t->version);
 	r = install_package(c->env->cfg->install, t->name, t->version, fd,
 			    &unpacked, &e);
-	if (r == 0)
-		r = cycle_mark_installed(c, it, &e);
+	if (r == 0 && cycle_mark_installed(c, it, &e) < 0) {
+		/* What is active must be what is recorded: switch back. */
+		struct hs_err e2;
+
+		r = e.code;
+		if (install_activate(c->env->cfg->install, t->name, it->from,
+				     &e2) < 0 ||
+		    (strcmp(it->from, t->version) != 0 &&
+		     install_remove(c->env->cfg->install, t->name, t->version,
+				    &e2) < 0))
+			log_err("%s", e2.msg);
+	}
 	if (r < 0) {
 		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
 				  it->from[0] != '\0'
@@ -487,19 +526,27 @@ static void cycle_component(struct cycle *c, const struct plan_item *it,
 	(void)close(fd);
 }
 
-/* Lists the installed components into a fixed array. */
-struct cycle_installed {
-	struct db_installed items[HS_MANIFEST_MAX_COMPONENTS];
-	size_t n;
-};
-
-static int cycle_collect(void *ctx, const struct db_installed *in)
+/*
+ * What is installed of the manifest's components: at most one row each, so
+ * the list is bounded by the manifest's own cap whatever the database holds.
+ */
+static int cycle_installed(const struct cycle *c, struct db_installed *out,
+			   size_t *ret_n, struct hs_err *e)
 {
-	struct cycle_installed *ci = ctx;
+	size_t n = 0;
+	size_t i;
+	int r;
 
-	if (ci->n == HS_MANIFEST_MAX_COMPONENTS)
-		return -E2BIG;
-	ci->items[ci->n++] = *in;
+	for (i = 0; i < c->m->n_components; i++) {
+		r = db_installed_get(c->env->db, c->m->components[i].name,
+				     &out[n], e);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		n++;
+	}
+	*ret_n = n;
 	return 0;
 }
 
@@ -530,26 +577,30 @@ static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
 
 static void cycle_components(struct cycle *c, struct cycle_result *ret)
 {
-	struct cycle_installed *ci;
+	struct db_installed *in;
 	struct cycle_outcome o;
 	struct plan plan;
 	struct hs_err e;
+	size_t n = 0;
 	size_t i;
+	int r;
 
+	hs_err_clear(&e);
 	memset(&o, 0, sizeof(o));
-	ci = calloc(1, sizeof(*ci));
-	if (ci == NULL ||
-	    db_installed_foreach(c->env->db, cycle_collect, ci, &e) < 0) {
+	in = calloc(c->m->n_components + 1, sizeof(*in));
+	r = in != NULL ? cycle_installed(c, in, &n, &e)
+		       : hs_err_set(&e, -ENOMEM, "out of memory");
+	if (r == 0)
+		plan_make(c->m, in, n, &plan);
+	free(in);
+	if (r < 0) {
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
-				  "cannot list the installed components: %s",
-				  ci == NULL ? "out of memory" : e.msg);
+				  "cannot read the installed components: %s",
+				  e.msg);
 		cycle_record(c, "", "", "", &o);
 		cycle_fold(ret, &o, true);
-		free(ci);
 		return;
 	}
-	plan_make(c->m, ci->items, ci->n, &plan);
-	free(ci);
 	if (plan.n == 0) {
 		cycle_outcome_set(&o, STATE_UP_TO_DATE,
 				  "%zu component(s) at the latest version "

@@ -14,6 +14,8 @@
 
 #define FETCH_USER_AGENT "haishin/0.1"
 #define FETCH_MAX_REDIRECTS 5
+/* Metadata is small: a server that trickles it must not hold a run. */
+#define FETCH_METADATA_DEADLINE 120
 
 struct fetch {
 	CURL *curl;
@@ -163,7 +165,7 @@ static size_t fetch_write(char *p, size_t size, size_t nmemb, void *userdata)
 	(curl_easy_setopt((f)->curl, (opt), (val)) == CURLE_OK)
 
 static int fetch_setup(struct fetch *f, const char *url, struct fetch_xfer *x,
-		       struct hs_err *e)
+		       long deadline, struct hs_err *e)
 {
 	const struct fetch_cfg *c = &f->cfg;
 	bool ok = true;
@@ -187,6 +189,7 @@ static int fetch_setup(struct fetch *f, const char *url, struct fetch_xfer *x,
 	     FETCH_SETOPT(f, CURLOPT_LOW_SPEED_TIME, (long)c->stall_timeout);
 	ok = ok &&
 	     FETCH_SETOPT(f, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_TIMEOUT, deadline);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEFUNCTION, fetch_write);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEDATA, x);
 	if (c->max_rate > 0)
@@ -202,15 +205,15 @@ static int fetch_setup(struct fetch *f, const char *url, struct fetch_xfer *x,
 	return 0;
 }
 
-int fetch_stream(struct fetch *f, const char *url, uint64_t max,
-		 fetch_sink_fn *sink, void *ctx, uint64_t *ret_bytes,
-		 struct hs_err *e)
+static int fetch_run(struct fetch *f, const char *url, uint64_t max,
+		     long deadline, fetch_sink_fn *sink, void *ctx,
+		     uint64_t *ret_bytes, struct hs_err *e)
 {
 	struct fetch_xfer x = {sink, ctx, max, 0, 0};
 	CURLcode rc;
 	int r;
 
-	r = fetch_setup(f, url, &x, e);
+	r = fetch_setup(f, url, &x, deadline, e);
 	if (r < 0)
 		return r;
 	rc = curl_easy_perform(f->curl);
@@ -218,6 +221,13 @@ int fetch_stream(struct fetch *f, const char *url, uint64_t max,
 	if (rc != CURLE_OK)
 		return fetch_from_curl(f, rc, &x, url, e);
 	return 0;
+}
+
+int fetch_stream(struct fetch *f, const char *url, uint64_t max,
+		 fetch_sink_fn *sink, void *ctx, uint64_t *ret_bytes,
+		 struct hs_err *e)
+{
+	return fetch_run(f, url, max, 0, sink, ctx, ret_bytes, e);
 }
 
 struct fetch_membuf {
@@ -258,7 +268,8 @@ int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	uint64_t bytes = 0;
 	int r;
 
-	r = fetch_stream(f, url, max, fetch_mem_sink, &b, &bytes, e);
+	r = fetch_run(f, url, max, FETCH_METADATA_DEADLINE, fetch_mem_sink, &b,
+		      &bytes, e);
 	if (r == 0 && b.p == NULL)
 		r = fetch_mem_sink(&b, (const uint8_t *)"", 0);
 	if (r < 0) {

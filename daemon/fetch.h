@@ -55,7 +55,10 @@ int fetch_stream(struct fetch *f, const char *url, uint64_t max,
 		 fetch_sink_fn *sink, void *ctx, uint64_t *ret_bytes,
 		 struct hs_err *e);
 
-/* GETs url into a malloc'ed, NUL-terminated buffer of at most max bytes. */
+/*
+ * GETs url into a malloc'ed, NUL-terminated buffer of at most max bytes,
+ * within a fixed deadline (metadata is small; a trickle must not hold a run).
+ */
 int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	      size_t *ret_len, struct hs_err *e);
 

@@ -57,12 +57,32 @@ static int install_fsync_dir(const char *path, struct hs_err *e)
 	return r;
 }
 
+/*
+ * Creates a directory with mode 0755 whatever the umask (applications run as
+ * other users must read what is installed); an existing one is kept as it
+ * is.  A new directory is made durable in its parent.
+ */
 static int install_mkdir(const char *path, struct hs_err *e)
 {
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (mkdir(path, 0755) < 0) {
+		if (errno == EEXIST)
+			return 0;
 		return hs_err_set(e, -errno, "cannot create '%s': %s", path,
 				  strerror(errno));
-	return 0;
+	}
+	if (chmod(path, 0755) < 0)
+		return hs_err_set(e, -errno, "cannot chmod '%s': %s", path,
+				  strerror(errno));
+	if (hs_strlcpy(parent, path, sizeof(parent)) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long");
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash == parent)
+		return 0;
+	*slash = '\0';
+	return install_fsync_dir(parent, e);
 }
 
 /* Points NAME/current at version with a new symlink renamed over the old. */
@@ -123,9 +143,8 @@ static int install_unpack(const char *staging, int pkg_fd, uint64_t *ret_bytes,
 		return hs_err_set(e, -errno, "cannot rewind the package: %s",
 				  strerror(errno));
 	r = install_rmtree(staging, e);
-	if (r == 0 && mkdir(staging, 0755) < 0)
-		r = hs_err_set(e, -errno, "cannot create '%s': %s", staging,
-			       strerror(errno));
+	if (r == 0)
+		r = install_mkdir(staging, e);
 	if (r == 0)
 		r = unpack_fd(pkg_fd, staging, &lim, &st, e);
 	if (r == 0)
@@ -236,4 +255,40 @@ int install_prune(const char *root, const char *name, const char *keep,
 	}
 	(void)closedir(dh);
 	return r < 0 ? hs_err_set(e, r, "cannot prune '%s'", dir) : 0;
+}
+
+int install_activate(const char *root, const char *name, const char *version,
+		     struct hs_err *e)
+{
+	char dir[PATH_MAX];
+	char cur[PATH_MAX];
+
+	if (hs_snprintf(dir, sizeof(dir), "%s/%s", root, name) < 0 ||
+	    hs_snprintf(cur, sizeof(cur), "%s/%s", dir, INSTALL_CURRENT) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'",
+				  root);
+	if (version != NULL && version[0] != '\0')
+		return install_switch(dir, version, e);
+	if (unlink(cur) < 0 && errno != ENOENT)
+		return hs_err_set(e, -errno, "cannot remove '%s': %s", cur,
+				  strerror(errno));
+	return install_fsync_dir(dir, e);
+}
+
+int install_remove(const char *root, const char *name, const char *version,
+		   struct hs_err *e)
+{
+	char current[HS_VERSION_MAX + 1];
+	char path[PATH_MAX];
+
+	if (!version_name_is_valid(name) || !version_is_valid(version))
+		return hs_err_set(e, -EINVAL, "invalid name or version");
+	if (install_current(root, name, current, sizeof(current), NULL) == 0 &&
+	    strcmp(current, version) == 0)
+		return hs_err_set(e, -EBUSY, "%s %s is the active version",
+				  name, version);
+	if (hs_snprintf(path, sizeof(path), "%s/%s/%s", root, name, version) <
+	    0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long");
+	return install_rmtree(path, e);
 }

@@ -40,6 +40,21 @@ int install_current(const char *root, const char *name, char *out, size_t n,
 		    struct hs_err *e);
 
 /*
+ * Points NAME/current at an installed version again (atomically), or
+ * removes it when version is NULL or "": how an install that cannot be
+ * recorded is undone.
+ */
+int install_activate(const char *root, const char *name, const char *version,
+		     struct hs_err *e);
+
+/*
+ * Removes the directory of one version, which must not be the active one
+ * (-EBUSY).  A missing directory is not an error.
+ */
+int install_remove(const char *root, const char *name, const char *version,
+		   struct hs_err *e);
+
+/*
  * Removes every version directory of NAME other than current and keep (the
  * previous version, kept for rollback; NULL or "" for none), and leftover
  * staging directories.  Failures are reported but leave the active version

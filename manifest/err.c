@@ -5,8 +5,21 @@
 #include "err.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+/*
+ * Messages carry text from untrusted input (a server's payload type, an
+ * archive's entry name): a control byte becomes '?', so no message can fake
+ * a line of output or a terminal escape.
+ */
+static void err_sanitize(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
 
 void hs_err_clear(struct hs_err *e)
 {
@@ -26,6 +39,7 @@ int hs_err_set(struct hs_err *e, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	err_sanitize(e->msg);
 	return code;
 }
 
@@ -49,6 +63,7 @@ void hs_err_prefix(struct hs_err *e, const char *fmt, ...)
 	memmove(e->msg + hn, e->msg, on);
 	memcpy(e->msg, head, hn);
 	e->msg[hn + on] = '\0';
+	err_sanitize(e->msg);
 }
 
 int hs_err_copy(struct hs_err *dst, const struct hs_err *src)

@@ -8,7 +8,9 @@
  *	return hs_err_set(e, -EBADMSG, "line %zu: bad hash", ln);
  *
  * Context is added on the way up with hs_err_prefix().  A NULL e is allowed
- * everywhere: the code is still returned, the text is dropped.
+ * everywhere: the code is still returned, the text is dropped.  Control
+ * bytes in a message become '?': messages quote untrusted input, and must
+ * never fake a line of output.
  */
 #ifndef HAISHIN_ERR_H
 #define HAISHIN_ERR_H

@@ -5,6 +5,7 @@
 #include "root.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,16 @@ static struct key *root_find_key(const struct root *rt, const char *id)
 	return NULL;
 }
 
+static bool role_has_key(const struct root_role *role, const struct key *k)
+{
+	size_t i;
+
+	for (i = 0; i < role->n_keys; i++)
+		if (role->keys[i] == k)
+			return true;
+	return false;
+}
+
 static int root_parse_role(json_t *jrole, struct root *rt,
 			   struct root_role *role, struct hs_err *e)
 {
@@ -137,6 +148,9 @@ static int root_parse_role(json_t *jrole, struct root *rt,
 		if (k == NULL)
 			return hs_err_set(e, -EBADMSG,
 					  "keyid %zu is not in 'keys'", i);
+		if (role_has_key(role, k))
+			return hs_err_set(e, -EBADMSG,
+					  "keyid %zu is listed twice", i);
 		role->keys[role->n_keys++] = k;
 	}
 	r = field_u64(jrole, "threshold", role->n_keys, &threshold, e);
@@ -267,6 +281,18 @@ static int root_build_role(json_t *jkeys, json_t *jroles, const char *name,
 		       : 0;
 }
 
+static bool keys_have_duplicates(struct key *const *keys, size_t n)
+{
+	size_t i;
+	size_t j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(key_id(keys[i]), key_id(keys[j])) == 0)
+				return true;
+	return false;
+}
+
 int root_build(uint64_t version, int64_t expires,
 	       struct key *const *const keys[ROOT_ROLE_COUNT],
 	       const size_t n_keys[ROOT_ROLE_COUNT],
@@ -281,6 +307,11 @@ int root_build(uint64_t version, int64_t expires,
 	size_t i;
 	int r = 0;
 
+	for (i = 0; i < ROOT_ROLE_COUNT; i++)
+		if (keys_have_duplicates(keys[i], n_keys[i]))
+			return hs_err_set(e, -EINVAL,
+					  "role '%s': a key is given twice",
+					  role_names[i]);
 	for (i = 0; i < ROOT_ROLE_COUNT; i++)
 		if (thresholds[i] == 0 || thresholds[i] > n_keys[i])
 			return hs_err_set(e, -EINVAL,

@@ -69,6 +69,7 @@ static int keyset_load(struct keyset *ks, bool private, struct hs_err *e)
 {
 	char path[PATH_MAX];
 	size_t i;
+	size_t j;
 	int r;
 
 	for (i = 0; i < ks->n; i++) {
@@ -80,6 +81,14 @@ static int keyset_load(struct keyset *ks, bool private, struct hs_err *e)
 			    : key_load_public(path, &ks->keys[i], e);
 		if (r < 0)
 			return r;
+		for (j = 0; j < i; j++)
+			if (strcmp(key_id(ks->keys[j]), key_id(ks->keys[i])) ==
+			    0)
+				return hs_err_set(e, -EINVAL,
+						  "'%s' and '%s' are the same "
+						  "key",
+						  ks->prefixes[j],
+						  ks->prefixes[i]);
 	}
 	return 0;
 }
@@ -320,10 +329,12 @@ static int sign_manifest(struct repo *repo, const struct keyset *ks,
 	if (r == 0)
 		r = dsse_sign(DSSE_TYPE_MANIFEST, payload, strlen(payload),
 			      ks->keys, ks->n, &env, e);
-	if (r == 0)
-		r = repo_write(repo, "manifest.json", env, strlen(env), e);
+	/* The serial is spent before the manifest is written: a serial may be
+	 * skipped, never reused with other contents. */
 	if (r == 0)
 		r = repo_set_serial(repo, m->serial, e);
+	if (r == 0)
+		r = repo_write(repo, "manifest.json", env, strlen(env), e);
 	if (r == 0)
 		printf("%s/manifest.json: serial %llu, %zu component(s)\n",
 		       repo_dir(repo), (unsigned long long)m->serial,

@@ -105,6 +105,13 @@ int repo_create(const char *dir, struct hs_err *e)
 		return hs_err_set(e, -EEXIST,
 				  "'%s' is already a repository (it has %s)",
 				  dir, REPO_INDEX);
+	r = repo_path(&repo, "root.json", path, sizeof(path), e);
+	if (r < 0)
+		return r;
+	if (access(path, F_OK) == 0)
+		return hs_err_set(e, -EEXIST,
+				  "'%s' already has a root.json: not replaced",
+				  dir);
 	repo.index = json_pack("{s:s, s:i, s:{}}", "_type", "publisher-index",
 			       "serial", 0, "components");
 	if (repo.index == NULL)

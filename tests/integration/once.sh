@@ -188,6 +188,31 @@ cp "$W/other-repo/root.json" "$W/client/root.json"
 refuse "foreign root" FAILED_VERIFY 65 "signed by unknown keys"
 cp "$W/root.pinned" "$W/client/root.json"
 
+# Untrusted text cannot fake the last line of output.
+edit_envelope 'env["payloadType"] = "x\nUP_TO_DATE all is well"'
+refuse "newline in payload type" FAILED_VERIFY 65 "payload type"
+expect_eq "$(wc -l <"$W/once.out")" 2 "the forged line was not printed"
+
+# What is active must be what is recorded: a database that refuses the
+# install switches current back.
+python3 - "$W/repo/index.json" <<'PY'
+import json, sys
+i = json.load(open(sys.argv[1])); i["serial"] = 50
+json.dump(i, open(sys.argv[1], "w"))
+PY
+"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+chmod -R o+rX "$W/repo"
+save_repo
+sqlite3 "$W/client/state/haishin.db" "create trigger refuse before insert on installed begin select raise(abort, 'disk says no'); end"
+refuse "database refuses the install" FAILED_INSTALL 73 "disk says no"
+expect_eq "$(readlink "$W/client/install/facelib/current")" "2.0" \
+	"current switched back to 2.0"
+sqlite3 "$W/client/state/haishin.db" "drop trigger refuse"
+sqlite3 "$W/client/state/haishin.db" "create trigger refuse before update on trust begin select raise(abort, 'full'); end"
+sqlite3 "$W/client/state/haishin.db" "create trigger refuse2 before insert on trust begin select raise(abort, 'full'); end"
+refuse "database refuses the trust state" FAILED_INSTALL 73 "full"
+sqlite3 "$W/client/state/haishin.db" "drop trigger refuse; drop trigger refuse2"
+
 # A dead server.
 client_config "http://127.0.0.1:1/"
 refuse "dead server" FAILED_CONNECT 69 "TCP"
