@@ -3,7 +3,7 @@
  * verified against trusted keys with a threshold; tampering with the payload
  * or its type, unknown keys and repeated signers; malformed envelopes.
  */
-#include "testutil.h"
+#include "trustutil.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,9 +29,10 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL || key_generate(&f->k1, NULL) < 0 ||
-	    key_generate(&f->k2, NULL) < 0 || key_generate(&f->k3, NULL) < 0)
-		return -1;
+	assert_non_null(f);
+	f->k1 = tu_key_new();
+	f->k2 = tu_key_new();
+	f->k3 = tu_key_new();
 	*state = f;
 	return 0;
 }
@@ -47,20 +48,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* An envelope of payload (type TYPE) signed by keys; the caller frees it. */
-static char *sign_env(const char *type, const char *payload,
-		      struct key *const *keys, size_t n)
-{
-	struct hs_err e;
-	char *json = NULL;
-
-	hs_err_clear(&e);
-	if (dsse_sign(type, payload, strlen(payload), keys, n, &json, &e) < 0)
-		fail_msg("dsse_sign: %s", e.msg);
-	assert_non_null(json);
-	return json;
-}
-
 static struct dsse *parse_ok(const char *json)
 {
 	struct dsse *d = NULL;
@@ -71,20 +58,6 @@ static struct dsse *parse_ok(const char *json)
 		fail_msg("dsse_parse: %s", e.msg);
 	assert_non_null(d);
 	return d;
-}
-
-/* Parses json, sets key of the top object to value, and dumps it again. */
-static char *env_set(const char *json, const char *key, json_t *value)
-{
-	json_t *j = json_loads(json, 0, NULL);
-	char *out;
-
-	assert_non_null(j);
-	assert_int_equal(json_object_set_new(j, key, value), 0);
-	out = json_dumps(j, 0);
-	assert_non_null(out);
-	json_decref(j);
-	return out;
 }
 
 /* Verifies json against keys; returns the code and leaves the text in e. */
@@ -100,21 +73,18 @@ static int verify(const char *json, struct key *const *keys, size_t n,
 	return r;
 }
 
-static void assert_rejected(int r, const struct hs_err *e, const char *text)
-{
-	assert_int_equal(r, -EKEYREJECTED);
-	assert_int_equal(e->code, -EKEYREJECTED);
-	if (strstr(e->msg, text) == NULL)
-		fail_msg("message '%s' lacks '%s'", e->msg, text);
-	/* The message names what was being verified. */
-	assert_memory_equal(e->msg, "test: ", 6);
-}
+/* -EKEYREJECTED with text, in a message that names what was verified. */
+#define assert_rejected(r, e, text)                             \
+	do {                                                    \
+		tu_assert_err((r), (e), -EKEYREJECTED, (text)); \
+		assert_memory_equal((e)->msg, "test: ", 6);     \
+	} while (0)
 
 static void test_sign_parse_verify(void **state)
 {
 	struct fixture *f = *state;
 	struct key *keys[] = {f->k1};
-	char *json = sign_env(TYPE, PAYLOAD, keys, 1);
+	char *json = tu_sign(TYPE, PAYLOAD, keys, 1);
 	struct dsse *d = parse_ok(json);
 	const uint8_t *p;
 	struct hs_err e;
@@ -135,7 +105,7 @@ static void test_empty_payload(void **state)
 {
 	struct fixture *f = *state;
 	struct key *keys[] = {f->k1};
-	char *json = sign_env(TYPE, "", keys, 1);
+	char *json = tu_sign(TYPE, "", keys, 1);
 	struct dsse *d = parse_ok(json);
 	struct hs_err e;
 	size_t n = 99;
@@ -147,166 +117,122 @@ static void test_empty_payload(void **state)
 	free(json);
 }
 
-static void test_two_keys_threshold_two(void **state)
+/* A table row: tu_check_err(), and a rejection names what was verified. */
+static void check_row(size_t *bad, const char *what, int r,
+		      const struct hs_err *e, int want, const char *text)
 {
-	struct fixture *f = *state;
-	struct key *keys[] = {f->k1, f->k2};
-	struct key *reversed[] = {f->k2, f->k1};
-	struct key *with_other[] = {f->k3, f->k2, f->k1};
-	char *json = sign_env(TYPE, PAYLOAD, keys, 2);
-	struct hs_err e;
-
-	assert_int_equal(verify(json, keys, 2, 2, &e), 0);
-	assert_int_equal(verify(json, reversed, 2, 2, &e), 0);
-	assert_int_equal(verify(json, keys, 2, 1, &e), 0);
-	/* Trusting a third key that did not sign does not matter. */
-	assert_int_equal(verify(json, with_other, 3, 2, &e), 0);
-	assert_rejected(verify(json, with_other, 3, 3, &e), &e,
-			"too few valid signatures: 2 of 3");
-	free(json);
+	if (tu_check_err(bad, what, r, e, want, text) && want != 0 &&
+	    strncmp(e->msg, "test: ", 6) != 0)
+		tu_report_bad(bad, "%s: '%s' lacks 'test: '", what, e->msg);
 }
 
-static void test_threshold_two_one_signature(void **state)
+/* The keys named by digits, "312" is k3, k1, k2; returns how many. */
+static size_t keys_of(const struct fixture *f, const char *digits,
+		      struct key **out)
 {
-	struct fixture *f = *state;
-	struct key *signer[] = {f->k1};
-	struct key *trusted[] = {f->k1, f->k2};
-	char *json = sign_env(TYPE, PAYLOAD, signer, 1);
-	struct hs_err e;
+	struct key *const all[] = {f->k1, f->k2, f->k3};
+	size_t n;
 
-	assert_rejected(verify(json, trusted, 2, 2, &e), &e,
-			"too few valid signatures: 1 of 2");
-	free(json);
+	for (n = 0; digits[n] != '\0'; n++)
+		out[n] = all[digits[n] - '1'];
+	return n;
 }
 
-static void test_same_key_counts_once(void **state)
+static void test_signers_and_threshold(void **state)
 {
-	struct fixture *f = *state;
-	struct key *twice[] = {f->k1, f->k1};
-	struct key *trusted[] = {f->k1, f->k2};
-	char *json = sign_env(TYPE, PAYLOAD, twice, 2);
-	struct hs_err e;
-
-	/* Two signatures by one key are one signer. */
-	assert_rejected(verify(json, trusted, 2, 2, &e), &e,
-			"too few valid signatures: 1 of 2");
-	/* A key listed twice among the trusted keys is one key. */
-	assert_rejected(verify(json, twice, 2, 2, &e), &e,
-			"too few valid signatures: 1 of 2");
-	assert_int_equal(verify(json, trusted, 2, 1, &e), 0);
-	free(json);
-}
-
-static void test_missing_signature(void **state)
-{
-	struct fixture *f = *state;
-	struct key *keys[] = {f->k1};
-	char *signed_json = sign_env(TYPE, PAYLOAD, keys, 1);
-	char *json = env_set(signed_json, "signatures", json_array());
-	struct hs_err e;
-
-	assert_rejected(verify(json, keys, 1, 1, &e), &e, "missing signature");
-	free(json);
-	free(signed_json);
-}
-
-static void test_unknown_keys_only(void **state)
-{
-	struct fixture *f = *state;
-	struct key *signers[] = {f->k2, f->k3};
-	struct key *trusted[] = {f->k1};
-	char *json = sign_env(TYPE, PAYLOAD, signers, 2);
-	struct hs_err e;
-
-	assert_rejected(verify(json, trusted, 1, 1, &e), &e,
-			"signed by unknown keys only");
-	/* No trusted keys at all. */
-	assert_rejected(verify(json, trusted, 0, 1, &e), &e,
-			"signed by unknown keys only");
-	free(json);
-}
-
-/* A signature whose keyid is missing or odd matches no trusted key. */
-static void test_keyid_missing_or_odd(void **state)
-{
-	static const char *const odd[] = {"", "abc", NULL};
-	struct fixture *f = *state;
-	struct key *keys[] = {f->k1};
-	char *signed_json = sign_env(TYPE, PAYLOAD, keys, 1);
-	struct hs_err e;
-	size_t i;
-
-	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
-		json_t *j = json_loads(signed_json, 0, NULL);
-		json_t *sig;
-		char *json;
-
-		assert_non_null(j);
-		sig = json_array_get(json_object_get(j, "signatures"), 0);
-		if (odd[i] == NULL)
-			assert_int_equal(json_object_del(sig, "keyid"), 0);
-		else
-			assert_int_equal(
-				json_object_set_new(sig, "keyid",
-						    json_string(odd[i])),
-				0);
-		json = json_dumps(j, 0);
-		json_decref(j);
-		assert_non_null(json);
-		assert_rejected(verify(json, keys, 1, 1, &e), &e,
-				"signed by unknown keys only");
-		free(json);
-	}
-	free(signed_json);
-}
-
-static void test_payload_tampered(void **state)
-{
-	struct fixture *f = *state;
-	struct key *keys[] = {f->k1};
-	char *signed_json = sign_env(TYPE, PAYLOAD, keys, 1);
-	char *b64 = hs_b64_encode((const uint8_t *)"{\"hello\": \"evil\"}", 17);
-	char *json;
-	struct hs_err e;
-
-	assert_non_null(b64);
-	json = env_set(signed_json, "payload", json_string(b64));
-	assert_rejected(verify(json, keys, 1, 1, &e), &e, "bad signature");
-	free(json);
-	free(b64);
-
-	/* One extra byte (a trailing blank) is a different payload too. */
-	b64 = hs_b64_encode((const uint8_t *)PAYLOAD " ", strlen(PAYLOAD) + 1);
-	assert_non_null(b64);
-	json = env_set(signed_json, "payload", json_string(b64));
-	assert_rejected(verify(json, keys, 1, 1, &e), &e, "bad signature");
-	free(json);
-	free(b64);
-	free(signed_json);
-}
-
-static void test_payload_type_changed(void **state)
-{
-	static const char *const types[] = {
-		DSSE_TYPE_ROOT,
-		DSSE_TYPE_MANIFEST,
-		"",
-		TYPE " ",
+	static const struct {
+		const char *signers;
+		const char *trusted;
+		size_t threshold;
+		int want;
+		const char *text;
+	} cases[] = {
+		{"12", "12", 2, 0, ""},
+		{"12", "21", 2, 0, ""},
+		{"12", "12", 1, 0, ""},
+		/* Trusting a third key that did not sign does not matter. */
+		{"12", "321", 2, 0, ""},
+		{"12", "321", 3, -EKEYREJECTED,
+		 "too few valid signatures: 2 of 3"},
+		{"1", "12", 2, -EKEYREJECTED,
+		 "too few valid signatures: 1 of 2"},
+		/* Two signatures by one key are one signer. */
+		{"11", "12", 2, -EKEYREJECTED,
+		 "too few valid signatures: 1 of 2"},
+		/* A key listed twice among the trusted keys is one key. */
+		{"11", "11", 2, -EKEYREJECTED,
+		 "too few valid signatures: 1 of 2"},
+		{"11", "12", 1, 0, ""},
+		{"23", "1", 1, -EKEYREJECTED, "signed by unknown keys only"},
+		/* No trusted keys at all. */
+		{"23", "", 1, -EKEYREJECTED, "signed by unknown keys only"},
 	};
 	struct fixture *f = *state;
-	struct key *keys[] = {f->k1};
-	char *signed_json = sign_env(TYPE, PAYLOAD, keys, 1);
-	struct hs_err e;
+	size_t bad = 0;
 	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		char *json = env_set(signed_json, "payloadType",
-				     json_string(types[i]));
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
+		struct key *signers[3];
+		struct key *trusted[3];
+		const size_t ns = keys_of(f, cases[i].signers, signers);
+		const size_t nt = keys_of(f, cases[i].trusted, trusted);
+		char *json = tu_sign(TYPE, PAYLOAD, signers, ns);
+		char what[64];
+		struct hs_err e;
+		const int r = verify(json, trusted, nt, cases[i].threshold, &e);
 
-		assert_rejected(verify(json, keys, 1, 1, &e), &e,
-				"bad signature");
+		(void)hs_snprintf(what, sizeof(what),
+				  "signed by %s, trusted %s, threshold %zu",
+				  cases[i].signers, cases[i].trusted,
+				  cases[i].threshold);
+		check_row(&bad, what, r, &e, cases[i].want, cases[i].text);
 		free(json);
 	}
+	assert_int_equal(bad, 0);
+}
+
+/* A good envelope with one field changed or deleted is rejected. */
+static void test_envelope_edited(void **state)
+{
+	static const struct {
+		const char *path;
+		const char *value; /* JSON; NULL deletes the field */
+		const char *text;
+	} cases[] = {
+		{"signatures", "[]", "missing signature"},
+		/* A keyid that is missing or odd matches no trusted key. */
+		{"signatures/0/keyid", "\"\"", "signed by unknown keys only"},
+		{"signatures/0/keyid", "\"abc\"",
+		 "signed by unknown keys only"},
+		{"signatures/0/keyid", NULL, "signed by unknown keys only"},
+		/* {"hello": "evil"}; then PAYLOAD and one more byte, a blank. */
+		{"payload", "\"eyJoZWxsbyI6ICJldmlsIn0=\"", "bad signature"},
+		{"payload", "\"eyJoZWxsbyI6ICJ3b3JsZCJ9IA==\"",
+		 "bad signature"},
+		{"payloadType", "\"" DSSE_TYPE_ROOT "\"", "bad signature"},
+		{"payloadType", "\"" DSSE_TYPE_MANIFEST "\"", "bad signature"},
+		{"payloadType", "\"\"", "bad signature"},
+		{"payloadType", "\"" TYPE " \"", "bad signature"},
+	};
+	struct fixture *f = *state;
+	char *signed_json = tu_sign(TYPE, PAYLOAD, &f->k1, 1);
+	size_t bad = 0;
+	size_t i;
+
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
+		char *json = tu_json_edit(signed_json, cases[i].path,
+					  cases[i].value);
+		char what[256];
+		struct hs_err e;
+		const int r = verify(json, &f->k1, 1, 1, &e);
+
+		(void)hs_snprintf(what, sizeof(what), "%s = %s", cases[i].path,
+				  cases[i].value ? cases[i].value
+						 : "(deleted)");
+		check_row(&bad, what, r, &e, -EKEYREJECTED, cases[i].text);
+		free(json);
+	}
+	assert_int_equal(bad, 0);
 	free(signed_json);
 }
 
@@ -316,8 +242,8 @@ static void test_signature_replaced(void **state)
 	struct fixture *f = *state;
 	struct key *k1[] = {f->k1};
 	struct key *both[] = {f->k1, f->k2};
-	char *by_k1 = sign_env(TYPE, PAYLOAD, k1, 1);
-	char *other = sign_env(TYPE, "{}", k1, 1);
+	char *by_k1 = tu_sign(TYPE, PAYLOAD, k1, 1);
+	char *other = tu_sign(TYPE, "{}", k1, 1);
 	json_t *j = json_loads(by_k1, 0, NULL);
 	json_t *jo = json_loads(other, 0, NULL);
 	char head[17];
@@ -363,7 +289,7 @@ static void test_bad_and_good_signatures(void **state)
 {
 	struct fixture *f = *state;
 	struct key *both[] = {f->k1, f->k2};
-	char *json12 = sign_env(TYPE, PAYLOAD, both, 2);
+	char *json12 = tu_sign(TYPE, PAYLOAD, both, 2);
 	json_t *j = json_loads(json12, 0, NULL);
 	json_t *good1;
 	json_t *sig1;
@@ -403,7 +329,7 @@ static void test_threshold_zero(void **state)
 {
 	struct fixture *f = *state;
 	struct key *keys[] = {f->k1};
-	char *json = sign_env(TYPE, PAYLOAD, keys, 1);
+	char *json = tu_sign(TYPE, PAYLOAD, keys, 1);
 	struct hs_err e;
 
 	assert_int_equal(verify(json, keys, 1, 0, &e), -EINVAL);
@@ -505,7 +431,7 @@ static void test_malformed(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		struct dsse *d = NULL;
 		struct hs_err e;
 		int r;
@@ -513,13 +439,9 @@ static void test_malformed(void **state)
 		hs_err_clear(&e);
 		r = dsse_parse(cases[i].json, strlen(cases[i].json), 4096, &d,
 			       &e);
-		if (r != -EBADMSG || d != NULL ||
-		    strstr(e.msg, cases[i].text) == NULL) {
-			print_error("%s: got %d '%s', want -EBADMSG '%s'\n",
-				    cases[i].what, r, e.msg, cases[i].text);
-			bad++;
-		}
-		dsse_free(d);
+		tu_check_err(&bad, cases[i].what, r, &e, -EBADMSG,
+			     cases[i].text);
+		assert_null(d);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -550,7 +472,7 @@ static void test_too_many_signatures(void **state)
 {
 	struct fixture *f = *state;
 	struct key *keys[] = {f->k1};
-	char *signed_json = sign_env(TYPE, PAYLOAD, keys, 1);
+	char *signed_json = tu_sign(TYPE, PAYLOAD, keys, 1);
 	char *at_max = env_with_sigs(signed_json, HS_ENVELOPE_MAX_SIGNATURES);
 	char *over = env_with_sigs(signed_json, HS_ENVELOPE_MAX_SIGNATURES + 1);
 	struct dsse *d = NULL;
@@ -572,7 +494,7 @@ static void test_over_max_len(void **state)
 {
 	struct fixture *f = *state;
 	struct key *keys[] = {f->k1};
-	char *json = sign_env(TYPE, PAYLOAD, keys, 1);
+	char *json = tu_sign(TYPE, PAYLOAD, keys, 1);
 	const size_t n = strlen(json);
 	struct dsse *d = NULL;
 	struct hs_err e;
@@ -592,14 +514,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_parse_verify),
 		cmocka_unit_test(test_empty_payload),
-		cmocka_unit_test(test_two_keys_threshold_two),
-		cmocka_unit_test(test_threshold_two_one_signature),
-		cmocka_unit_test(test_same_key_counts_once),
-		cmocka_unit_test(test_missing_signature),
-		cmocka_unit_test(test_unknown_keys_only),
-		cmocka_unit_test(test_keyid_missing_or_odd),
-		cmocka_unit_test(test_payload_tampered),
-		cmocka_unit_test(test_payload_type_changed),
+		cmocka_unit_test(test_signers_and_threshold),
+		cmocka_unit_test(test_envelope_edited),
 		cmocka_unit_test(test_signature_replaced),
 		cmocka_unit_test(test_bad_and_good_signatures),
 		cmocka_unit_test(test_threshold_zero),

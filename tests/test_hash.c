@@ -37,7 +37,7 @@ static void test_vectors(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(vectors); i++) {
 		hs_err_clear(&e);
 		assert_int_equal(
 			hash_buf(vectors[i].in, strlen(vectors[i].in), hex, &e),
@@ -65,7 +65,7 @@ static void test_pieces_equal_one_shot(void **state)
 
 	assert_int_equal(hash_new(&h, &e), 0);
 	while (off < MILLION) {
-		size_t n = steps[i++ % (sizeof(steps) / sizeof(steps[0]))];
+		size_t n = steps[i++ % TU_ARRAY_SIZE(steps)];
 
 		if (n > MILLION - off)
 			n = MILLION - off;

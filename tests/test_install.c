@@ -63,19 +63,6 @@ static int package(const struct world *w, const char *text)
 	return fd;
 }
 
-static void expect_file(const struct world *w, const char *rel,
-			const char *text)
-{
-	char *path = tu_path(w->root, rel);
-	size_t n = 0;
-	char *got = tu_read(path, &n);
-
-	assert_int_equal(n, strlen(text));
-	assert_memory_equal(got, text, n);
-	free(got);
-	free(path);
-}
-
 static void expect_current(const struct world *w, const char *version)
 {
 	char got[HS_VERSION_MAX + 1];
@@ -108,12 +95,12 @@ static void test_install_and_switch(void **state)
 		-ENOENT);
 	install(w, "1.0", "one\n");
 	expect_current(w, "1.0");
-	expect_file(w, "app/current/bin/app", "one\n");
+	tu_assert_file(w->root, "app/current/bin/app", "one\n");
 	install(w, "1.1", "one point one\n");
 	expect_current(w, "1.1");
-	expect_file(w, "app/current/bin/app", "one point one\n");
+	tu_assert_file(w->root, "app/current/bin/app", "one point one\n");
 	/* The previous version stays for rollback. */
-	expect_file(w, "app/1.0/bin/app", "one\n");
+	tu_assert_file(w->root, "app/1.0/bin/app", "one\n");
 }
 
 static void test_same_version_again(void **state)
@@ -123,7 +110,7 @@ static void test_same_version_again(void **state)
 	install(w, "1.0", "first copy\n");
 	install(w, "1.0", "second copy\n");
 	expect_current(w, "1.0");
-	expect_file(w, "app/current/bin/app", "second copy\n");
+	tu_assert_file(w->root, "app/current/bin/app", "second copy\n");
 }
 
 static void test_stale_staging_is_replaced(void **state)
@@ -133,7 +120,7 @@ static void test_stale_staging_is_replaced(void **state)
 
 	tu_write(junk, "half-written", "x", 1, 0644);
 	install(w, "2.0", "two\n");
-	expect_file(w, "app/current/bin/app", "two\n");
+	tu_assert_file(w->root, "app/current/bin/app", "two\n");
 	assert_int_equal(access(junk, F_OK), -1);
 	free(junk);
 }
@@ -155,7 +142,7 @@ static void test_failed_install_keeps_current(void **state)
 			 -EBADMSG);
 	(void)close(fd);
 	expect_current(w, "1.0");
-	expect_file(w, "app/current/bin/app", "good\n");
+	tu_assert_file(w->root, "app/current/bin/app", "good\n");
 	staging = tu_path(w->root, "app/1.1.staging");
 	assert_int_equal(access(staging, F_OK), -1);
 	free(staging);
@@ -173,12 +160,12 @@ static void test_prune_keeps_current_and_previous(void **state)
 	tu_write(w->root, "app/notes.txt", "operator's file", 15, 0644);
 	assert_int_equal(install_prune(w->root, "app", "1.1", NULL), 0);
 	expect_current(w, "1.2");
-	expect_file(w, "app/1.1/bin/app", "b\n");
+	tu_assert_file(w->root, "app/1.1/bin/app", "b\n");
 	path = tu_path(w->root, "app/1.0");
 	assert_int_equal(access(path, F_OK), -1);
 	free(path);
 	/* Only what haishin made is removed. */
-	expect_file(w, "app/notes.txt", "operator's file");
+	tu_assert_file(w->root, "app/notes.txt", "operator's file");
 }
 
 static void test_invalid_names_refused(void **state)

@@ -3,9 +3,10 @@
  * and verification, PEM files on disk, raw public keys and key ids, and the
  * refusal of anything that is not an Ed25519 key.
  */
-#include "testutil.h"
+#include "trustutil.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,22 +21,11 @@
 
 static const char msg[] = "DSSEv1 4 test 5 hello";
 
-static struct key *new_key(void)
-{
-	struct key *k = NULL;
-	struct hs_err e;
-
-	hs_err_clear(&e);
-	assert_int_equal(key_generate(&k, &e), 0);
-	assert_non_null(k);
-	return k;
-}
-
 static void test_generate_sign_verify(void **state)
 {
 	uint8_t sig[KEY_SIG_LEN];
-	struct key *k = new_key();
-	struct key *other = new_key();
+	struct key *k = tu_key_new();
+	struct key *other = tu_key_new();
 	struct hs_err e;
 
 	(void)state;
@@ -64,7 +54,7 @@ static void test_verify_flipped_bits(void **state)
 {
 	uint8_t sig[KEY_SIG_LEN];
 	char m[sizeof(msg)];
-	struct key *k = new_key();
+	struct key *k = tu_key_new();
 	struct hs_err e;
 	size_t i;
 
@@ -104,7 +94,7 @@ static void test_verify_flipped_bits(void **state)
 static void test_verify_wrong_length(void **state)
 {
 	uint8_t sig[KEY_SIG_LEN + 1];
-	struct key *k = new_key();
+	struct key *k = tu_key_new();
 	struct hs_err e;
 	static const size_t lens[] = {0, 1, KEY_SIG_LEN - 1, KEY_SIG_LEN + 1};
 	size_t i;
@@ -113,7 +103,7 @@ static void test_verify_wrong_length(void **state)
 	hs_err_clear(&e);
 	assert_int_equal(key_sign(k, msg, sizeof(msg), sig, &e), 0);
 	sig[KEY_SIG_LEN] = 0;
-	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(lens); i++) {
 		hs_err_clear(&e);
 		assert_int_equal(
 			key_verify(k, msg, sizeof(msg), sig, lens[i], &e),
@@ -126,7 +116,7 @@ static void test_verify_wrong_length(void **state)
 static void test_sign_without_private(void **state)
 {
 	uint8_t sig[KEY_SIG_LEN];
-	struct key *k = new_key();
+	struct key *k = tu_key_new();
 	struct key *pub = NULL;
 	struct hs_err e;
 
@@ -151,7 +141,7 @@ static void test_key_id_is_sha256_of_raw(void **state)
 	uint8_t digest[32];
 	unsigned int dn = 0;
 	char hex[65];
-	struct key *k = new_key();
+	struct key *k = tu_key_new();
 
 	(void)state;
 	assert_int_equal(EVP_Digest(key_raw(k), KEY_RAW_LEN, digest, &dn,
@@ -172,7 +162,7 @@ static void test_from_raw_wrong_length(void **state)
 
 	(void)state;
 	memset(raw, 0x42, sizeof(raw));
-	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(lens); i++) {
 		struct key *k = NULL;
 
 		hs_err_clear(&e);
@@ -183,47 +173,55 @@ static void test_from_raw_wrong_length(void **state)
 	}
 }
 
-static mode_t file_mode(const char *path)
-{
-	struct stat st;
+/* The paths of a key pair "k" in the test's directory (tu_dir_setup). */
+struct pair {
+	const char *dir;
+	char prefix[PATH_MAX]; /* dir/k */
+	char priv[PATH_MAX]; /* dir/k.key */
+	char pub[PATH_MAX]; /* dir/k.pub */
+};
 
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_mode & 07777;
+static void pair_paths(void **state, struct pair *p)
+{
+	p->dir = *state;
+	assert_int_equal(
+		hs_snprintf(p->prefix, sizeof(p->prefix), "%s/k", p->dir), 0);
+	assert_int_equal(
+		hs_snprintf(p->priv, sizeof(p->priv), "%s.key", p->prefix), 0);
+	assert_int_equal(
+		hs_snprintf(p->pub, sizeof(p->pub), "%s.pub", p->prefix), 0);
 }
 
 static void test_save_and_load_pair(void **state)
 {
-	char *dir = tu_mkdtemp();
-	char *prefix = tu_path(dir, "signer");
-	char *priv = tu_path(dir, "signer.key");
-	char *pub = tu_path(dir, "signer.pub");
+	struct pair p;
 	uint8_t sig[KEY_SIG_LEN];
 	const mode_t old_umask = umask(0);
-	struct key *k = new_key();
+	struct key *k = tu_key_new();
 	struct key *lk = NULL;
 	struct key *lp = NULL;
 	struct hs_err e;
 	char *text;
 	size_t n;
 
-	(void)state;
+	pair_paths(state, &p);
 	hs_err_clear(&e);
-	assert_int_equal(key_save_pair(k, prefix, &e), 0);
+	assert_int_equal(key_save_pair(k, p.prefix, &e), 0);
 	(void)umask(old_umask);
-	assert_int_equal(file_mode(priv), 0600);
-	assert_int_equal(file_mode(pub), 0644);
+	assert_int_equal(tu_mode(p.dir, "k.key"), 0600);
+	assert_int_equal(tu_mode(p.dir, "k.pub"), 0644);
 
-	text = tu_read(priv, &n);
+	text = tu_read(p.priv, &n);
 	assert_non_null(strstr(text, "-----BEGIN PRIVATE KEY-----"));
 	free(text);
-	text = tu_read(pub, &n);
+	text = tu_read(p.pub, &n);
 	assert_non_null(strstr(text, "-----BEGIN PUBLIC KEY-----"));
 	free(text);
 
-	assert_int_equal(key_load_private(priv, &lk, &e), 0);
+	assert_int_equal(key_load_private(p.priv, &lk, &e), 0);
 	assert_true(key_has_private(lk));
 	assert_string_equal(key_id(lk), key_id(k));
-	assert_int_equal(key_load_public(pub, &lp, &e), 0);
+	assert_int_equal(key_load_public(p.pub, &lp, &e), 0);
 	assert_false(key_has_private(lp));
 	assert_string_equal(key_id(lp), key_id(k));
 
@@ -237,79 +235,59 @@ static void test_save_and_load_pair(void **state)
 	key_free(lp);
 	key_free(lk);
 	key_free(k);
-	free(pub);
-	free(priv);
-	free(prefix);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_save_refuses_overwrite(void **state)
 {
-	char *dir = tu_mkdtemp();
-	char *prefix = tu_path(dir, "k");
-	char *priv = tu_path(dir, "k.key");
-	char *pub = tu_path(dir, "k.pub");
+	struct pair p;
 	const mode_t old_umask = umask(077);
-	struct key *k1 = new_key();
-	struct key *k2 = new_key();
+	struct key *k1 = tu_key_new();
+	struct key *k2 = tu_key_new();
 	struct key *back = NULL;
 	struct hs_err e;
 
-	(void)state;
+	pair_paths(state, &p);
 	hs_err_clear(&e);
 	/* The modes are exact under a strict umask too. */
-	assert_int_equal(key_save_pair(k1, prefix, &e), 0);
+	assert_int_equal(key_save_pair(k1, p.prefix, &e), 0);
 	(void)umask(old_umask);
-	assert_int_equal(file_mode(priv), 0600);
-	assert_int_equal(file_mode(pub), 0644);
+	assert_int_equal(tu_mode(p.dir, "k.key"), 0600);
+	assert_int_equal(tu_mode(p.dir, "k.pub"), 0644);
 
 	/* Both files exist. */
-	assert_int_equal(key_save_pair(k2, prefix, &e), -EEXIST);
-	assert_int_equal(e.code, -EEXIST);
-	assert_non_null(strstr(e.msg, "exists"));
+	tu_assert_err(key_save_pair(k2, p.prefix, &e), &e, -EEXIST, "exists");
 
 	/* Only the private file exists. */
-	assert_int_equal(remove(pub), 0);
-	assert_int_equal(key_save_pair(k2, prefix, &e), -EEXIST);
+	assert_int_equal(remove(p.pub), 0);
+	assert_int_equal(key_save_pair(k2, p.prefix, &e), -EEXIST);
 	assert_non_null(strstr(e.msg, "exists"));
 
 	/* Only the public file exists. */
-	assert_int_equal(key_load_private(priv, &back, &e), 0);
+	assert_int_equal(key_load_private(p.priv, &back, &e), 0);
 	assert_string_equal(key_id(back), key_id(k1));
 	key_free(back);
-	back = NULL;
-	assert_int_equal(remove(priv), 0);
-	tu_write(dir, "k.pub", "placeholder", 11, 0644);
-	assert_int_equal(key_save_pair(k2, prefix, &e), -EEXIST);
-	assert_int_equal(access(priv, F_OK), -1);
+	assert_int_equal(remove(p.priv), 0);
+	tu_write(p.dir, "k.pub", "placeholder", 11, 0644);
+	assert_int_equal(key_save_pair(k2, p.prefix, &e), -EEXIST);
+	assert_int_equal(access(p.priv, F_OK), -1);
 
 	key_free(k2);
 	key_free(k1);
-	free(pub);
-	free(priv);
-	free(prefix);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_save_public_only_refused(void **state)
 {
-	char *dir = tu_mkdtemp();
-	char *prefix = tu_path(dir, "p");
-	struct key *k = new_key();
+	struct pair p;
+	struct key *k = tu_key_new();
 	struct key *pub = NULL;
 	struct hs_err e;
 
-	(void)state;
+	pair_paths(state, &p);
 	hs_err_clear(&e);
 	assert_int_equal(key_from_raw(key_raw(k), KEY_RAW_LEN, &pub, &e), 0);
-	assert_int_equal(key_save_pair(pub, prefix, &e), -EINVAL);
+	assert_int_equal(key_save_pair(pub, p.prefix, &e), -EINVAL);
 	key_free(pub);
 	key_free(k);
-	free(prefix);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_load_not_pem(void **state)
@@ -324,12 +302,11 @@ static void test_load_not_pem(void **state)
 		{"broken-pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n"
 			       "-----END PRIVATE KEY-----\n"},
 	};
-	char *dir = tu_mkdtemp();
+	const char *dir = *state;
 	struct hs_err e;
 	size_t i;
 
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		char *path = tu_path(dir, cases[i].name);
 		struct key *k = NULL;
 
@@ -344,51 +321,37 @@ static void test_load_not_pem(void **state)
 		assert_null(k);
 		free(path);
 	}
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_load_missing(void **state)
 {
-	char *dir = tu_mkdtemp();
-	char *path = tu_path(dir, "missing.key");
+	struct pair p;
 	struct key *k = NULL;
 	struct hs_err e;
 
-	(void)state;
+	pair_paths(state, &p);
 	hs_err_clear(&e);
-	assert_int_equal(key_load_private(path, &k, &e), -ENOENT);
+	assert_int_equal(key_load_private(p.priv, &k, &e), -ENOENT);
 	assert_null(k);
-	assert_non_null(strstr(e.msg, path));
-	free(path);
-	tu_rmtree(dir);
-	free(dir);
+	assert_non_null(strstr(e.msg, p.priv));
 }
 
 /* The public key of an Ed25519 pair does not load as a private key. */
 static void test_load_wrong_half(void **state)
 {
-	char *dir = tu_mkdtemp();
-	char *prefix = tu_path(dir, "h");
-	char *priv = tu_path(dir, "h.key");
-	char *pub = tu_path(dir, "h.pub");
-	struct key *k = new_key();
+	struct pair p;
+	struct key *k = tu_key_new();
 	struct key *back = NULL;
 	struct hs_err e;
 
-	(void)state;
+	pair_paths(state, &p);
 	hs_err_clear(&e);
-	assert_int_equal(key_save_pair(k, prefix, &e), 0);
-	assert_int_equal(key_load_private(pub, &back, &e), -EKEYREJECTED);
+	assert_int_equal(key_save_pair(k, p.prefix, &e), 0);
+	assert_int_equal(key_load_private(p.pub, &back, &e), -EKEYREJECTED);
 	assert_null(back);
-	assert_int_equal(key_load_public(priv, &back, &e), -EKEYREJECTED);
+	assert_int_equal(key_load_public(p.priv, &back, &e), -EKEYREJECTED);
 	assert_null(back);
 	key_free(k);
-	free(pub);
-	free(priv);
-	free(prefix);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* Writes pkey's private and public PEM into dir/NAME.key and NAME.pub. */
@@ -422,36 +385,38 @@ static void write_foreign_pem(const char *dir, const char *name, EVP_PKEY *pkey)
 
 static void check_refused_as_not_ed25519(const char *dir, const char *name)
 {
-	char file[64];
-	char *path;
-	struct key *k = NULL;
-	struct hs_err e;
+	static const struct {
+		const char *ext;
+		int (*load)(const char *path, struct key **ret_k,
+			    struct hs_err *e);
+	} halves[] = {{"key", key_load_private}, {"pub", key_load_public}};
+	size_t i;
 
-	assert_int_equal(hs_snprintf(file, sizeof(file), "%s.key", name), 0);
-	path = tu_path(dir, file);
-	hs_err_clear(&e);
-	assert_int_equal(key_load_private(path, &k, &e), -EKEYREJECTED);
-	assert_null(k);
-	assert_non_null(strstr(e.msg, "not an Ed25519 key"));
-	free(path);
+	for (i = 0; i < TU_ARRAY_SIZE(halves); i++) {
+		char file[64];
+		char *path;
+		struct key *k = NULL;
+		struct hs_err e;
 
-	assert_int_equal(hs_snprintf(file, sizeof(file), "%s.pub", name), 0);
-	path = tu_path(dir, file);
-	hs_err_clear(&e);
-	assert_int_equal(key_load_public(path, &k, &e), -EKEYREJECTED);
-	assert_null(k);
-	assert_non_null(strstr(e.msg, "not an Ed25519 key"));
-	free(path);
+		assert_int_equal(hs_snprintf(file, sizeof(file), "%s.%s", name,
+					     halves[i].ext),
+				 0);
+		path = tu_path(dir, file);
+		hs_err_clear(&e);
+		tu_assert_err(halves[i].load(path, &k, &e), &e, -EKEYREJECTED,
+			      "not an Ed25519 key");
+		assert_null(k);
+		free(path);
+	}
 }
 
 static void test_load_ec_and_rsa_refused(void **state)
 {
-	char *dir = tu_mkdtemp();
+	const char *dir = *state;
 	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	EVP_PKEY *x25519 = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
 
-	(void)state;
 	assert_non_null(ec);
 	assert_non_null(rsa);
 	assert_non_null(x25519);
@@ -465,8 +430,6 @@ static void test_load_ec_and_rsa_refused(void **state)
 	EVP_PKEY_free(x25519);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 int main(void)
@@ -478,13 +441,13 @@ int main(void)
 		cmocka_unit_test(test_sign_without_private),
 		cmocka_unit_test(test_key_id_is_sha256_of_raw),
 		cmocka_unit_test(test_from_raw_wrong_length),
-		cmocka_unit_test(test_save_and_load_pair),
-		cmocka_unit_test(test_save_refuses_overwrite),
-		cmocka_unit_test(test_save_public_only_refused),
-		cmocka_unit_test(test_load_not_pem),
-		cmocka_unit_test(test_load_missing),
-		cmocka_unit_test(test_load_wrong_half),
-		cmocka_unit_test(test_load_ec_and_rsa_refused),
+		tu_dir_test(test_save_and_load_pair),
+		tu_dir_test(test_save_refuses_overwrite),
+		tu_dir_test(test_save_public_only_refused),
+		tu_dir_test(test_load_not_pem),
+		tu_dir_test(test_load_missing),
+		tu_dir_test(test_load_wrong_half),
+		tu_dir_test(test_load_ec_and_rsa_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,14 +142,13 @@ static void assert_same_bytes(const void *a, size_t na, const void *b,
 
 static void test_deterministic(void **state)
 {
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *a = tu_path(root, "a");
 	char *b = tu_path(root, "b");
 	char *out = tu_path(root, "out.tar.zst");
 	void *p1, *p2, *p3;
 	size_t n1, n2, n3;
 
-	(void)state;
 	make_dir(root, "a", 0755);
 	make_dir(root, "b", 0700);
 	make_tree_a(a);
@@ -165,20 +164,17 @@ static void test_deterministic(void **state)
 	free(out);
 	free(a);
 	free(b);
-	tu_rmtree(root);
-	free(root);
 }
 
 /* The caller's locale does not change how names are stored. */
 static void test_deterministic_across_locales(void **state)
 {
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *a = tu_path(root, "a");
 	char *out = tu_path(root, "out.tar.zst");
 	void *p1, *p2;
 	size_t n1, n2;
 
-	(void)state;
 	make_dir(root, "a", 0755);
 	make_tree_a(a);
 	assert_non_null(setlocale(LC_ALL, "C"));
@@ -192,14 +188,12 @@ static void test_deterministic_across_locales(void **state)
 	free(p1);
 	free(out);
 	free(a);
-	tu_rmtree(root);
-	free(root);
 }
 
 /* Another process (another pid, another umask) writes the same bytes. */
 static void test_deterministic_across_processes(void **state)
 {
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *a = tu_path(root, "a");
 	char *out1 = tu_path(root, "one.tar.zst");
 	char *out2 = tu_path(root, "two.tar.zst");
@@ -208,7 +202,6 @@ static void test_deterministic_across_processes(void **state)
 	int status = 0;
 	pid_t pid;
 
-	(void)state;
 	make_dir(root, "a", 0755);
 	make_tree_a(a);
 	p1 = pack_bytes(a, out1, &n1);
@@ -231,8 +224,6 @@ static void test_deterministic_across_processes(void **state)
 	free(out1);
 	free(out2);
 	free(a);
-	tu_rmtree(root);
-	free(root);
 }
 
 struct want_entry {
@@ -286,8 +277,8 @@ static void check_entry(struct archive_entry *ent, const struct want_entry *w)
 /* Names sorted bytewise, no "./", directories end in "/", fixed metadata. */
 static void test_entries(void **state)
 {
-	const size_t n = sizeof(tree_a_entries) / sizeof(tree_a_entries[0]);
-	char *root = tu_mkdtemp();
+	const size_t n = TU_ARRAY_SIZE(tree_a_entries);
+	const char *root = *state;
 	char *a = tu_path(root, "a");
 	char *out = tu_path(root, "out.tar.zst");
 	struct archive_entry *ent;
@@ -295,7 +286,6 @@ static void test_entries(void **state)
 	struct hs_err e;
 	size_t i = 0;
 
-	(void)state;
 	make_dir(root, "a", 0755);
 	make_tree_a(a);
 	assert_int_equal(pack_to(a, out, &e), 0);
@@ -315,18 +305,6 @@ static void test_entries(void **state)
 	assert_int_equal(archive_read_free(ar), ARCHIVE_OK);
 	free(out);
 	free(a);
-	tu_rmtree(root);
-	free(root);
-}
-
-static void assert_mode(const char *dir, const char *name, unsigned mode)
-{
-	char *p = tu_path(dir, name);
-	struct stat st;
-
-	assert_int_equal(lstat(p, &st), 0);
-	assert_int_equal(st.st_mode & 07777, mode);
-	free(p);
 }
 
 static void assert_link(const char *dir, const char *name, const char *want)
@@ -339,18 +317,6 @@ static void assert_link(const char *dir, const char *name, const char *want)
 	assert_true(n >= 0);
 	buf[n] = '\0';
 	assert_string_equal(buf, want);
-	free(p);
-}
-
-static void assert_content(const char *dir, const char *name, const char *s)
-{
-	char *p = tu_path(dir, name);
-	size_t n = 0;
-	char *buf = tu_read(p, &n);
-
-	assert_int_equal(n, strlen(s));
-	assert_memory_equal(buf, s, n);
-	free(buf);
 	free(p);
 }
 
@@ -371,29 +337,28 @@ static void unpack_to(const char *path, const char *dest)
 /* Exec bits, symlinks and empty directories survive pack and unpack. */
 static void test_round_trip(void **state)
 {
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *b = tu_path(root, "b");
 	char *out = tu_path(root, "out.tar.zst");
 	char *dest = tu_path(root, "dest");
 	char *empty = tu_path(dest, "empty");
 	struct stat st;
 
-	(void)state;
 	make_dir(root, "b", 0755);
 	make_tree_b(b);
 	assert_int_equal(pack_to(b, out, &(struct hs_err){0}), 0);
 	unpack_to(out, dest);
-	assert_mode(dest, "bin/app", 0755);
-	assert_mode(dest, "bin/helper", 0755);
-	assert_mode(dest, "README", 0644);
-	assert_mode(dest, LONG_DIR "/file", 0644);
-	assert_mode(dest, "bin", 0755);
-	assert_content(dest, "bin/app", "#!/bin/sh\necho app\n");
-	assert_content(dest, UTF8_NAME, "utf-8");
-	assert_content(dest, "lib/copy", "ELF-ish");
+	assert_int_equal(tu_mode(dest, "bin/app"), 0755);
+	assert_int_equal(tu_mode(dest, "bin/helper"), 0755);
+	assert_int_equal(tu_mode(dest, "README"), 0644);
+	assert_int_equal(tu_mode(dest, LONG_DIR "/file"), 0644);
+	assert_int_equal(tu_mode(dest, "bin"), 0755);
+	tu_assert_file(dest, "bin/app", "#!/bin/sh\necho app\n");
+	tu_assert_file(dest, UTF8_NAME, "utf-8");
+	tu_assert_file(dest, "lib/copy", "ELF-ish");
 	assert_link(dest, "lib/libx.so", "libx.so.1");
 	assert_link(dest, "bin/lib", "../lib");
-	assert_content(dest, "bin/lib/libx.so", "ELF-ish");
+	tu_assert_file(dest, "bin/lib/libx.so", "ELF-ish");
 	assert_int_equal(lstat(empty, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(rmdir(empty), 0);
@@ -401,8 +366,6 @@ static void test_round_trip(void **state)
 	free(dest);
 	free(out);
 	free(b);
-	tu_rmtree(root);
-	free(root);
 }
 
 struct refused {
@@ -424,13 +387,12 @@ static const struct refused refused_links[] = {
 
 static void test_refused_symlinks(void **state)
 {
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *out = tu_path(root, "out.tar.zst");
 	struct hs_err e;
 	size_t i;
 
-	(void)state;
-	for (i = 0; i < sizeof(refused_links) / sizeof(refused_links[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(refused_links); i++) {
 		const struct refused *c = &refused_links[i];
 		char *d = tu_path(root, "t");
 		char *p = tu_path(d, c->link);
@@ -444,17 +406,14 @@ static void test_refused_symlinks(void **state)
 			assert_string_equal(c->target, "");
 		} else {
 			print_message("case: %s\n", c->name);
-			assert_int_equal(pack_to(d, out, &e), -EINVAL);
-			assert_int_equal(e.code, -EINVAL);
-			assert_non_null(strstr(e.msg, c->needle));
+			tu_assert_err(pack_to(d, out, &e), &e, -EINVAL,
+				      c->needle);
 		}
 		free(p);
 		tu_rmtree(d);
 		free(d);
 	}
 	free(out);
-	tu_rmtree(root);
-	free(root);
 }
 
 /* The shared rule: what stays inside, and what is refused. */
@@ -473,100 +432,88 @@ static void test_symlink_rule(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
+	for (i = 0; i < TU_ARRAY_SIZE(inside); i++)
 		assert_true(unpack_symlink_is_contained(inside[i][0],
 							inside[i][1]));
-	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+	for (i = 0; i < TU_ARRAY_SIZE(outside); i++)
 		assert_false(unpack_symlink_is_contained(outside[i][0],
 							 outside[i][1]));
 }
 
 static void test_refused_fifo(void **state)
 {
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *d = tu_path(root, "t");
 	char *fifo = tu_path(d, "sub/pipe");
 	char *out = tu_path(root, "out.tar.zst");
 	struct hs_err e;
 
-	(void)state;
 	tu_write(d, "sub/file", "x", 1, 0644);
 	assert_int_equal(mkfifo(fifo, 0644), 0);
-	assert_int_equal(pack_to(d, out, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "sub/pipe"));
+	tu_assert_err(pack_to(d, out, &e), &e, -EINVAL, "sub/pipe");
 	assert_non_null(strstr(e.msg, "FIFO"));
 	free(out);
 	free(fifo);
 	free(d);
-	tu_rmtree(root);
-	free(root);
 }
 
 static void test_refused_socket(void **state)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *d = tu_path(root, "t");
 	char *sock = tu_path(d, "sock");
 	char *out = tu_path(root, "out.tar.zst");
 	struct hs_err e;
 	int fd;
 
-	(void)state;
 	tu_write(d, "file", "x", 1, 0644);
 	assert_int_equal(hs_strlcpy(sa.sun_path, sock, sizeof(sa.sun_path)), 0);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(pack_to(d, out, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "'sock'"));
+	tu_assert_err(pack_to(d, out, &e), &e, -EINVAL, "'sock'");
 	assert_non_null(strstr(e.msg, "socket"));
 	assert_int_equal(close(fd), 0);
 	free(out);
 	free(sock);
 	free(d);
-	tu_rmtree(root);
-	free(root);
 }
 
 /* An empty tree is an empty archive; a missing one an error. */
 static void test_empty_and_missing(void **state)
 {
-	char *root = tu_mkdtemp();
+	const char *root = *state;
 	char *d = tu_path(root, "t");
 	char *out = tu_path(root, "out.tar.zst");
 	char *dest = tu_path(root, "dest");
 	char *missing = tu_path(root, "missing");
 	struct hs_err e;
 
-	(void)state;
 	make_dir(root, "t", 0755);
 	assert_int_equal(pack_to(d, out, &e), 0);
 	unpack_to(out, dest);
 	assert_int_equal(rmdir(dest), 0);
-	assert_int_equal(pack_to(missing, out, &e), -ENOENT);
-	assert_non_null(strstr(e.msg, missing));
+	tu_assert_err(pack_to(missing, out, &e), &e, -ENOENT, missing);
 	free(missing);
 	free(dest);
 	free(out);
 	free(d);
-	tu_rmtree(root);
-	free(root);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_deterministic_across_locales),
-		cmocka_unit_test(test_deterministic_across_processes),
-		cmocka_unit_test(test_entries),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_refused_symlinks),
+		tu_dir_test(test_deterministic),
+		tu_dir_test(test_deterministic_across_locales),
+		tu_dir_test(test_deterministic_across_processes),
+		tu_dir_test(test_entries),
+		tu_dir_test(test_round_trip),
+		tu_dir_test(test_refused_symlinks),
 		cmocka_unit_test(test_symlink_rule),
-		cmocka_unit_test(test_refused_fifo),
-		cmocka_unit_test(test_refused_socket),
-		cmocka_unit_test(test_empty_and_missing),
+		tu_dir_test(test_refused_fifo),
+		tu_dir_test(test_refused_socket),
+		tu_dir_test(test_empty_and_missing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

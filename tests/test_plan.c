@@ -60,7 +60,7 @@ static void test_plan_table(void **state)
 	(void)state;
 	plan = calloc(1, sizeof(*plan));
 	assert_non_null(plan);
-	for (i = 0; i < sizeof(plan_cases) / sizeof(plan_cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(plan_cases); i++) {
 		component(&c, "cardreader", plan_cases[i].latest);
 		m.components = &c;
 		m.n_components = 1;
@@ -128,7 +128,7 @@ static void test_state_names_and_codes(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(rows); i++) {
 		assert_string_equal(state_name(rows[i].s), rows[i].name);
 		assert_int_equal(state_exit_code(rows[i].s), rows[i].code);
 	}
@@ -147,7 +147,7 @@ static void test_state_merge(void **state)
 		STATE_FAILED_INSTALL,
 		STATE_STOPPED,
 	};
-	const size_t n = sizeof(order) / sizeof(order[0]);
+	const size_t n = TU_ARRAY_SIZE(order);
 	size_t i;
 	size_t j;
 

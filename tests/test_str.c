@@ -5,7 +5,6 @@
  */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,21 +14,6 @@
 
 #include "err.h"
 #include "str.h"
-
-/* Prints one failing row of a table; the test fails after the whole table. */
-static void report_bad(size_t *bad, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void report_bad(size_t *bad, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprint_error(fmt, ap);
-	va_end(ap);
-	print_error("\n");
-	(*bad)++;
-}
 
 static void test_strlcpy(void **state)
 {
@@ -50,18 +34,19 @@ static void test_strlcpy(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		char dst[16];
 		int r;
 
 		memset(dst, 'X', sizeof(dst));
 		r = hs_strlcpy(dst, cases[i].src, cases[i].n);
 		if (r != cases[i].want_r || strcmp(dst, cases[i].want_dst) != 0)
-			report_bad(&bad,
-				   "hs_strlcpy('%s', %zu): got %d '%s', want "
-				   "%d '%s'",
-				   cases[i].src, cases[i].n, r, dst,
-				   cases[i].want_r, cases[i].want_dst);
+			tu_report_bad(
+				&bad,
+				"hs_strlcpy('%s', %zu): got %d '%s', want "
+				"%d '%s'",
+				cases[i].src, cases[i].n, r, dst,
+				cases[i].want_r, cases[i].want_dst);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -125,14 +110,14 @@ static void test_parse_u64(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		uint64_t v = 12345;
 		const int r = hs_parse_u64(cases[i].s, cases[i].max, &v);
 		const uint64_t want_v =
 			cases[i].want_r == 0 ? cases[i].want_v : 12345;
 
 		if (r != cases[i].want_r || v != want_v)
-			report_bad(
+			tu_report_bad(
 				&bad,
 				"hs_parse_u64('%s', %llu): got %d %llu, want "
 				"%d %llu",
@@ -159,16 +144,17 @@ static void test_parse_u64_small_max(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		uint64_t v = 12345;
 		const int r = hs_parse_u64(cases[i].s, cases[i].max, &v);
 
 		if (r != cases[i].want_r)
-			report_bad(&bad,
-				   "hs_parse_u64('%s', %llu): got %d (v=%llu), "
-				   "want %d",
-				   cases[i].s, (unsigned long long)cases[i].max,
-				   r, (unsigned long long)v, cases[i].want_r);
+			tu_report_bad(
+				&bad,
+				"hs_parse_u64('%s', %llu): got %d (v=%llu), "
+				"want %d",
+				cases[i].s, (unsigned long long)cases[i].max, r,
+				(unsigned long long)v, cases[i].want_r);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -217,7 +203,7 @@ static void test_b64_vectors(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		const size_t n = strlen(cases[i].plain);
 		char *enc = hs_b64_encode((const uint8_t *)cases[i].plain, n);
 		uint8_t *dec = NULL;
@@ -288,17 +274,17 @@ static void test_b64_invalid(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		uint8_t *dec = NULL;
 		size_t dn = 77;
 		const int r =
 			hs_b64_decode(cases[i].s, cases[i].len, &dec, &dn);
 
 		if (r != -EBADMSG || dec != NULL || dn != 77)
-			report_bad(&bad,
-				   "base64 %s: got %d, want -EBADMSG and no "
-				   "output",
-				   cases[i].what, r);
+			tu_report_bad(&bad,
+				      "base64 %s: got %d, want -EBADMSG and no "
+				      "output",
+				      cases[i].what, r);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -318,15 +304,16 @@ static void test_time_round_trip(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		char out[21];
 		int64_t t = 42;
 
 		if (hs_time_parse(cases[i].s, &t) != 0 || t != cases[i].t)
-			report_bad(&bad,
-				   "hs_time_parse('%s'): got %lld, want %lld",
-				   cases[i].s, (long long)t,
-				   (long long)cases[i].t);
+			tu_report_bad(
+				&bad,
+				"hs_time_parse('%s'): got %lld, want %lld",
+				cases[i].s, (long long)t,
+				(long long)cases[i].t);
 		hs_time_format(cases[i].t, out);
 		assert_string_equal(out, cases[i].s);
 	}
@@ -363,15 +350,16 @@ static void test_time_rejects(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(time_rejects) / sizeof(time_rejects[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(time_rejects); i++) {
 		int64_t t = 42;
 		const int r = hs_time_parse(time_rejects[i], &t);
 
 		if (r != -EINVAL || t != 42)
-			report_bad(&bad,
-				   "hs_time_parse('%s'): got %d (t=%lld), want "
-				   "-EINVAL",
-				   time_rejects[i], r, (long long)t);
+			tu_report_bad(
+				&bad,
+				"hs_time_parse('%s'): got %d (t=%lld), want "
+				"-EINVAL",
+				time_rejects[i], r, (long long)t);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -393,7 +381,7 @@ static void test_time_rejects_non_canonical(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		char out[21];
 		int64_t t = 42;
 		const int r = hs_time_parse(cases[i], &t);
@@ -401,7 +389,7 @@ static void test_time_rejects_non_canonical(void **state)
 		if (r == 0)
 			hs_time_format(t, out);
 		if (r != -EINVAL)
-			report_bad(
+			tu_report_bad(
 				&bad,
 				"hs_time_parse('%s'): got %d (read as '%s'), "
 				"want -EINVAL",
@@ -412,13 +400,12 @@ static void test_time_rejects_non_canonical(void **state)
 
 static void test_read_file(void **state)
 {
-	char *dir = tu_mkdtemp();
+	const char *dir = *state;
 	char *path = tu_path(dir, "ten");
 	struct hs_err e;
 	char *buf = NULL;
 	size_t len = 0;
 
-	(void)state;
 	tu_write(dir, "ten", "0123456789", 10, 0644);
 	hs_err_clear(&e);
 	assert_int_equal(hs_read_file(path, 10, &buf, &len, &e), 0);
@@ -449,19 +436,16 @@ static void test_read_file(void **state)
 	buf = NULL;
 
 	free(path);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_read_file_missing_and_dir(void **state)
 {
-	char *dir = tu_mkdtemp();
+	const char *dir = *state;
 	char *path = tu_path(dir, "missing");
 	struct hs_err e;
 	char *buf = NULL;
 	size_t len = 0;
 
-	(void)state;
 	hs_err_clear(&e);
 	assert_int_equal(hs_read_file(path, 100, &buf, &len, &e), -ENOENT);
 	assert_int_equal(e.code, -ENOENT);
@@ -476,23 +460,6 @@ static void test_read_file_missing_and_dir(void **state)
 	assert_int_equal(hs_read_file(path, 100, &buf, &len, NULL), -ENOENT);
 
 	free(path);
-	tu_rmtree(dir);
-	free(dir);
-}
-
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	assert_non_null(d);
-	for (de = readdir(d); de != NULL; de = readdir(d))
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			n++;
-	assert_int_equal(closedir(d), 0);
-	return n;
 }
 
 static void test_write_file_atomic(void **state)
@@ -506,14 +473,13 @@ static void test_write_file_atomic(void **state)
 		{"", 0644},
 		{"last", 0444},
 	};
-	char *dir = tu_mkdtemp();
+	const char *dir = *state;
 	char *path = tu_path(dir, "out.json");
 	const mode_t old_umask = umask(077);
 	struct hs_err e;
 	size_t i;
 
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		const size_t n = strlen(cases[i].content);
 		struct stat st;
 		char *back;
@@ -531,28 +497,23 @@ static void test_write_file_atomic(void **state)
 		/* The mode is exact, whatever the umask. */
 		assert_int_equal(st.st_mode & 07777, cases[i].mode);
 		/* No temporary file is left behind. */
-		assert_int_equal(count_entries(dir), 1);
+		assert_int_equal(tu_count_entries(dir), 1);
 	}
 	(void)umask(old_umask);
 	free(path);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_write_file_atomic_fails(void **state)
 {
-	char *dir = tu_mkdtemp();
+	const char *dir = *state;
 	char *path = tu_path(dir, "no/such/dir/file");
 	struct hs_err e;
 
-	(void)state;
 	hs_err_clear(&e);
 	assert_int_equal(hs_write_file_atomic(path, "x", 1, 0644, &e), -ENOENT);
 	assert_int_equal(e.code, -ENOENT);
 	assert_true(strlen(e.msg) > 0);
 	free(path);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 static void test_err_set_and_prefix(void **state)
@@ -633,10 +594,10 @@ int main(void)
 		cmocka_unit_test(test_time_round_trip),
 		cmocka_unit_test(test_time_rejects),
 		cmocka_unit_test(test_time_rejects_non_canonical),
-		cmocka_unit_test(test_read_file),
-		cmocka_unit_test(test_read_file_missing_and_dir),
-		cmocka_unit_test(test_write_file_atomic),
-		cmocka_unit_test(test_write_file_atomic_fails),
+		tu_dir_test(test_read_file),
+		tu_dir_test(test_read_file_missing_and_dir),
+		tu_dir_test(test_write_file_atomic),
+		tu_dir_test(test_write_file_atomic_fails),
 		cmocka_unit_test(test_err_set_and_prefix),
 		cmocka_unit_test(test_err_prefix_truncation),
 	};

@@ -90,28 +90,13 @@ static void world_free(struct world *w)
 	free(w->pkg);
 }
 
-static size_t count_names(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			n++;
-	assert_int_equal(closedir(d), 0);
-	return n;
-}
-
 /* Nothing was written beside dest, nor into outside. */
 static void assert_contained(const struct world *w)
 {
 	struct stat st;
 
-	assert_int_equal(count_names(w->outside), 0);
-	assert_int_equal(count_names(w->root), 3);
+	assert_int_equal(tu_count_entries(w->outside), 0);
+	assert_int_equal(tu_count_entries(w->root), 3);
 	assert_int_equal(lstat(w->pkg, &st), 0);
 	assert_int_equal(lstat(w->dest, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
@@ -302,7 +287,7 @@ static void test_hostile(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(hostiles) / sizeof(hostiles[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(hostiles); i++) {
 		const struct hostile *c = &hostiles[i];
 		struct hs_err e;
 		struct world w;
@@ -312,10 +297,7 @@ static void test_hostile(void **state)
 		write_archive(w.root, w.pkg, c->ents, count_ents(c->ents));
 		r = unpack_path(w.pkg, w.dest, NULL, &e);
 		print_message("%s: %d %s\n", c->name, r, e.msg);
-		assert_int_equal(r, c->want);
-		assert_int_equal(e.code, c->want);
-		if (strstr(e.msg, c->needle) == NULL)
-			fail_msg("'%s' not in '%s'", c->needle, e.msg);
+		tu_assert_err(r, &e, c->want, c->needle);
 		if (c->absent != NULL)
 			assert_false(exists(w.dest, c->absent));
 		assert_contained(&w);
@@ -329,20 +311,12 @@ static void test_duplicate_keeps_first(void **state)
 	static const struct ent v[] = {F("a", "first"), F("a", "second")};
 	struct world w;
 	struct hs_err e;
-	char *p;
-	char *buf;
-	size_t n;
 
 	(void)state;
 	world_new(&w);
 	write_archive(w.root, w.pkg, v, 2);
 	assert_int_equal(unpack_path(w.pkg, w.dest, NULL, &e), -EPERM);
-	p = tu_path(w.dest, "a");
-	buf = tu_read(p, &n);
-	assert_int_equal(n, 5);
-	assert_memory_equal(buf, "first", 5);
-	free(buf);
-	free(p);
+	tu_assert_file(w.dest, "a", "first");
 	world_free(&w);
 }
 
@@ -411,29 +385,18 @@ static void test_socket_and_typeless(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		struct hs_err e;
 		struct world w;
 
 		world_new(&w);
 		write_patched_archive(w.root, cases[i].mode);
-		assert_int_equal(unpack_path(w.pkg, w.dest, NULL, &e), -EPERM);
-		if (strstr(e.msg, cases[i].needle) == NULL)
-			fail_msg("'%s' not in '%s'", cases[i].needle, e.msg);
-		assert_int_equal(count_names(w.dest), 0);
+		tu_assert_err(unpack_path(w.pkg, w.dest, NULL, &e), &e, -EPERM,
+			      cases[i].needle);
+		assert_int_equal(tu_count_entries(w.dest), 0);
 		assert_contained(&w);
 		world_free(&w);
 	}
-}
-
-static unsigned mode_of(const char *dir, const char *name)
-{
-	char *p = tu_path(dir, name);
-	struct stat st;
-
-	assert_int_equal(lstat(p, &st), 0);
-	free(p);
-	return st.st_mode & 07777;
 }
 
 /* Set-id, sticky and group/other write go; the umask does not matter. */
@@ -459,12 +422,12 @@ static void test_modes(void **state)
 
 	(void)state;
 	world_new(&w);
-	write_archive(w.root, w.pkg, v, sizeof(v) / sizeof(v[0]));
+	write_archive(w.root, w.pkg, v, TU_ARRAY_SIZE(v));
 	old = umask(077);
 	assert_int_equal(unpack_path(w.pkg, w.dest, NULL, &e), 0);
 	(void)umask(old);
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_int_equal(mode_of(w.dest, want[i].name), want[i].mode);
+	for (i = 0; i < TU_ARRAY_SIZE(want); i++)
+		assert_int_equal(tu_mode(w.dest, want[i].name), want[i].mode);
 	world_free(&w);
 }
 
@@ -480,7 +443,7 @@ static void test_implicit_then_explicit_dir(void **state)
 	world_new(&w);
 	write_archive(w.root, w.pkg, v, 2);
 	assert_int_equal(unpack_at(w.pkg, 0, w.dest, NULL, &st, &e), 0);
-	assert_int_equal(mode_of(w.dest, "d"), 0700);
+	assert_int_equal(tu_mode(w.dest, "d"), 0700);
 	assert_int_equal(st.entries, 2);
 	assert_int_equal(st.bytes, 1);
 	world_free(&w);
@@ -579,7 +542,7 @@ static void test_caps(void **state)
 
 	(void)state;
 	make_cap_strings();
-	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(caps); i++) {
 		const struct cap_case *c = &caps[i];
 		struct unpack_limits lim;
 		struct hs_err e;
@@ -591,9 +554,8 @@ static void test_caps(void **state)
 		write_archive(w.root, w.pkg, c->ents, count_ents(c->ents));
 		r = unpack_path(w.pkg, w.dest, &lim, &e);
 		print_message("%s: %d %s\n", c->name, r, e.msg);
-		assert_int_equal(r, c->want);
-		if (c->needle != NULL && strstr(e.msg, c->needle) == NULL)
-			fail_msg("'%s' not in '%s'", c->needle, e.msg);
+		tu_assert_err(r, &e, c->want,
+			      c->needle != NULL ? c->needle : "");
 		/* A bomb stops at the cap. */
 		assert_true(bytes_in(w.dest) <= lim.max_file_bytes);
 		assert_true(bytes_in(w.dest) <= lim.max_total_bytes);
@@ -715,7 +677,7 @@ static void test_truncated(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cuts); i++) {
 		struct hs_err e;
 		struct world w;
 		struct stat st;
@@ -833,7 +795,7 @@ static size_t compare_trees(const char *a, const char *b)
 		n++;
 	}
 	assert_int_equal(closedir(d), 0);
-	assert_int_equal(count_names(b), n);
+	assert_int_equal(tu_count_entries(b), n);
 	return n;
 }
 
@@ -906,7 +868,6 @@ static void test_reads_from_offset(void **state)
 	static const char junk[1000] = "junk";
 	struct hs_err e;
 	struct world w;
-	char *tmp;
 	void *pkg;
 	size_t n;
 	int fd;
@@ -925,14 +886,9 @@ static void test_reads_from_offset(void **state)
 	assert_int_equal(mkdir(w.dest, 0755), 0);
 	assert_int_equal(unpack_at(w.pkg, sizeof(junk), w.dest, NULL, NULL, &e),
 			 0);
-	tmp = tu_path(w.dest, "a");
 	free(pkg);
-	pkg = tu_read(tmp, &n);
-	assert_int_equal(n, 5);
-	assert_memory_equal(pkg, "alpha", 5);
+	tu_assert_file(w.dest, "a", "alpha");
 	assert_true(exists(w.dest, "d"));
-	free(tmp);
-	free(pkg);
 	world_free(&w);
 }
 

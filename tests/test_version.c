@@ -12,21 +12,6 @@
 #include "hs_limits.h"
 #include "version.h"
 
-/* Prints one failing row of a table; the test fails after the whole table. */
-static void report_bad(size_t *bad, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void report_bad(size_t *bad, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprint_error(fmt, ap);
-	va_end(ap);
-	print_error("\n");
-	(*bad)++;
-}
-
 static int sign(int c)
 {
 	return (c > 0) - (c < 0);
@@ -71,16 +56,16 @@ static void test_compare(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		const int ab = sign(version_compare(cases[i].a, cases[i].b));
 		const int ba = sign(version_compare(cases[i].b, cases[i].a));
 
 		if (ab != cases[i].want || ba != -cases[i].want)
-			report_bad(&bad,
-				   "compare('%s', '%s') = %d, reversed %d; "
-				   "want %d",
-				   cases[i].a, cases[i].b, ab, ba,
-				   cases[i].want);
+			tu_report_bad(&bad,
+				      "compare('%s', '%s') = %d, reversed %d; "
+				      "want %d",
+				      cases[i].a, cases[i].b, ab, ba,
+				      cases[i].want);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -93,7 +78,7 @@ static void test_compare_semver_chain(void **state)
 		"1.0-beta.2", "1.0-beta.11", "1.0-rc.1",       "1.0",
 		"1.0.1",      "1.1",	     "2.0-0",	       "2.0",
 	};
-	const size_t n = sizeof(chain) / sizeof(chain[0]);
+	const size_t n = TU_ARRAY_SIZE(chain);
 	size_t bad = 0;
 	size_t i;
 	size_t j;
@@ -106,10 +91,32 @@ static void test_compare_semver_chain(void **state)
 				sign(version_compare(chain[i], chain[j]));
 
 			if (got != want)
-				report_bad(&bad,
-					   "compare('%s', '%s') = %d, want %d",
-					   chain[i], chain[j], got, want);
+				tu_report_bad(
+					&bad,
+					"compare('%s', '%s') = %d, want %d",
+					chain[i], chain[j], got, want);
 		}
+	assert_int_equal(bad, 0);
+}
+
+/* A string, and whether a validity check must accept it. */
+struct validity {
+	const char *s;
+	bool want;
+};
+
+/* Checks each row with is_valid (called name in messages). */
+static void check_validity(bool (*is_valid)(const char *), const char *name,
+			   const struct validity *cases, size_t n)
+{
+	size_t bad = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (is_valid(cases[i].s) != cases[i].want)
+			tu_report_bad(&bad, "%s('%s') is not %s", name,
+				      cases[i].s,
+				      cases[i].want ? "true" : "false");
 	assert_int_equal(bad, 0);
 }
 
@@ -117,10 +124,7 @@ static void test_version_is_valid(void **state)
 {
 	char longest[HS_VERSION_MAX + 1];
 	char too_long[HS_VERSION_MAX + 2];
-	static const struct {
-		const char *v;
-		bool want;
-	} cases[] = {
+	static const struct validity cases[] = {
 		{"1", true},
 		{"1.0", true},
 		{"2.0.1", true},
@@ -165,16 +169,10 @@ static void test_version_is_valid(void **state)
 		{"-1", false},
 		{"1.0-\xc3\xa9", false},
 	};
-	size_t bad = 0;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (version_is_valid(cases[i].v) != cases[i].want)
-			report_bad(&bad, "version_is_valid('%s') is not %s",
-				   cases[i].v,
-				   cases[i].want ? "true" : "false");
-	assert_int_equal(bad, 0);
+	check_validity(version_is_valid, "version_is_valid", cases,
+		       TU_ARRAY_SIZE(cases));
 
 	/* Exactly HS_VERSION_MAX bytes is valid; one more is not. */
 	memset(longest, '1', sizeof(longest) - 1);
@@ -193,10 +191,7 @@ static void test_name_is_valid(void **state)
 {
 	char longest[HS_NAME_MAX + 1];
 	char too_long[HS_NAME_MAX + 2];
-	static const struct {
-		const char *name;
-		bool want;
-	} cases[] = {
+	static const struct validity cases[] = {
 		{"cardreader", true},
 		{"face-lib_2", true},
 		{"haishin", true},
@@ -219,17 +214,10 @@ static void test_name_is_valid(void **state)
 		{"a\\b", false},
 		{"caf\xc3\xa9", false},
 	};
-	size_t bad = 0;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (version_name_is_valid(cases[i].name) != cases[i].want)
-			report_bad(&bad,
-				   "version_name_is_valid('%s') is not %s",
-				   cases[i].name,
-				   cases[i].want ? "true" : "false");
-	assert_int_equal(bad, 0);
+	check_validity(version_name_is_valid, "version_name_is_valid", cases,
+		       TU_ARRAY_SIZE(cases));
 
 	memset(longest, 'n', sizeof(longest) - 1);
 	longest[sizeof(longest) - 1] = '\0';

@@ -1,8 +1,10 @@
 /*
- * testutil.c - temporary directories and file helpers for the unit tests.
+ * testutil.c - helpers shared by the unit tests (see testutil.h).  Each one
+ * fails the running test rather than return an error.
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -13,7 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "dsse.h"
+#include "err.h"
+#include "key.h"
+#include "manifest.h"
+#include "root.h"
 #include "str.h"
+#include "trust.h"
+
+/* Directories and files. */
 
 char *tu_mkdtemp(void)
 {
@@ -99,3 +111,87 @@ void *tu_read(const char *path, size_t *ret_n)
 	*ret_n = n;
 	return buf;
 }
+
+int tu_dir_setup(void **state)
+{
+	*state = tu_mkdtemp();
+	return 0;
+}
+
+int tu_dir_teardown(void **state)
+{
+	tu_rmtree(*state);
+	free(*state);
+	return 0;
+}
+
+size_t tu_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	for (de = readdir(d); de != NULL; de = readdir(d))
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	assert_int_equal(closedir(d), 0);
+	return n;
+}
+
+unsigned tu_mode(const char *dir, const char *name)
+{
+	char *p = tu_path(dir, name);
+	struct stat st;
+
+	assert_int_equal(lstat(p, &st), 0);
+	free(p);
+	return st.st_mode & 07777;
+}
+
+void tu_assert_file(const char *dir, const char *name, const char *text)
+{
+	char *path = tu_path(dir, name);
+	size_t n = 0;
+	char *got = tu_read(path, &n);
+
+	assert_int_equal(n, strlen(text));
+	assert_memory_equal(got, text, n);
+	free(got);
+	free(path);
+}
+
+/* Table rows and errors. */
+
+void tu_report_bad(size_t *bad, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint_error(fmt, ap);
+	va_end(ap);
+	print_error("\n");
+	(*bad)++;
+}
+
+bool tu_check_err(size_t *bad, const char *what, int r, const struct hs_err *e,
+		  int want, const char *text)
+{
+	if (r == want && e->code == want && strstr(e->msg, text) != NULL)
+		return true;
+	tu_report_bad(bad, "%s: got %d (code %d) '%s', want %d with '%s'", what,
+		      r, e->code, e->msg, want, text);
+	return false;
+}
+
+void tu_assert_err_at(int r, const struct hs_err *e, int want, const char *text,
+		      const char *file, int line)
+{
+	size_t bad = 0;
+
+	if (!tu_check_err(&bad, "error", r, e, want, text))
+		_fail(file, line);
+}
+
+/* Keys, envelopes and JSON. */
