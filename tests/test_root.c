@@ -381,6 +381,8 @@ static void test_root_bad_payload(void **state)
 		 "keyids"},
 		{"keyids not a list", "roles/manifest/keyids", "\"{m1}\"",
 		 "keyids"},
+		{"keyid listed twice", "roles/manifest/keyids",
+		 "[\"{m1}\", \"{m1}\"]", "listed twice"},
 		{"threshold 0", "roles/manifest/threshold", "0",
 		 "'threshold' is 0"},
 		{"threshold above keys", "roles/manifest/threshold", "2",

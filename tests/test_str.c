@@ -543,6 +543,20 @@ static void test_err_set_and_prefix(void **state)
 	assert_int_equal(hs_err_copy(&copy, NULL), 0);
 }
 
+/* Untrusted text in a message can never fake a line of output. */
+static void test_err_control_bytes(void **state)
+{
+	struct hs_err e;
+
+	(void)state;
+	(void)hs_err_set(&e, -EBADMSG, "type '%s'", "x\nUP_TO_DATE\r\x1b[2J");
+	assert_string_equal(e.msg, "type 'x?UP_TO_DATE??[2J'");
+	hs_err_prefix(&e, "%s: ", "a\tb");
+	assert_string_equal(e.msg, "a?b: type 'x?UP_TO_DATE??[2J'");
+	(void)hs_err_set(&e, -EBADMSG, "%s", "caf\xc3\xa9 UTF-8 stays");
+	assert_string_equal(e.msg, "caf\xc3\xa9 UTF-8 stays");
+}
+
 static void test_err_prefix_truncation(void **state)
 {
 	char body[HS_ERR_MSG_MAX + 100];
@@ -600,6 +614,7 @@ int main(void)
 		tu_dir_test(test_write_file_atomic_fails),
 		cmocka_unit_test(test_err_set_and_prefix),
 		cmocka_unit_test(test_err_prefix_truncation),
+		cmocka_unit_test(test_err_control_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
