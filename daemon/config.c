@@ -339,6 +339,10 @@ static const struct key_def keys[] = {
 	KEY("transfer", "stall_timeout", set_number, stall_timeout, 1, 3600),
 	KEY("transfer", "connect_timeout", set_number, connect_timeout, 1, 600),
 	KEY("transfer", "retries", set_number, retries, 0, 100),
+	KEY("transfer", "min_rate", set_number, min_rate, 1, INT64_MAX),
+	KEY("transfer", "backoff_initial", set_number, backoff_initial, 0,
+	    3600),
+	KEY("transfer", "backoff_max", set_number, backoff_max, 1, 86400),
 	KEY("schedule", "enabled", set_bool, enabled, 0, 0),
 	KEY("schedule", "boot_delay_max", set_number, boot_delay_max, 0, 86400),
 	KEY("schedule", "interval", set_number, interval, 60, 30 * 86400),
@@ -508,6 +512,9 @@ void config_defaults(struct config *c)
 	c->stall_timeout = 30;
 	c->connect_timeout = 15;
 	c->retries = 5;
+	c->min_rate = 256;
+	c->backoff_initial = 2;
+	c->backoff_max = 120;
 	c->enabled = true;
 	c->boot_delay_max = 300;
 	c->interval = 21600;

@@ -53,7 +53,10 @@ struct config {
 	uint64_t max_rate; /* bytes per second, 0 = no limit */
 	uint32_t stall_timeout; /* seconds */
 	uint32_t connect_timeout; /* seconds */
-	uint32_t retries;
+	uint32_t retries; /* attempts per download and run (0 = 1) */
+	uint64_t min_rate; /* below it for stall_timeout = stalled */
+	uint32_t backoff_initial; /* seconds before the first retry */
+	uint32_t backoff_max; /* longest backoff, and longest wait */
 	/* [schedule] */
 	bool enabled;
 	uint32_t boot_delay_max; /* seconds */

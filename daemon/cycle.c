@@ -19,13 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hash.h"
 #include "install.h"
 #include "log.h"
 #include "manifest.h"
 #include "plan.h"
 #include "root.h"
 #include "str.h"
+#include "transfer.h"
 #include "trust.h"
 
 #define CYCLE_ROOT_FILE "root.json" /* the newest verified root, in state */
@@ -45,6 +45,7 @@ struct cycle_outcome {
 	enum state state;
 	char reason[CYCLE_REASON_MAX];
 	uint64_t bytes;
+	const char *method; /* "full", "resumed", or NULL for a check */
 };
 
 static int64_t cycle_now(void)
@@ -84,22 +85,13 @@ static void cycle_record(const struct cycle *c, const char *component,
 	(void)hs_strlcpy(a.component, component, sizeof(a.component));
 	(void)hs_strlcpy(a.from_version, from, sizeof(a.from_version));
 	(void)hs_strlcpy(a.to_version, to, sizeof(a.to_version));
-	(void)hs_strlcpy(a.method, to[0] != '\0' ? "full" : "",
+	(void)hs_strlcpy(a.method, o->method != NULL ? o->method : "",
 			 sizeof(a.method));
 	a.bytes = o->bytes;
 	(void)hs_strlcpy(a.state, state_name(o->state), sizeof(a.state));
 	(void)hs_strlcpy(a.reason, o->reason, sizeof(a.reason));
 	if (db_history_add(c->env->db, &a, &e) < 0)
 		log_warn("cannot record the attempt in the history: %s", e.msg);
-}
-
-static int cycle_url(const struct cycle *c, const char *rel, char *out,
-		     size_t n, struct hs_err *e)
-{
-	if (hs_snprintf(out, n, "%s%s", c->env->cfg->url, rel) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "URL too long: '%s%s'",
-				  c->env->cfg->url, rel);
-	return 0;
 }
 
 static int cycle_read_root(const char *path, struct root **ret,
@@ -163,12 +155,11 @@ static enum state cycle_fetch_state(int code)
 static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 			    char **ret_buf, size_t *ret_len, struct hs_err *e)
 {
-	char url[HS_URL_MAX + 32];
+	const struct transfer_env env = {c->env->cfg, c->env->db, c->env->fetch,
+					 NULL, NULL};
 	int r;
 
-	r = cycle_url(c, name, url, sizeof(url), e);
-	if (r == 0)
-		r = fetch_buf(c->env->fetch, url, max, ret_buf, ret_len, e);
+	r = transfer_buf(&env, name, max, ret_buf, ret_len, e);
 	if (r < 0)
 		c->fail_as = cycle_fetch_state(r);
 	return r;
@@ -306,31 +297,6 @@ static int cycle_check(struct cycle *c, struct cycle_outcome *o)
 	return r;
 }
 
-/* The sink of a package download: the part file and the running hash. */
-struct cycle_sink {
-	int fd;
-	struct hash *hash;
-};
-
-static int cycle_sink_write(void *ctx, const uint8_t *p, size_t n)
-{
-	struct cycle_sink *s = ctx;
-
-	if (hash_update(s->hash, p, n, NULL) < 0)
-		return -EIO;
-	while (n > 0) {
-		const ssize_t w = write(s->fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
 			      const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -344,72 +310,6 @@ static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
 	va_start(ap, fmt);
 	(void)vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
 	va_end(ap);
-}
-
-/* Downloads and verifies the package into fd; the outcome says why not. */
-static int cycle_download(struct cycle *c, const struct plan_item *it, int fd,
-			  struct cycle_outcome *o)
-{
-	const struct manifest_package *pkg = &it->target->package;
-	struct cycle_sink sink = {fd, NULL};
-	char url[HS_URL_MAX * 2];
-	char got[HASH_SHA256_HEX_LEN + 1];
-	struct hs_err e;
-	int r;
-
-	hs_err_clear(&e);
-	r = cycle_url(c, pkg->url, url, sizeof(url), &e);
-	if (r == 0)
-		r = hash_new(&sink.hash, &e);
-	if (r < 0) {
-		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s", e.msg);
-		return r;
-	}
-	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
-		       "%s %s, %llu bytes", it->target->name,
-		       it->target->version, (unsigned long long)pkg->size);
-	r = fetch_stream(c->env->fetch, url, pkg->size, cycle_sink_write, &sink,
-			 &o->bytes, &e);
-	c->bytes += o->bytes;
-	if (r == -EFBIG)
-		cycle_outcome_set(o, STATE_FAILED_VERIFY, "%s", e.msg);
-	else if (r < 0 && fetch_error_is_connect(r))
-		cycle_outcome_set(o, STATE_FAILED_CONNECT, "%s", e.msg);
-	else if (r < 0)
-		cycle_outcome_set(o, STATE_INTERRUPTED,
-				  "%s; %llu of %llu bytes; the next check "
-				  "tries again",
-				  e.msg, (unsigned long long)o->bytes,
-				  (unsigned long long)pkg->size);
-	else if (o->bytes != pkg->size)
-		cycle_outcome_set(o, STATE_INTERRUPTED,
-				  "the server ended the transfer at %llu of "
-				  "%llu bytes; the next check tries again",
-				  (unsigned long long)o->bytes,
-				  (unsigned long long)pkg->size);
-	if (r == 0 && o->bytes == pkg->size) {
-		cycle_progress(c, STATE_VERIFYING, it->target->name,
-			       "sha256 of %s %s", it->target->name,
-			       it->target->version);
-		r = hash_final_hex(sink.hash, got, &e);
-		if (r == 0 && fsync(fd) < 0)
-			r = hs_err_set(&e, -errno, "cannot fsync: %s",
-				       strerror(errno));
-		if (r < 0)
-			cycle_outcome_set(o, STATE_INTERRUPTED, "%s", e.msg);
-		else if (strcmp(got, pkg->sha256) != 0)
-			r = -EBADMSG;
-		if (r == -EBADMSG)
-			cycle_outcome_set(o, STATE_FAILED_VERIFY,
-					  "hash mismatch: the package's "
-					  "sha256 is %.16s…, the manifest "
-					  "says %.16s…; it was discarded",
-					  got, pkg->sha256);
-	} else if (r == 0) {
-		r = -ECONNRESET;
-	}
-	hash_free(sink.hash);
-	return r;
 }
 
 static int cycle_cache_path(const struct cycle *c, const char *name,
@@ -496,34 +396,56 @@ static void cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 							      : t->name);
 }
 
+static void cycle_download_failed(struct cycle_outcome *o,
+				  const struct transfer_result *tr,
+				  const struct manifest_package *pkg,
+				  const char *why)
+{
+	char when[21];
+
+	if (tr->state != STATE_INTERRUPTED) {
+		cycle_outcome_set(o, tr->state, "%s", why);
+		return;
+	}
+	hs_time_format(tr->next_attempt, when);
+	cycle_outcome_set(o, STATE_INTERRUPTED,
+			  "%s; %llu of %llu bytes kept, resumes at %s", why,
+			  (unsigned long long)tr->kept,
+			  (unsigned long long)pkg->size, when);
+}
+
 static void cycle_component(struct cycle *c, const struct plan_item *it,
 			    struct cycle_outcome *o)
 {
-	char part[PATH_MAX];
-	int fd;
+	const struct manifest_package *pkg = &it->target->package;
+	const struct transfer_env env = {c->env->cfg, c->env->db, c->env->fetch,
+					 NULL, NULL};
+	const struct transfer_job job = {it->target->name, pkg->url, pkg->size,
+					 pkg->sha256};
+	struct transfer_result tr;
+	struct part *part = NULL;
+	struct hs_err e;
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (cycle_cache_path(c, it->target->name, ".part", part, sizeof(part)) <
-	    0) {
-		cycle_outcome_set(o, STATE_FAILED_INSTALL,
-				  "cache path too long");
+	hs_err_clear(&e);
+	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
+		       "%s %s, %llu bytes", it->target->name,
+		       it->target->version, (unsigned long long)pkg->size);
+	r = transfer_run(&env, &job, &part, &tr, &e);
+	o->bytes = tr.bytes;
+	o->method = tr.resumed_from > 0 ? "resumed" : "full";
+	c->bytes += tr.bytes;
+	if (r < 0) {
+		cycle_download_failed(o, &tr, pkg, e.msg);
 		return;
 	}
-	fd = open(part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0) {
-		cycle_outcome_set(o, STATE_INTERRUPTED,
-				  "cannot create '%s': %s", part,
-				  strerror(errno));
-		return;
-	}
-	r = cycle_download(c, it, fd, o);
-	if (r == 0)
-		cycle_install(c, it, fd, part, o);
-	else if (o->state == STATE_FAILED_VERIFY)
-		(void)unlink(part); /* never keep bytes that failed a check */
-	(void)close(fd);
+	cycle_progress(c, STATE_VERIFYING, it->target->name,
+		       "%s %s: %llu bytes, sha256 matches the manifest",
+		       it->target->name, it->target->version,
+		       (unsigned long long)pkg->size);
+	cycle_install(c, it, part_fd(part), part_path(part), o);
+	part_free(part);
 }
 
 /*

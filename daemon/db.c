@@ -73,9 +73,24 @@ static const char schema_v1[] =
 	" last_contact INTEGER NOT NULL"
 	");";
 
+/* Schema version 2: the journal of partial downloads. */
+static const char schema_v2[] =
+	"CREATE TABLE partial ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" url TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" size INTEGER NOT NULL CHECK (size >= 0),"
+	" offset INTEGER NOT NULL CHECK (offset >= 0 AND offset <= size),"
+	" base TEXT NOT NULL,"
+	" etag TEXT NOT NULL,"
+	" last_modified TEXT NOT NULL,"
+	" updated INTEGER NOT NULL"
+	");";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 /* The one place where SQLite's result codes become a negative errno. */
@@ -706,6 +721,112 @@ int db_history_foreach(struct db *db, const char *component, size_t limit,
 			break;
 		r = 0;
 	}
+	finalize(st);
+	return r;
+}
+
+int db_partial_get(struct db *db, const char *name, struct db_partial *ret,
+		   struct hs_err *e)
+{
+	struct db_partial p;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db,
+		       "SELECT name, url, sha256, size, offset, base, etag,"
+		       " last_modified, updated FROM partial WHERE name = ?1",
+		       "partial", &st, e);
+	if (r < 0)
+		return r;
+	rc = bind_field(st, 1, name, HS_NAME_MAX + 1);
+	if (rc != SQLITE_OK) {
+		r = db_error(db->h, rc, "bind", e);
+		goto out_finalize;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+		goto out_finalize;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_error(db->h, rc, "partial", e);
+		goto out_finalize;
+	}
+	memset(&p, 0, sizeof(p));
+	if (COLUMN_COPY(st, 0, p.name) < 0 || COLUMN_COPY(st, 1, p.url) < 0 ||
+	    COLUMN_COPY(st, 2, p.sha256) < 0 ||
+	    COLUMN_COPY(st, 5, p.base) < 0 || COLUMN_COPY(st, 6, p.etag) < 0 ||
+	    COLUMN_COPY(st, 7, p.last_modified) < 0) {
+		r = hs_err_set(e, -ENOMEM, "partial: out of memory");
+		goto out_finalize;
+	}
+	p.size = column_u64(st, 3);
+	p.offset = column_u64(st, 4);
+	p.updated = sqlite3_column_int64(st, 8);
+	*ret = p;
+out_finalize:
+	finalize(st);
+	return r;
+}
+
+int db_partial_put(struct db *db, const struct db_partial *p, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	if (p->size > INT64_MAX || p->offset > p->size)
+		return hs_err_set(e, -ERANGE, "partial: offset %llu of %llu",
+				  (unsigned long long)p->offset,
+				  (unsigned long long)p->size);
+	r = db_prepare(db,
+		       "INSERT OR REPLACE INTO partial (name, url, sha256,"
+		       " size, offset, base, etag, last_modified, updated)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		       "partial", &st, e);
+	if (r < 0)
+		return r;
+	rc = BIND_FIELD(st, 1, p->name);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 2, p->url);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 3, p->sha256);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)p->size);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, (sqlite3_int64)p->offset);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 6, p->base);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 7, p->etag);
+	if (rc == SQLITE_OK)
+		rc = BIND_FIELD(st, 8, p->last_modified);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 9, p->updated);
+	if (rc != SQLITE_OK)
+		r = db_error(db->h, rc, "bind", e);
+	else
+		r = db_step_done(db, st, "partial", e);
+	finalize(st);
+	return r;
+}
+
+int db_partial_delete(struct db *db, const char *name, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db, "DELETE FROM partial WHERE name = ?1", "partial",
+		       &st, e);
+	if (r < 0)
+		return r;
+	rc = bind_field(st, 1, name, HS_NAME_MAX + 1);
+	if (rc != SQLITE_OK)
+		r = db_error(db->h, rc, "bind", e);
+	else
+		r = db_step_done(db, st, "partial", e);
 	finalize(st);
 	return r;
 }

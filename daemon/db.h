@@ -126,4 +126,28 @@ typedef int db_attempt_fn(void *ctx, const struct db_attempt *a);
 int db_history_foreach(struct db *db, const char *component, size_t limit,
 		       db_attempt_fn *fn, void *ctx, struct hs_err *e);
 
+/*
+ * The journal of a partial download: how many bytes of CACHE/NAME.part are
+ * durable (offset), what they are the start of (url, sha256, size), and
+ * the validators of the server they came from (base), for If-Range.  The
+ * journal, not the file's size, is the truth about progress.
+ */
+struct db_partial {
+	char name[HS_NAME_MAX + 1];
+	char url[HS_URL_MAX]; /* relative to a base */
+	char sha256[65]; /* of the whole file, as signed */
+	uint64_t size; /* of the whole file, as signed */
+	uint64_t offset; /* bytes durable in the part file */
+	char base[HS_URL_MAX]; /* the base URL the validators came from */
+	char etag[128];
+	char last_modified[128];
+	int64_t updated;
+};
+
+/* 0 found, -ENOENT none, or -EIO. */
+int db_partial_get(struct db *db, const char *name, struct db_partial *ret,
+		   struct hs_err *e);
+int db_partial_put(struct db *db, const struct db_partial *p, struct hs_err *e);
+int db_partial_delete(struct db *db, const char *name, struct hs_err *e);
+
 #endif

@@ -1,21 +1,28 @@
 /*
- * fetch.c - libcurl easy transfers with capped bodies and errors that name
- * their stage.  CURLcodes are translated here, once (fetch_from_curl), with
- * curl's own text from CURLOPT_ERRORBUFFER.  One easy handle is reused so
- * connections to the same server are kept alive between requests.
+ * fetch.c - libcurl easy transfers: ranges with If-Range, capped bodies,
+ * response headers the caller needs (validators, Retry-After), and errors
+ * that name their stage.  CURLcodes and HTTP statuses are translated here,
+ * once (fetch_from_curl, fetch_from_status), keeping curl's own text.
  */
 #include "fetch.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
+
+#include "str.h"
 
 #define FETCH_USER_AGENT "haishin/0.1"
 #define FETCH_MAX_REDIRECTS 5
 /* Metadata is small: a server that trickles it must not hold a run. */
 #define FETCH_METADATA_DEADLINE 120
+#define FETCH_HEADER_MAX 1024
 
 struct fetch {
 	CURL *curl;
@@ -23,13 +30,17 @@ struct fetch {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* The state of one transfer, seen by the write callback. */
+/* One transfer, as the callbacks see it. */
 struct fetch_xfer {
-	fetch_sink_fn *sink;
-	void *ctx;
-	uint64_t max;
-	uint64_t bytes;
-	int sink_error; /* the sink's or the cap's error, 0 if none */
+	struct fetch *f;
+	const struct fetch_req *req;
+	struct fetch_resp *resp;
+	bool has_range; /* a Content-Range header came */
+	uint64_t range_start; /* its first byte */
+	bool begun; /* begin() was called */
+	bool answered; /* a status line came */
+	int error; /* why a callback stopped the transfer */
+	struct timespec paced_from; /* the first body byte, for max_rate */
 };
 
 void fetch_free(struct fetch *f)
@@ -57,60 +68,85 @@ int fetch_new(const struct fetch_cfg *cfg, struct fetch **ret_f,
 	return 0;
 }
 
-bool fetch_error_is_connect(int code)
-{
-	switch (code) {
-	case -EHOSTUNREACH:
-	case -ECONNREFUSED:
-	case -EPROTO:
-	case -ENOENT:
-	case -EREMOTEIO:
-	case -ELOOP:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static int fetch_from_http(long status, const char *url, struct hs_err *e)
+static int fetch_from_status(long status, const char *url, struct hs_err *e)
 {
 	if (status == 404 || status == 410)
 		return hs_err_set(e, -ENOENT,
-				  "HTTP: %ld, '%s' is not on the "
-				  "server",
+				  "HTTP: %ld, '%s' is not on the server",
 				  status, url);
-	return hs_err_set(e, -EREMOTEIO,
-			  "HTTP: the server answered %ld for "
-			  "'%s'",
-			  status, url);
+	if (status == 416)
+		return hs_err_set(e, -ERANGE,
+				  "HTTP: 416, the server has no such range of "
+				  "'%s'",
+				  url);
+	if (status == 429 || status == 503)
+		return hs_err_set(e, -EAGAIN, "HTTP: %ld, the server is busy",
+				  status);
+	return hs_err_set(e, status >= 500 ? -EREMOTEIO : -EACCES,
+			  "HTTP: the server answered %ld for '%s'", status,
+			  url);
 }
 
-/* Translates a CURLcode into a negative errno with the stage that failed. */
-static int fetch_from_curl(struct fetch *f, CURLcode rc,
-			   const struct fetch_xfer *x, const char *url,
-			   struct hs_err *e)
+/* A callback's own reason for stopping the transfer. */
+static int fetch_from_callback(const struct fetch_xfer *x, const char *url,
+			       struct hs_err *e)
 {
+	switch (x->error) {
+	case -EFBIG:
+		return hs_err_set(e, -EFBIG,
+				  "endless data: '%s' sent more than the "
+				  "%" PRIu64 " bytes signed",
+				  url, x->req->size);
+	case -ERANGE:
+		return hs_err_set(e, -ERANGE,
+				  "HTTP: asked for bytes from %" PRIu64
+				  ", got a range from %" PRIu64,
+				  x->req->offset, x->range_start);
+	case 0:
+		return hs_err_set(e, -EIO, "cannot store '%s'", url);
+	default:
+		if (x->resp->status >= 400)
+			return fetch_from_status(x->resp->status, url, e);
+		return hs_err_set(e, x->error, "cannot store '%s': %s", url,
+				  strerror(-x->error));
+	}
+}
+
+static int fetch_timeout(struct fetch *f, const struct fetch_xfer *x,
+			 const char *why, struct hs_err *e)
+{
+	curl_off_t connect = 0;
+
+	/* No answer and no connection made: the connect itself timed out.  A
+	 * reused connection has no connect time, but it has an answer or is
+	 * a stall before one. */
+	(void)curl_easy_getinfo(f->curl, CURLINFO_CONNECT_TIME_T, &connect);
+	if (!x->answered && connect == 0 && x->resp->bytes == 0 &&
+	    strstr(why, "too slow") == NULL)
+		return hs_err_set(e, -EHOSTDOWN, "TCP: %s", why);
+	return hs_err_set(e, -ETIMEDOUT,
+			  "stalled: less than %" PRIu64 " bytes/s for %u s "
+			  "after %" PRIu64 " bytes (%s)",
+			  f->cfg.min_rate, f->cfg.stall_timeout, x->resp->bytes,
+			  why);
+}
+
+/* Translates a CURLcode into a negative errno naming the failed stage. */
+static int fetch_from_curl(struct fetch *f, CURLcode rc,
+			   const struct fetch_xfer *x, struct hs_err *e)
+{
+	const char *url = x->req->url;
 	const char *why =
 		f->errbuf[0] != '\0' ? f->errbuf : curl_easy_strerror(rc);
-	long status = 0;
 
 	switch (rc) {
 	case CURLE_WRITE_ERROR:
-		if (x->sink_error == -EFBIG)
-			return hs_err_set(e, -EFBIG,
-					  "endless data: '%s' sent more than "
-					  "the %llu bytes expected",
-					  url, (unsigned long long)x->max);
-		if (x->sink_error != 0)
-			return hs_err_set(e, x->sink_error,
-					  "cannot store '%s': %s", url,
-					  strerror(-x->sink_error));
-		return hs_err_set(e, -EIO, "cannot store '%s': %s", url, why);
+		return fetch_from_callback(x, url, e);
 	case CURLE_FILESIZE_EXCEEDED:
 		return hs_err_set(e, -EFBIG,
-				  "endless data: '%s' announces more than the "
-				  "%llu bytes expected",
-				  url, (unsigned long long)x->max);
+				  "endless data: '%s' announces more than "
+				  "the %" PRIu64 " bytes signed",
+				  url, x->req->size);
 	case CURLE_COULDNT_RESOLVE_PROXY:
 		return hs_err_set(e, -EHOSTUNREACH, "proxy: %s", why);
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -122,57 +158,198 @@ static int fetch_from_curl(struct fetch *f, CURLcode rc,
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 		return hs_err_set(e, -EPROTO, "TLS: %s", why);
-	case CURLE_HTTP_RETURNED_ERROR:
-		(void)curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE,
-					&status);
-		return fetch_from_http(status, url, e);
 	case CURLE_TOO_MANY_REDIRECTS:
 		return hs_err_set(e, -ELOOP, "HTTP: redirect loop at '%s'",
 				  url);
 	case CURLE_OPERATION_TIMEDOUT:
-		return hs_err_set(e, -ETIMEDOUT,
-				  "stalled or timed out after "
-				  "%llu bytes: %s",
-				  (unsigned long long)x->bytes, why);
+		return fetch_timeout(f, x, why, e);
 	default:
 		return hs_err_set(e, -ECONNRESET,
-				  "transfer broke off after %llu bytes: %s",
-				  (unsigned long long)x->bytes, why);
+				  "the transfer broke off after %" PRIu64
+				  " bytes: %s",
+				  x->resp->bytes, why);
 	}
 }
 
-static size_t fetch_write(char *p, size_t size, size_t nmemb, void *userdata)
+/* Copies a header's value (trimmed, capped) into out. */
+static void fetch_header_value(const char *v, size_t n, char *out, size_t cap)
 {
-	struct fetch_xfer *x = userdata;
-	const size_t n = size * nmemb;
-	int r;
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	if (n >= cap)
+		n = cap - 1; /* a validator this long is never sent back */
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
 
-	if (n > x->max - x->bytes) {
-		x->sink_error = -EFBIG;
-		return 0;
+static bool fetch_header_is(const char *line, size_t n, const char *name,
+			    const char **ret_v, size_t *ret_vn)
+{
+	const size_t k = strlen(name);
+
+	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+		return false;
+	*ret_v = line + k + 1;
+	*ret_vn = n - k - 1;
+	return true;
+}
+
+/* Retry-After: delta-seconds or an HTTP-date. */
+static int64_t fetch_retry_after(const char *v)
+{
+	uint64_t secs;
+	time_t when;
+
+	if (hs_parse_u64(v, INT32_MAX, &secs) == 0)
+		return (int64_t)secs;
+	when = curl_getdate(v, NULL);
+	if (when < 0)
+		return -1;
+	return when > time(NULL) ? (int64_t)(when - time(NULL)) : 0;
+}
+
+static void fetch_content_range(struct fetch_xfer *x, const char *v)
+{
+	unsigned long long start;
+
+	if (sscanf(v, "bytes %llu-", &start) == 1) {
+		x->has_range = true;
+		x->range_start = start;
 	}
-	r = x->sink(x->ctx, (const uint8_t *)p, n);
-	if (r < 0) {
-		x->sink_error = r;
-		return 0;
+}
+
+static size_t fetch_header(char *line, size_t size, size_t nmemb, void *ud)
+{
+	struct fetch_xfer *x = ud;
+	const size_t n = size * nmemb;
+	char value[FETCH_HEADER_MAX];
+	const char *v;
+	size_t vn;
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* A new response (after a redirect): forget the last one. */
+		x->answered = true;
+		x->resp->etag[0] = '\0';
+		x->resp->last_modified[0] = '\0';
+		x->resp->retry_after = -1;
+		x->has_range = false;
+		return n;
 	}
-	x->bytes += n;
+	if (fetch_header_is(line, n, "ETag", &v, &vn))
+		fetch_header_value(v, vn, x->resp->etag, sizeof(x->resp->etag));
+	else if (fetch_header_is(line, n, "Last-Modified", &v, &vn))
+		fetch_header_value(v, vn, x->resp->last_modified,
+				   sizeof(x->resp->last_modified));
+	else if (fetch_header_is(line, n, "Retry-After", &v, &vn)) {
+		fetch_header_value(v, vn, value, sizeof(value));
+		x->resp->retry_after = fetch_retry_after(value);
+	} else if (fetch_header_is(line, n, "Content-Range", &v, &vn)) {
+		fetch_header_value(v, vn, value, sizeof(value));
+		fetch_content_range(x, value);
+	}
 	return n;
 }
 
-/* Sets one option; a failure is a programming or build error, reported. */
+/* Decides, at the first body byte, where the body starts. */
+static int fetch_begin(struct fetch_xfer *x)
+{
+	long status = 0;
+
+	x->begun = true;
+	(void)curl_easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &status);
+	x->resp->status = status;
+	if (status >= 300)
+		return -EREMOTEIO; /* an error body is never stored */
+	if (status == 206) {
+		if (!x->has_range || x->range_start != x->req->offset)
+			return -ERANGE;
+		x->resp->start = x->range_start;
+	} else {
+		x->resp->start = 0;
+	}
+	if (x->resp->start > x->req->size)
+		return -EFBIG;
+	return x->req->begin != NULL
+		       ? x->req->begin(x->req->ctx, x->resp->start)
+		       : 0;
+}
+
+static double fetch_elapsed(const struct timespec *from)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - from->tv_sec) +
+	       (double)(now.tv_nsec - from->tv_nsec) / 1e9;
+}
+
+/*
+ * Holds the transfer to max_rate: libcurl 7.88's own receive limit lets the
+ * first megabytes through at full speed, which is what a clinic's line must
+ * not see.  Not reading makes TCP slow the sender down.
+ */
+static void fetch_pace(struct fetch_xfer *x)
+{
+	const uint64_t rate = x->f->cfg.max_rate;
+	double ahead;
+	struct timespec ts;
+
+	if (rate == 0)
+		return;
+	if (x->paced_from.tv_sec == 0 && x->paced_from.tv_nsec == 0) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &x->paced_from);
+		return;
+	}
+	ahead = (double)x->resp->bytes / (double)rate -
+		fetch_elapsed(&x->paced_from);
+	if (ahead <= 0)
+		return;
+	ts.tv_sec = (time_t)ahead;
+	ts.tv_nsec = (long)((ahead - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		continue;
+}
+
+static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct fetch_xfer *x = ud;
+	const size_t n = size * nmemb;
+	int r;
+
+	if (!x->begun) {
+		r = fetch_begin(x);
+		if (r < 0) {
+			x->error = r;
+			return 0;
+		}
+	}
+	if (n > x->req->size - x->resp->start - x->resp->bytes) {
+		x->error = -EFBIG;
+		return 0;
+	}
+	r = x->req->sink(x->req->ctx, (const uint8_t *)p, n);
+	if (r < 0) {
+		x->error = r;
+		return 0;
+	}
+	x->resp->bytes += n;
+	fetch_pace(x);
+	return n;
+}
+
+/* Sets one option; failing means a build without a feature we rely on. */
 #define FETCH_SETOPT(f, opt, val) \
 	(curl_easy_setopt((f)->curl, (opt), (val)) == CURLE_OK)
 
-static int fetch_setup(struct fetch *f, const char *url, struct fetch_xfer *x,
-		       long deadline, struct hs_err *e)
+static bool fetch_setup_common(struct fetch *f)
 {
 	const struct fetch_cfg *c = &f->cfg;
 	bool ok = true;
 
-	curl_easy_reset(f->curl);
-	f->errbuf[0] = '\0';
-	ok = ok && FETCH_SETOPT(f, CURLOPT_URL, url);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_ERRORBUFFER, f->errbuf);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_NOSIGNAL, 1L);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -180,18 +357,15 @@ static int fetch_setup(struct fetch *f, const char *url, struct fetch_xfer *x,
 	ok = ok && FETCH_SETOPT(f, CURLOPT_FOLLOWLOCATION, 1L);
 	ok = ok &&
 	     FETCH_SETOPT(f, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
-	ok = ok && FETCH_SETOPT(f, CURLOPT_FAILONERROR, 1L);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_USERAGENT, FETCH_USER_AGENT);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_HTTP_VERSION,
+				(long)CURL_HTTP_VERSION_2TLS);
 	ok = ok &&
 	     FETCH_SETOPT(f, CURLOPT_CONNECTTIMEOUT, (long)c->connect_timeout);
-	ok = ok && FETCH_SETOPT(f, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_LOW_SPEED_LIMIT,
+				(long)(c->min_rate > 0 ? c->min_rate : 1));
 	ok = ok &&
 	     FETCH_SETOPT(f, CURLOPT_LOW_SPEED_TIME, (long)c->stall_timeout);
-	ok = ok &&
-	     FETCH_SETOPT(f, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
-	ok = ok && FETCH_SETOPT(f, CURLOPT_TIMEOUT, deadline);
-	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEFUNCTION, fetch_write);
-	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEDATA, x);
 	if (c->max_rate > 0)
 		ok = ok && FETCH_SETOPT(f, CURLOPT_MAX_RECV_SPEED_LARGE,
 					(curl_off_t)c->max_rate);
@@ -199,35 +373,104 @@ static int fetch_setup(struct fetch *f, const char *url, struct fetch_xfer *x,
 		ok = ok && FETCH_SETOPT(f, CURLOPT_PROXY, c->proxy);
 	if (c->ca_file != NULL && c->ca_file[0] != '\0')
 		ok = ok && FETCH_SETOPT(f, CURLOPT_CAINFO, c->ca_file);
+	return ok;
+}
+
+static int fetch_setup(struct fetch *f, struct fetch_xfer *x, char *range,
+		       size_t range_len, struct hs_err *e)
+{
+	const struct fetch_req *req = x->req;
+	bool ok;
+
+	curl_easy_reset(f->curl); /* keeps the connection cache */
+	f->errbuf[0] = '\0';
+	ok = fetch_setup_common(f);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_URL, req->url);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_TIMEOUT, req->deadline);
+	ok = ok &&
+	     FETCH_SETOPT(f, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->size);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_HEADERFUNCTION, fetch_header);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_HEADERDATA, x);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEFUNCTION, fetch_write);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEDATA, x);
+	if (req->offset > 0) {
+		(void)hs_snprintf(range, range_len, "%" PRIu64 "-",
+				  req->offset);
+		ok = ok && FETCH_SETOPT(f, CURLOPT_RANGE, range);
+	}
 	if (!ok)
 		return hs_err_set(e, -EINVAL,
-				  "libcurl refused an option for '%s'", url);
+				  "libcurl refused an option for '%s'",
+				  req->url);
 	return 0;
 }
 
-static int fetch_run(struct fetch *f, const char *url, uint64_t max,
-		     long deadline, fetch_sink_fn *sink, void *ctx,
-		     uint64_t *ret_bytes, struct hs_err *e)
+/* If-Range goes in as a header of its own; curl has no option for it. */
+static int fetch_if_range(struct fetch *f, const struct fetch_req *req,
+			  struct curl_slist **ret_list, struct hs_err *e)
 {
-	struct fetch_xfer x = {sink, ctx, max, 0, 0};
+	char line[FETCH_VALIDATOR_MAX + 16];
+	struct curl_slist *list;
+
+	*ret_list = NULL;
+	if (req->offset == 0 || req->if_range == NULL ||
+	    req->if_range[0] == '\0')
+		return 0;
+	if (hs_snprintf(line, sizeof(line), "If-Range: %s", req->if_range) < 0)
+		return hs_err_set(e, -EINVAL, "validator too long");
+	list = curl_slist_append(NULL, line);
+	if (list == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	if (!FETCH_SETOPT(f, CURLOPT_HTTPHEADER, list)) {
+		curl_slist_free_all(list);
+		return hs_err_set(e, -EINVAL, "libcurl refused a header");
+	}
+	*ret_list = list;
+	return 0;
+}
+
+/* After a transfer libcurl called a success: statuses it let through. */
+static int fetch_finish(struct fetch *f, struct fetch_xfer *x, struct hs_err *e)
+{
+	long version = 0;
+
+	(void)curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE,
+				&x->resp->status);
+	(void)curl_easy_getinfo(f->curl, CURLINFO_HTTP_VERSION, &version);
+	x->resp->http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
+	if (x->resp->status >= 400)
+		return fetch_from_status(x->resp->status, x->req->url, e);
+	if (!x->begun) { /* an empty body */
+		x->error = fetch_begin(x);
+		if (x->error < 0)
+			return fetch_from_callback(x, x->req->url, e);
+	}
+	return 0;
+}
+
+int fetch_get(struct fetch *f, const struct fetch_req *req,
+	      struct fetch_resp *resp, struct hs_err *e)
+{
+	struct fetch_xfer x = {.f = f, .req = req, .resp = resp};
+	struct curl_slist *headers = NULL;
+	char range[32];
 	CURLcode rc;
 	int r;
 
-	r = fetch_setup(f, url, &x, deadline, e);
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after = -1;
+	r = fetch_setup(f, &x, range, sizeof(range), e);
+	if (r == 0)
+		r = fetch_if_range(f, req, &headers, e);
 	if (r < 0)
 		return r;
 	rc = curl_easy_perform(f->curl);
-	*ret_bytes = x.bytes;
 	if (rc != CURLE_OK)
-		return fetch_from_curl(f, rc, &x, url, e);
-	return 0;
-}
-
-int fetch_stream(struct fetch *f, const char *url, uint64_t max,
-		 fetch_sink_fn *sink, void *ctx, uint64_t *ret_bytes,
-		 struct hs_err *e)
-{
-	return fetch_run(f, url, max, 0, sink, ctx, ret_bytes, e);
+		r = fetch_from_curl(f, rc, &x, e);
+	else
+		r = fetch_finish(f, &x, e);
+	curl_slist_free_all(headers);
+	return r;
 }
 
 struct fetch_membuf {
@@ -265,11 +508,17 @@ int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	      size_t *ret_len, struct hs_err *e)
 {
 	struct fetch_membuf b = {NULL, 0, 0, max};
-	uint64_t bytes = 0;
+	struct fetch_req req;
+	struct fetch_resp resp;
 	int r;
 
-	r = fetch_run(f, url, max, FETCH_METADATA_DEADLINE, fetch_mem_sink, &b,
-		      &bytes, e);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.size = max;
+	req.deadline = FETCH_METADATA_DEADLINE;
+	req.sink = fetch_mem_sink;
+	req.ctx = &b;
+	r = fetch_get(f, &req, &resp, e);
 	if (r == 0 && b.p == NULL)
 		r = fetch_mem_sink(&b, (const uint8_t *)"", 0);
 	if (r < 0) {

@@ -1,20 +1,30 @@
 /*
- * fetch.h - HTTP(S) downloads with libcurl.  The only module that touches
- * the network.
+ * fetch.h - HTTP(S) GETs with libcurl: the only module that touches the
+ * network.
  *
- * Every size the server controls is capped by the caller (a body over the
- * cap stops with -EFBIG, whether or not the server announced a length).
+ * A GET may ask for a range (resuming a download) guarded by a validator
+ * (If-Range); the server's answer says where the body starts, and the
+ * caller's begin() hook learns it before the first byte.  Every size the
+ * server controls is capped by the caller's signed size (a body over it
+ * stops with -EFBIG, whether or not the server announced a length).  One
+ * handle is reused, so connections to a server are kept alive; HTTP/2 is
+ * used where the server offers it over TLS.
+ *
  * Errors name the stage that failed, and map to negative errnos:
  *
  *	-EHOSTUNREACH	proxy or DNS: the name did not resolve
  *	-ECONNREFUSED	TCP: no connection
+ *	-EHOSTDOWN	TCP: the connection timed out
  *	-EPROTO		TLS: handshake or certificate
+ *	-ELOOP		HTTP: too many redirects
  *	-ENOENT		HTTP 404/410: the file is not on the server
- *	-EREMOTEIO	another HTTP error status (e.g. 503)
- *	-ELOOP		too many redirects
- *	-ETIMEDOUT	connect timeout, or no progress for stall_timeout
+ *	-ERANGE		HTTP 416, or a 206 for another range than asked
+ *	-EAGAIN		HTTP 429/503: busy; see retry_after
+ *	-EREMOTEIO	HTTP: another 5xx
+ *	-EACCES		HTTP: another 4xx (403, 401, ...)
+ *	-ETIMEDOUT	stalled (below min_rate for stall_timeout) or deadline
  *	-ECONNRESET	the transfer broke off
- *	-EFBIG		the body exceeds the cap
+ *	-EFBIG		the body exceeds the signed size
  *	other		the sink's own error (e.g. -ENOSPC), unchanged
  */
 #ifndef HAISHIN_FETCH_H
@@ -26,11 +36,14 @@
 
 #include "err.h"
 
+#define FETCH_VALIDATOR_MAX 128
+
 struct fetch_cfg {
 	const char *proxy; /* NULL or "": libcurl's default */
 	const char *ca_file; /* NULL or "": the system store */
 	uint32_t connect_timeout;
 	uint32_t stall_timeout;
+	uint64_t min_rate; /* bytes per second below which a transfer stalls */
 	uint64_t max_rate; /* bytes per second, 0 = no limit */
 };
 
@@ -41,19 +54,38 @@ int fetch_new(const struct fetch_cfg *cfg, struct fetch **ret_f,
 	      struct hs_err *e);
 void fetch_free(struct fetch *f);
 
-/*
- * The sink for a body: called with each piece as it arrives.  Returns 0 or a
- * negative errno that aborts the transfer and becomes fetch_stream's result.
- */
+/* Called once, before the first body byte: the body starts at byte start
+ * of the resource (0 when the server sent it whole).  Negative aborts. */
+typedef int fetch_begin_fn(void *ctx, uint64_t start);
+
+/* Called with each piece of the body; a negative errno aborts. */
 typedef int fetch_sink_fn(void *ctx, const uint8_t *p, size_t n);
 
-/*
- * GETs url, passing the body to sink; at most max bytes.  *ret_bytes gets
- * the number of body bytes passed to sink, also on failure.
- */
-int fetch_stream(struct fetch *f, const char *url, uint64_t max,
-		 fetch_sink_fn *sink, void *ctx, uint64_t *ret_bytes,
-		 struct hs_err *e);
+struct fetch_req {
+	const char *url;
+	uint64_t size; /* the whole resource's size cap */
+	uint64_t offset; /* ask for the bytes from here (Range), 0 = all */
+	const char *if_range; /* validator guarding the range, or NULL */
+	long deadline; /* seconds for the request, 0 = none */
+	fetch_begin_fn *begin; /* may be NULL */
+	fetch_sink_fn *sink;
+	void *ctx;
+};
+
+/* What the server said; filled as far as known, also on failure. */
+struct fetch_resp {
+	long status;
+	char etag[FETCH_VALIDATOR_MAX]; /* "" when none */
+	char last_modified[FETCH_VALIDATOR_MAX];
+	int64_t retry_after; /* seconds from now, -1 when none */
+	uint64_t start; /* where the body began in the resource */
+	uint64_t bytes; /* body bytes given to the sink */
+	long http_version; /* 1 or 2 */
+};
+
+/* Performs one GET as req says; fills *resp.  0 or an error above. */
+int fetch_get(struct fetch *f, const struct fetch_req *req,
+	      struct fetch_resp *resp, struct hs_err *e);
 
 /*
  * GETs url into a malloc'ed, NUL-terminated buffer of at most max bytes,
@@ -61,8 +93,5 @@ int fetch_stream(struct fetch *f, const char *url, uint64_t max,
  */
 int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	      size_t *ret_len, struct hs_err *e);
-
-/* True for the errors of fetch.h's list that mean "could not connect". */
-bool fetch_error_is_connect(int code);
 
 #endif

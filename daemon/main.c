@@ -107,6 +107,7 @@ static int prepare(const struct config *cfg, struct db **ret_db,
 		.ca_file = cfg->ca_file,
 		.connect_timeout = cfg->connect_timeout,
 		.stall_timeout = cfg->stall_timeout,
+		.min_rate = cfg->min_rate,
 		.max_rate = cfg->max_rate,
 	};
 	int r;

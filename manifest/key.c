@@ -145,7 +145,7 @@ static int key_write_new(const char *path, unsigned mode, const struct key *k,
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data = NULL;
-	long len;
+	long len = 0;
 	int ok;
 	int fd;
 	int r = 0;

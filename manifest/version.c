@@ -149,8 +149,8 @@ static int compare_release(const char **a, const char **b)
 	static const struct ident zero = {"0", 1};
 
 	for (;;) {
-		struct ident x;
-		struct ident y;
+		struct ident x = {NULL, 0};
+		struct ident y = {NULL, 0};
 		const bool hx = ident_next(a, "-+", &x);
 		const bool hy = ident_next(b, "-+", &y);
 		int c;
@@ -173,8 +173,8 @@ static int compare_prerelease(const char *a, const char *b)
 	a++;
 	b++;
 	for (;;) {
-		struct ident x;
-		struct ident y;
+		struct ident x = {NULL, 0};
+		struct ident y = {NULL, 0};
 		const bool hx = ident_next(&a, "+", &x);
 		const bool hy = ident_next(&b, "+", &y);
 		int c;

@@ -1,6 +1,7 @@
 /*
  * test_db.c - the state database: creation, schema version, each table's
- * round trip, ordering, transactions, and files that are not databases.
+ * round trip, ordering, transactions, files that are not databases, and
+ * the migration of a version 1 file.
  */
 #include "testutil.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -125,7 +127,7 @@ static void test_open_fresh(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(user_version(f->path), 1);
+	assert_int_equal(user_version(f->path), 2);
 	/* The migration wrote to the WAL, which SQLite made 0600 as well. */
 	wal = tu_path(f->dir, DB_FILE_NAME "-wal");
 	assert_int_equal(stat(wal, &st), 0);
@@ -133,7 +135,7 @@ static void test_open_fresh(void **state)
 	free(wal);
 	/* Reopening an up-to-date database changes nothing. */
 	reopen(f);
-	assert_int_equal(user_version(f->path), 1);
+	assert_int_equal(user_version(f->path), 2);
 }
 
 static void test_open_tightens_mode(void **state)
@@ -452,6 +454,330 @@ static void test_transactions(void **state)
 	assert_int_equal(db_commit(f->db, &e), -EIO);
 }
 
+static void make_partial(struct db_partial *p, const char *name,
+			 uint64_t offset)
+{
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(hs_strlcpy(p->name, name, sizeof(p->name)), 0);
+	assert_int_equal(
+		hs_strlcpy(p->url, "pkg/app-2.0.tar.zst", sizeof(p->url)), 0);
+	memset(p->sha256, 'b', 64);
+	p->size = 1000000;
+	p->offset = offset;
+	assert_int_equal(hs_strlcpy(p->base, "https://mirror.example/updates/",
+				    sizeof(p->base)),
+			 0);
+	assert_int_equal(hs_strlcpy(p->etag, "\"abc-123\"", sizeof(p->etag)),
+			 0);
+	assert_int_equal(hs_strlcpy(p->last_modified,
+				    "Tue, 14 Nov 2023 22:13:20 GMT",
+				    sizeof(p->last_modified)),
+			 0);
+	p->updated = 1700000000;
+}
+
+static void assert_partial_equal(const struct db_partial *got,
+				 const struct db_partial *want)
+{
+	assert_string_equal(got->name, want->name);
+	assert_string_equal(got->url, want->url);
+	assert_string_equal(got->sha256, want->sha256);
+	assert_true(got->size == want->size);
+	assert_true(got->offset == want->offset);
+	assert_string_equal(got->base, want->base);
+	assert_string_equal(got->etag, want->etag);
+	assert_string_equal(got->last_modified, want->last_modified);
+	assert_int_equal(got->updated, want->updated);
+	/* Both were zeroed before filling, so the tails match too. */
+	assert_memory_equal(got, want, sizeof(*want));
+}
+
+static void test_partial_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct db_partial p;
+	struct db_partial out;
+	struct hs_err e;
+
+	/* Each field distinct, and the strings at their longest. */
+	memset(&p, 0, sizeof(p));
+	memset(p.name, 'n', sizeof(p.name) - 1);
+	memset(p.url, 'u', sizeof(p.url) - 1);
+	memcpy(p.sha256,
+	       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	       64);
+	p.size = (uint64_t)INT64_MAX;
+	p.offset = (uint64_t)INT64_MAX - 1;
+	memset(p.base, 'h', sizeof(p.base) - 1);
+	memset(p.etag, 'e', sizeof(p.etag) - 1);
+	memset(p.last_modified, 'l', sizeof(p.last_modified) - 1);
+	p.updated = -1234567890123;
+	hs_err_clear(&e);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	memset(&out, 0x5a, sizeof(out));
+	assert_int_equal(db_partial_get(f->db, p.name, &out, &e), 0);
+	assert_partial_equal(&out, &p);
+
+	/* Ordinary values, and both survive a reopen. */
+	make_partial(&p, "app", 4096);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	reopen(f);
+	memset(&out, 0x5a, sizeof(out));
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), 0);
+	assert_partial_equal(&out, &p);
+	memset(&out, 0x5a, sizeof(out));
+	memset(p.name, 'n', sizeof(p.name) - 1);
+	assert_int_equal(db_partial_get(f->db, p.name, &out, &e), 0);
+	assert_true(out.size == (uint64_t)INT64_MAX);
+	assert_true(out.offset == (uint64_t)INT64_MAX - 1);
+	assert_int_equal(out.updated, -1234567890123);
+}
+
+static void test_partial_missing(void **state)
+{
+	struct fixture *f = *state;
+	struct db_partial p;
+	struct db_partial out;
+	struct hs_err e;
+
+	hs_err_clear(&e);
+	memset(&out, 0x5a, sizeof(out));
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), -ENOENT);
+	assert_int_equal(out.name[0], 0x5a);
+	assert_int_equal(out.url[0], 0x5a);
+
+	/* Names match exactly. */
+	make_partial(&p, "app", 1);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	assert_int_equal(db_partial_get(f->db, "App", &out, &e), -ENOENT);
+	assert_int_equal(db_partial_get(f->db, "app2", &out, &e), -ENOENT);
+	assert_int_equal(db_partial_get(f->db, "", &out, &e), -ENOENT);
+	assert_int_equal(out.name[0], 0x5a);
+}
+
+static void test_partial_put_replaces(void **state)
+{
+	struct fixture *f = *state;
+	struct db_partial p;
+	struct db_partial lib;
+	struct db_partial out;
+	struct hs_err e;
+
+	hs_err_clear(&e);
+	make_partial(&lib, "lib", 7);
+	assert_int_equal(db_partial_put(f->db, &lib, &e), 0);
+	make_partial(&p, "app", 100);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+
+	/* A new download of the same name replaces the row whole. */
+	make_partial(&p, "app", 200);
+	assert_int_equal(
+		hs_strlcpy(p.url, "pkg/app-3.0.tar.zst", sizeof(p.url)), 0);
+	memset(p.sha256, 'c', 64);
+	p.size = 2000000;
+	memset(p.base, 0, sizeof(p.base));
+	assert_int_equal(
+		hs_strlcpy(p.base, "https://other.example/", sizeof(p.base)),
+		0);
+	/* No validators this time: the old ones must not linger. */
+	memset(p.etag, 0, sizeof(p.etag));
+	memset(p.last_modified, 0, sizeof(p.last_modified));
+	p.updated = 1800000000;
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), 0);
+	assert_partial_equal(&out, &p);
+	assert_int_equal(db_partial_get(f->db, "lib", &out, &e), 0);
+	assert_partial_equal(&out, &lib);
+}
+
+static void test_partial_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct db_partial p;
+	struct db_partial out;
+	struct hs_err e;
+
+	hs_err_clear(&e);
+	make_partial(&p, "app", 10);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	make_partial(&p, "lib", 20);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+
+	assert_int_equal(db_partial_delete(f->db, "app", &e), 0);
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), -ENOENT);
+	assert_int_equal(db_partial_get(f->db, "lib", &out, &e), 0);
+	assert_true(out.offset == 20);
+
+	/* Deleting what is not there is fine. */
+	assert_int_equal(db_partial_delete(f->db, "app", &e), 0);
+	assert_int_equal(db_partial_delete(f->db, "never", &e), 0);
+	reopen(f);
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), -ENOENT);
+	assert_int_equal(db_partial_get(f->db, "lib", &out, &e), 0);
+}
+
+static void test_partial_range(void **state)
+{
+	struct fixture *f = *state;
+	struct db_partial p;
+	struct db_partial out;
+	struct hs_err e;
+
+	/* An offset past the size is refused and nothing is stored. */
+	hs_err_clear(&e);
+	make_partial(&p, "app", 1000001);
+	tu_assert_err(db_partial_put(f->db, &p, &e), &e, -ERANGE, "");
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), -ENOENT);
+
+	/* offset == size is a complete part file. */
+	make_partial(&p, "app", 1000000);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), 0);
+	assert_true(out.offset == 1000000);
+
+	/* A refused put leaves the row as it was. */
+	p.offset = UINT64_MAX;
+	hs_err_clear(&e);
+	tu_assert_err(db_partial_put(f->db, &p, &e), &e, -ERANGE, "");
+	p.size = (uint64_t)INT64_MAX + 1;
+	p.offset = 0;
+	hs_err_clear(&e);
+	tu_assert_err(db_partial_put(f->db, &p, &e), &e, -ERANGE, "");
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), 0);
+	assert_true(out.offset == 1000000);
+	assert_true(out.size == 1000000);
+}
+
+/* The schema of version 1, as released (daemon/db.c's schema_v1). */
+static const char schema_v1[] =
+	"CREATE TABLE installed ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" version TEXT NOT NULL,"
+	" previous TEXT NOT NULL DEFAULT '',"
+	" sha256 TEXT NOT NULL,"
+	" installed_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE history ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" started INTEGER NOT NULL,"
+	" finished INTEGER NOT NULL,"
+	" \"trigger\" TEXT NOT NULL,"
+	" component TEXT NOT NULL,"
+	" from_version TEXT NOT NULL,"
+	" to_version TEXT NOT NULL,"
+	" method TEXT NOT NULL,"
+	" bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+	" state TEXT NOT NULL,"
+	" reason TEXT NOT NULL"
+	");"
+	"CREATE INDEX history_by_component ON history (component, id);"
+	"CREATE TABLE trust ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" root_version INTEGER NOT NULL CHECK (root_version >= 0),"
+	" manifest_serial INTEGER NOT NULL CHECK (manifest_serial >= 0),"
+	" manifest_sha256 TEXT NOT NULL,"
+	" manifest_expires INTEGER NOT NULL,"
+	" last_contact INTEGER NOT NULL"
+	");";
+
+/* What a version 1 daemon left behind. */
+static const char rows_v1[] =
+	"INSERT INTO installed VALUES ('app', '1.1', '1.0',"
+	" 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+	" 1700000000);"
+	"INSERT INTO history (started, finished, \"trigger\", component,"
+	" from_version, to_version, method, bytes, state, reason)"
+	" VALUES (1000, 1010, 'boot', 'app', '1.0', '1.1', 'full', 42,"
+	" 'INSTALLED', 'ok');"
+	"INSERT INTO trust VALUES (1, 3, 17,"
+	" 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',"
+	" 1900000000, 1800000000);"
+	"PRAGMA user_version = 1;";
+
+/* Whether the file at path has a table of that name. */
+static bool has_table(const char *path, const char *table)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(h,
+				   "SELECT 1 FROM sqlite_master"
+				   " WHERE type = 'table' AND name = ?1",
+				   -1, &st, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC),
+			 SQLITE_OK);
+	rc = sqlite3_step(st);
+	assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
+	assert_int_equal(sqlite3_finalize(st), SQLITE_OK);
+	assert_int_equal(sqlite3_close(h), SQLITE_OK);
+	return rc == SQLITE_ROW;
+}
+
+static void test_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct db_installed in;
+	struct db_attempt a;
+	struct db_partial p;
+	struct db_partial out;
+	struct db_trust t;
+	struct hs_err e;
+	sqlite3 *h = NULL;
+
+	/* Replace the fixture's database with a version 1 file. */
+	db_free(f->db);
+	f->db = NULL;
+	tu_rmtree(f->dir);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	assert_int_equal(
+		sqlite3_open_v2(f->path, &h,
+				SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, schema_v1, NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, rows_v1, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(h), SQLITE_OK);
+	assert_int_equal(user_version(f->path), 1);
+	assert_false(has_table(f->path, "partial"));
+
+	hs_err_clear(&e);
+	if (db_open(f->dir, &f->db, &e) != 0)
+		fail_msg("db_open: %s", e.msg);
+	assert_int_equal(user_version(f->path), 2);
+	assert_true(has_table(f->path, "partial"));
+
+	/* The rows of version 1 are kept. */
+	assert_int_equal(db_installed_get(f->db, "app", &in, &e), 0);
+	assert_string_equal(in.version, "1.1");
+	assert_string_equal(in.previous, "1.0");
+	assert_int_equal(in.installed_at, 1700000000);
+	assert_int_equal(db_trust_get(f->db, &t, &e), 0);
+	assert_true(t.root_version == 3);
+	assert_true(t.manifest_serial == 17);
+	assert_int_equal(t.last_contact, 1800000000);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(
+		db_history_foreach(f->db, NULL, 10, copy_attempt, &a, &e), 0);
+	assert_string_equal(a.trigger, "boot");
+	assert_string_equal(a.state, "INSTALLED");
+	assert_true(a.bytes == 42);
+
+	/* The new table works, and a reopen finds nothing left to do. */
+	make_partial(&p, "app", 512);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	reopen(f);
+	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(db_partial_get(f->db, "app", &out, &e), 0);
+	assert_partial_equal(&out, &p);
+	assert_int_equal(db_installed_get(f->db, "app", &in, &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +796,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_history_fields, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partial_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partial_missing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partial_put_replaces,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_delete, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partial_range, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup,
 						teardown),
 	};
 

@@ -34,17 +34,23 @@ pass() {
 	PASSED=$((PASSED + 1))
 }
 
-# Makes keys and a repository at $W/repo, and a client config at $W/client.
-world_init() {
+# Makes keys and a repository at $W/repo.
+world_repo() {
 	(cd "$W" && "$PUBLISH" keygen root >/dev/null && "$PUBLISH" keygen man >/dev/null)
 	"$PUBLISH" init "$W/repo" --root-key "$W/root" --manifest-key "$W/man" >/dev/null
-	mkdir -p "$W/nginx"
-	nginx_start "$W/nginx" "$W/repo"
 	mkdir -p "$W/client"
 	cp "$W/repo/root.json" "$W/client/root.json"
+}
+
+# Makes keys and a repository served by nginx, and a client config.
+world_init() {
+	world_repo
+	mkdir -p "$W/nginx"
+	nginx_start "$W/nginx" "$W/repo"
 	client_config "$NGINX_URL"
 }
 
+# client_config URL: the client's configuration; CLIENT_EXTRA is appended.
 client_config() {
 	cat >"$W/client/haishin.conf" <<CONF
 [server]
@@ -57,8 +63,10 @@ cache = $W/client/cache
 install = $W/client/install
 socket = $W/client/haishind.sock
 [transfer]
-stall_timeout = 5
+stall_timeout = ${CLIENT_STALL:-5}
 connect_timeout = 5
+backoff_initial = ${CLIENT_BACKOFF:-0}
+${CLIENT_EXTRA:-}
 CONF
 }
 

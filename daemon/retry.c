@@ -1,0 +1,88 @@
+/*
+ * retry.c - exponential backoff with jitter, Retry-After, and mirror order.
+ */
+#include "retry.h"
+
+#include <assert.h>
+#include <errno.h>
+
+#include "fetch.h"
+
+enum retry_kind retry_classify(int code)
+{
+	switch (code) {
+	case -ECONNRESET: /* a drop */
+	case -ETIMEDOUT: /* a stall or a connect timeout */
+	case -ECONNREFUSED:
+	case -EHOSTDOWN: /* a connect timeout */
+	case -EREMOTEIO: /* 5xx */
+	case -EAGAIN: /* 429, 503 */
+		return RETRY_TRANSIENT;
+	case -EHOSTUNREACH: /* DNS or proxy name */
+	case -EPROTO: /* TLS */
+	case -ENOENT: /* 404, 410 */
+	case -ELOOP: /* redirect loop */
+	case -ERANGE: /* 416 that a restart did not cure */
+		return RETRY_NEXT_MIRROR;
+	default:
+		return RETRY_FINAL;
+	}
+}
+
+void retry_init(struct retry_state *s)
+{
+	s->attempts_done = 0;
+	s->backoff_step = 0;
+	s->base = 0;
+	s->bases_failed = 0;
+}
+
+/* initial * 2^step, capped, then "equal jitter": half fixed, half random. */
+static uint32_t retry_backoff(const struct retry_policy *p, uint32_t step,
+			      double jitter)
+{
+	uint64_t d = p->backoff_initial;
+	uint32_t i;
+
+	for (i = 0; i < step && d < p->backoff_max; i++)
+		d *= 2;
+	if (d > p->backoff_max)
+		d = p->backoff_max;
+	return (uint32_t)(d / 2 +
+			  (uint64_t)((double)(d - d / 2) * jitter + 0.5));
+}
+
+enum retry_verdict retry_next(const struct retry_policy *p,
+			      struct retry_state *s, int code, bool progress,
+			      int64_t retry_after, double jitter,
+			      uint32_t *ret_delay)
+{
+	const enum retry_kind kind = retry_classify(code);
+	uint64_t delay = 0;
+	bool stop;
+
+	assert(p->n_bases > 0 && p->attempts > 0);
+	s->attempts_done++;
+	if (progress)
+		s->backoff_step = 0;
+	if (kind == RETRY_NEXT_MIRROR) {
+		s->bases_failed++;
+		s->base = (s->base + 1) % p->n_bases;
+	} else {
+		s->bases_failed = 0;
+		delay = retry_backoff(p, s->backoff_step++, jitter);
+	}
+	if (retry_after > (int64_t)delay)
+		delay = (uint64_t)retry_after;
+	if (delay > UINT32_MAX)
+		delay = UINT32_MAX;
+	stop = kind == RETRY_FINAL || s->bases_failed >= p->n_bases ||
+	       s->attempts_done >= p->attempts || delay > p->backoff_max;
+	/* A later run waits at least the backoff, and never 0 seconds. */
+	if (stop && delay == 0)
+		delay = retry_backoff(p, s->backoff_step, jitter);
+	if (stop && delay == 0)
+		delay = 1;
+	*ret_delay = (uint32_t)delay;
+	return stop ? RETRY_STOP : RETRY_AGAIN;
+}

@@ -1,0 +1,68 @@
+/*
+ * retry.h - what to do after a failed transfer attempt, as pure policy: no
+ * clock, no sleeping, no I/O, so the --once loop and the resident daemon's
+ * timers share it and tests drive it with plain numbers.
+ *
+ * Errors (fetch.h's negative errnos) fall into three kinds:
+ *  - transient (a drop, a stall, a refused connection, a 5xx, 429/503):
+ *    the same base URL is tried again after an exponential backoff with
+ *    jitter, or after the server's Retry-After when that is longer;
+ *  - per-mirror (DNS, TLS, 404, 401/403, a redirect loop): trying the same
+ *    base again cannot help, so the next one is tried at once; when every base has
+ *    failed so, the attempt ends;
+ *  - final (endless data, a local error such as a full disk): the attempt
+ *    ends at once.
+ * Every base URL failing, or the attempts running out, ends the run.
+ */
+#ifndef HAISHIN_RETRY_H
+#define HAISHIN_RETRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum retry_kind {
+	RETRY_TRANSIENT,
+	RETRY_NEXT_MIRROR,
+	RETRY_FINAL,
+};
+
+struct retry_policy {
+	uint32_t attempts; /* attempts per run, at least 1 */
+	uint32_t backoff_initial; /* seconds before the first retry */
+	uint32_t backoff_max; /* seconds; also the longest wait in a run */
+	size_t n_bases; /* base URLs: the server and its mirrors */
+};
+
+struct retry_state {
+	uint32_t attempts_done;
+	uint32_t backoff_step; /* transient failures since the last progress */
+	size_t base; /* index of the base URL to use next */
+	size_t bases_failed; /* bases that failed per-mirror, in a row */
+};
+
+enum retry_verdict {
+	RETRY_AGAIN, /* try again after *ret_delay seconds */
+	RETRY_STOP, /* give up for this run */
+};
+
+/* The kind of a fetch error. */
+enum retry_kind retry_classify(int code);
+
+/* A fresh state for one download. */
+void retry_init(struct retry_state *s);
+
+/*
+ * Records a failed attempt with error code; progress is true when that
+ * attempt received bytes (which resets the backoff: the link works, it only
+ * broke).  retry_after is the server's Retry-After in seconds, or -1.
+ * jitter is a number in [0, 1) from the caller's random source.  On
+ * RETRY_AGAIN, *ret_delay is how long to wait and s->base the base to use.
+ * On RETRY_STOP, *ret_delay is how long until a later run should retry.
+ */
+enum retry_verdict retry_next(const struct retry_policy *p,
+			      struct retry_state *s, int code, bool progress,
+			      int64_t retry_after, double jitter,
+			      uint32_t *ret_delay);
+
+#endif

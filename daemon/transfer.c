@@ -1,0 +1,378 @@
+/*
+ * transfer.c - one package (or delta) from the mirrors into the cache,
+ * resumed, retried and verified.  The journal is written only after the
+ * bytes it promises are synced, so it never claims more than the disk holds.
+ */
+#include "transfer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "retry.h"
+#include "str.h"
+
+/*
+ * Journal progress about once a second while bytes arrive (at least 64 KiB
+ * of them): a crash or a power cut loses about a second of transfer, and the
+ * syncs are spread over the download instead of piling up at its end.
+ */
+#define TRANSFER_JOURNAL_BYTES (64u * 1024)
+#define TRANSFER_MAX_BASES (1 + CONFIG_MAX_MIRRORS)
+
+struct transfer {
+	const struct transfer_env *env;
+	const struct transfer_job *job;
+	struct transfer_result *res;
+	struct part *part;
+	struct db_partial journal;
+	const char *bases[TRANSFER_MAX_BASES];
+	size_t n_bases;
+	time_t journaled_at;
+};
+
+/* The server's base URL, then its mirrors, in order. */
+static size_t transfer_bases(const struct config *cfg,
+			     const char *bases[TRANSFER_MAX_BASES])
+{
+	size_t n = 0;
+	size_t i;
+
+	bases[n++] = cfg->url;
+	for (i = 0; i < cfg->n_mirrors && n < TRANSFER_MAX_BASES; i++)
+		bases[n++] = cfg->mirrors[i];
+	return n;
+}
+
+static struct retry_policy transfer_policy(const struct config *cfg,
+					   size_t n_bases)
+{
+	const struct retry_policy p = {cfg->retries > 0 ? cfg->retries : 1,
+				       cfg->backoff_initial, cfg->backoff_max,
+				       n_bases};
+
+	return p;
+}
+
+/* Records the bytes on disk as durable: sync first, then the journal. */
+static int transfer_checkpoint(struct transfer *t, struct hs_err *e)
+{
+	int r;
+
+	r = part_sync(t->part, e);
+	if (r < 0)
+		return r;
+	t->journal.offset = part_size(t->part);
+	t->journal.updated = (int64_t)time(NULL);
+	t->journaled_at = time(NULL);
+	return db_partial_put(t->env->db, &t->journal, e);
+}
+
+/* Starts the journal afresh for job, or keeps a matching one. */
+static int transfer_open(struct transfer *t, struct hs_err *e)
+{
+	const struct transfer_job *job = t->job;
+	struct db_partial old;
+	uint64_t kept = 0;
+	int r;
+
+	r = part_open(t->env->cfg->cache, job->name, &t->part, e);
+	if (r < 0)
+		return r;
+	r = db_partial_get(t->env->db, job->name, &old, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && strcmp(old.url, job->url) == 0 &&
+	    strcmp(old.sha256, job->sha256) == 0 && old.size == job->size)
+		t->journal = old;
+	else
+		memset(&t->journal, 0, sizeof(t->journal));
+	(void)hs_strlcpy(t->journal.name, job->name, sizeof(t->journal.name));
+	(void)hs_strlcpy(t->journal.url, job->url, sizeof(t->journal.url));
+	(void)hs_strlcpy(t->journal.sha256, job->sha256,
+			 sizeof(t->journal.sha256));
+	t->journal.size = job->size;
+	r = part_resume(t->part, t->journal.offset, &kept, e);
+	if (r < 0)
+		return r;
+	if (kept > 0)
+		log_info("%s: resuming from byte %" PRIu64 " of %" PRIu64,
+			 job->name, kept, job->size);
+	t->res->resumed_from = kept;
+	return transfer_checkpoint(t, e);
+}
+
+static int transfer_begin(void *ctx, uint64_t start)
+{
+	struct transfer *t = ctx;
+
+	if (start == part_size(t->part))
+		return 0;
+	if (start != 0)
+		return -ERANGE;
+	/* A 200: the server sent the whole file (it changed, or it ignores
+	 * ranges).  Start over cleanly. */
+	log_info("%s: the server sent the whole file; restarting it",
+		 t->job->name);
+	t->journal.etag[0] = '\0';
+	t->journal.last_modified[0] = '\0';
+	if (part_reset(t->part, NULL) < 0)
+		return -EIO;
+	return transfer_checkpoint(t, NULL) < 0 ? -EIO : 0;
+}
+
+static int transfer_sink(void *ctx, const uint8_t *p, size_t n)
+{
+	struct transfer *t = ctx;
+	int r;
+
+	r = part_append(t->part, p, n);
+	if (r < 0)
+		return r;
+	t->res->bytes += n;
+	if (part_size(t->part) - t->journal.offset >= TRANSFER_JOURNAL_BYTES &&
+	    time(NULL) != t->journaled_at && transfer_checkpoint(t, NULL) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* The validator for If-Range: only toward the server that gave it. */
+static const char *transfer_validator(const struct transfer *t,
+				      const char *base)
+{
+	if (strcmp(t->journal.base, base) != 0)
+		return NULL;
+	if (t->journal.etag[0] == '"') /* strong ETag only */
+		return t->journal.etag;
+	if (t->journal.last_modified[0] != '\0')
+		return t->journal.last_modified;
+	return NULL;
+}
+
+/* One GET from base for the bytes still missing; then a checkpoint. */
+static int transfer_attempt(struct transfer *t, const char *base,
+			    struct fetch_resp *resp, struct hs_err *e)
+{
+	char url[HS_URL_MAX * 2];
+	struct fetch_req req;
+	struct hs_err e2;
+	int r;
+
+	if (hs_snprintf(url, sizeof(url), "%s%s", base, t->job->url) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "URL too long");
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.size = t->job->size;
+	req.offset = part_size(t->part);
+	req.if_range = transfer_validator(t, base);
+	req.begin = transfer_begin;
+	req.sink = transfer_sink;
+	req.ctx = t;
+	r = fetch_get(t->env->fetch, &req, resp, e);
+	if (resp->status == 200 || resp->status == 206) {
+		(void)hs_strlcpy(t->journal.base, base,
+				 sizeof(t->journal.base));
+		(void)hs_strlcpy(t->journal.etag, resp->etag,
+				 sizeof(t->journal.etag));
+		(void)hs_strlcpy(t->journal.last_modified, resp->last_modified,
+				 sizeof(t->journal.last_modified));
+	}
+	if (transfer_checkpoint(t, &e2) < 0 && r == 0)
+		r = hs_err_copy(e, &e2);
+	if (r == 0 && part_size(t->part) < t->job->size)
+		r = hs_err_set(e, -ECONNRESET,
+			       "the server ended the transfer at %" PRIu64
+			       " of %" PRIu64 " bytes",
+			       part_size(t->part), t->job->size);
+	return r;
+}
+
+/* Compares the file's hash with the signed one; a mismatch starts over. */
+static int transfer_verify(struct transfer *t, struct hs_err *e)
+{
+	char got[HASH_SHA256_HEX_LEN + 1];
+	struct hs_err e2;
+	int r;
+
+	r = part_digest(t->part, got, e);
+	if (r < 0)
+		return r;
+	if (strcmp(got, t->job->sha256) == 0)
+		return 0;
+	(void)hs_err_set(e, -EBADMSG,
+			 "hash mismatch: the download's sha256 is %.16s…, "
+			 "the manifest says %.16s…; it was discarded",
+			 got, t->job->sha256);
+	if (part_reset(t->part, &e2) < 0 || transfer_checkpoint(t, &e2) < 0)
+		log_warn("%s, ignoring", e2.msg);
+	return -EBADMSG;
+}
+
+static double transfer_jitter(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (uint32_t)time(NULL) * 2654435761u;
+	return (double)v / 4294967296.0;
+}
+
+static void transfer_wait(const struct transfer_env *env, const char *name,
+			  uint32_t seconds, const char *why)
+{
+	struct timespec ts = {(time_t)seconds, 0};
+
+	if (env->wait != NULL) {
+		env->wait(env->ctx, seconds, why);
+		return;
+	}
+	log_info("%s: %s; trying again in %u s", name, why, seconds);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		continue;
+}
+
+/* The terminal state of a run that stopped on error code. */
+static enum state transfer_state(int code)
+{
+	switch (code) {
+	case -EFBIG:
+	case -EBADMSG:
+		return STATE_FAILED_VERIFY;
+	case -EHOSTUNREACH:
+	case -ECONNREFUSED:
+	case -EHOSTDOWN:
+	case -EPROTO:
+	case -ELOOP:
+	case -ENOENT:
+	case -ERANGE:
+	case -EREMOTEIO:
+	case -EACCES:
+		return STATE_FAILED_CONNECT;
+	default: /* a drop, a stall, a busy server, a full disk */
+		return STATE_INTERRUPTED;
+	}
+}
+
+/* Handles what needs no retry policy; returns true to try again now. */
+static bool transfer_recover(struct transfer *t, int r, unsigned *mismatches,
+			     bool *range_reset)
+{
+	if (r == -EBADMSG)
+		return ++*mismatches < 2;
+	if (r == -ERANGE && !*range_reset && part_size(t->part) > 0) {
+		/* 416 for our offset: the kept bytes are not a prefix of
+		 * what the server has.  Start over once. */
+		*range_reset = true;
+		return part_reset(t->part, NULL) == 0 &&
+		       transfer_checkpoint(t, NULL) == 0;
+	}
+	return false;
+}
+
+static int transfer_loop(struct transfer *t, struct hs_err *e)
+{
+	const struct config *cfg = t->env->cfg;
+	const struct retry_policy policy = {cfg->retries > 0 ? cfg->retries : 1,
+					    cfg->backoff_initial,
+					    cfg->backoff_max, t->n_bases};
+	struct retry_state rs;
+	struct fetch_resp resp;
+	unsigned mismatches = 0;
+	bool range_reset = false;
+	uint32_t delay = 0;
+	int r;
+
+	retry_init(&rs);
+	for (;;) {
+		memset(&resp, 0, sizeof(resp));
+		resp.retry_after = -1;
+		r = 0;
+		t->res->attempts++;
+		if (part_size(t->part) < t->job->size)
+			r = transfer_attempt(t, t->bases[rs.base], &resp, e);
+		if (r == 0)
+			r = transfer_verify(t, e);
+		if (r == 0)
+			return 0;
+		if (transfer_recover(t, r, &mismatches, &range_reset))
+			continue;
+		if (r == -EBADMSG || r == -EFBIG ||
+		    retry_next(&policy, &rs, r, resp.bytes > 0,
+			       resp.retry_after, transfer_jitter(),
+			       &delay) == RETRY_STOP)
+			break;
+		transfer_wait(t->env, t->job->name, delay, e->msg);
+	}
+	t->res->state = transfer_state(r);
+	t->res->next_attempt = (int64_t)time(NULL) + (delay > 0 ? delay : 1);
+	return r;
+}
+
+int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
+		 struct part **ret_part, struct transfer_result *res,
+		 struct hs_err *e)
+{
+	struct transfer t;
+	struct hs_err e2;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	memset(res, 0, sizeof(*res));
+	t.env = env;
+	t.job = job;
+	t.res = res;
+	t.n_bases = transfer_bases(env->cfg, t.bases);
+	res->state = STATE_INTERRUPTED;
+	r = transfer_open(&t, e);
+	if (r == 0)
+		r = transfer_loop(&t, e);
+	res->kept = t.part != NULL ? part_size(t.part) : 0;
+	if (r == 0) {
+		if (db_partial_delete(env->db, job->name, &e2) < 0)
+			log_warn("%s, ignoring", e2.msg);
+		*ret_part = t.part;
+		return 0;
+	}
+	if (res->state == STATE_FAILED_VERIFY) {
+		/* Never keep bytes that failed a check. */
+		(void)db_partial_delete(env->db, job->name, NULL);
+		part_discard(t.part);
+		res->kept = 0;
+	} else {
+		part_free(t.part);
+	}
+	return r;
+}
+
+int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
+		 char **ret_buf, size_t *ret_len, struct hs_err *e)
+{
+	const char *bases[TRANSFER_MAX_BASES];
+	const size_t n_bases = transfer_bases(env->cfg, bases);
+	const struct retry_policy policy = transfer_policy(env->cfg, n_bases);
+	char full[HS_URL_MAX * 2];
+	struct retry_state rs;
+	uint32_t delay = 0;
+	int r;
+
+	retry_init(&rs);
+	for (;;) {
+		if (hs_snprintf(full, sizeof(full), "%s%s", bases[rs.base],
+				url) < 0)
+			return hs_err_set(e, -ENAMETOOLONG, "URL too long");
+		r = fetch_buf(env->fetch, full, max, ret_buf, ret_len, e);
+		if (r == 0)
+			return 0;
+		/* A retry cannot make metadata that is too big any smaller. */
+		if (r == -EFBIG ||
+		    retry_next(&policy, &rs, r, false, -1, transfer_jitter(),
+			       &delay) == RETRY_STOP)
+			return r;
+		transfer_wait(env, url, delay, e->msg);
+	}
+}

@@ -1,0 +1,79 @@
+/*
+ * transfer.h - resumable, verified downloads into the cache.
+ *
+ * A download writes CACHE/NAME.part and journals, in the state database, how
+ * many of its bytes are durable and which server's validators they came
+ * with.  The next attempt - in the same run after a drop or a stall, in the
+ * next run, after kill -9 or a reboot - keeps exactly the journaled bytes,
+ * re-hashes them from disk (so the hash always covers what is really on
+ * disk, whatever a crash left), and asks for the rest with a Range request
+ * guarded by If-Range.  A server that answers 200 instead of 206 (its file
+ * changed, or it ignores ranges) restarts the file cleanly.  On a mirror
+ * other than the one the validators came from, the range is asked without
+ * If-Range: package URLs are content-addressed, and the final SHA-256
+ * decides anyway.
+ *
+ * Failures are retried within the run by retry.h's policy (backoff with
+ * jitter, Retry-After, the next mirror).  Bytes that arrive wrong end in a
+ * hash mismatch: the file is discarded and fetched once more from zero;
+ * a second mismatch is FAILED_VERIFY.  Nothing unverified is ever returned.
+ */
+#ifndef HAISHIN_TRANSFER_H
+#define HAISHIN_TRANSFER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "fetch.h"
+#include "part.h"
+#include "state.h"
+
+/* Sleeps for seconds between attempts (the --once loop blocks). */
+typedef void transfer_wait_fn(void *ctx, uint32_t seconds, const char *why);
+
+struct transfer_env {
+	const struct config *cfg;
+	struct db *db;
+	struct fetch *fetch;
+	transfer_wait_fn *wait; /* NULL: sleep */
+	void *ctx;
+};
+
+struct transfer_job {
+	const char *name; /* the part file and journal key */
+	const char *url; /* relative to each base URL */
+	uint64_t size; /* signed */
+	const char *sha256; /* signed */
+};
+
+struct transfer_result {
+	enum state state; /* on failure: INTERRUPTED, FAILED_CONNECT or
+				  FAILED_VERIFY */
+	uint64_t bytes; /* bytes received in this run */
+	uint64_t resumed_from; /* bytes kept from an earlier run */
+	uint64_t kept; /* bytes on disk at the end */
+	int64_t next_attempt; /* on failure: when trying again makes sense */
+	uint32_t attempts;
+};
+
+/*
+ * Downloads and verifies job.  On success returns 0 and *ret_part holds the
+ * verified file (read it through part_fd(); the caller frees or discards
+ * it).  On failure returns a negative errno with e naming the cause and
+ * *res saying the state, the bytes kept and when to try again.
+ */
+int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
+		 struct part **ret_part, struct transfer_result *res,
+		 struct hs_err *e);
+
+/*
+ * Fetches a small file (metadata) of at most max bytes into a malloc'ed
+ * buffer, with the same retries and mirror order as a download.  The caller
+ * frees *ret_buf.
+ */
+int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
+		 char **ret_buf, size_t *ret_len, struct hs_err *e);
+
+#endif
