@@ -23,6 +23,8 @@
 /* Metadata is small: a server that trickles it must not hold a run. */
 #define FETCH_METADATA_DEADLINE 120
 #define FETCH_HEADER_MAX 1024
+/* Large reads: fewer callbacks, fewer writes, less locking per byte. */
+#define FETCH_BUFFER_SIZE (512 * 1024)
 
 struct fetch {
 	CURL *curl;
@@ -358,6 +360,7 @@ static bool fetch_setup_common(struct fetch *f)
 	ok = ok &&
 	     FETCH_SETOPT(f, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_USERAGENT, FETCH_USER_AGENT);
+	ok = ok && FETCH_SETOPT(f, CURLOPT_BUFFERSIZE, (long)FETCH_BUFFER_SIZE);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_HTTP_VERSION,
 				(long)CURL_HTTP_VERSION_2TLS);
 	ok = ok &&

@@ -17,6 +17,9 @@ void log_set_level(enum log_level level)
 }
 
 static void log_vprint(enum log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void log_vprint(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const words[] = {
 		[LOG_LEVEL_ERR] = "error: ",

@@ -1,28 +1,219 @@
 /*
- * part.c - the part file and its running SHA-256.  The file descriptor is
- * opened once and used for everything after: writing, re-hashing on resume,
- * and extraction after verification.
+ * part.c - the part file and its running SHA-256.
+ *
+ * The transfer thread only writes (pwrite at the logical end).  Two helper
+ * threads follow it: the hasher reads back what was written (from the page
+ * cache) and feeds the SHA-256, so hashing overlaps the transfer instead of
+ * adding to it; the syncer makes the written bytes durable about once a
+ * second and publishes how far it got, so the caller can journal progress
+ * without ever blocking the transfer on the disk.  Both threads are started
+ * by the first append and stopped (joined) by anything that changes the
+ * file's length or needs the hash: resume, reset, digest, free.
+ *
+ * The file descriptor is opened once and used for everything after:
+ * writing, re-hashing on resume, and extraction after verification.
  */
 #include "part.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "str.h"
 
 #define PART_SUFFIX ".part"
-#define PART_READ_CHUNK (256u * 1024)
+#define PART_READ_CHUNK (1024u * 1024)
+#define PART_SYNC_INTERVAL_MS 1000
 
 struct part {
 	int fd;
-	uint64_t size;
-	struct hash *hash;
 	char path[PATH_MAX];
+	struct hash *hash;
+	uint64_t size; /* written; owned by the caller's thread */
+	uint8_t *buf; /* the hasher's read buffer */
+
+	/* Shared with the helper threads, under mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* the hasher waits here for bytes */
+	pthread_cond_t cv_stop; /* the syncer waits here between syncs */
+	bool running;
+	bool stop;
+	uint64_t written; /* size as published to the helpers */
+	uint64_t hashed; /* bytes fed to hash */
+	uint64_t synced; /* bytes known durable */
+	int error; /* a helper's failure (negative errno) */
+	pthread_t hasher;
+	pthread_t syncer;
 };
+
+static void part_lock(struct part *p)
+{
+	(void)pthread_mutex_lock(&p->mu);
+}
+
+static void part_unlock(struct part *p)
+{
+	(void)pthread_mutex_unlock(&p->mu);
+}
+
+static int part_read_at(const struct part *p, uint8_t *buf, size_t n,
+			uint64_t off)
+{
+	ssize_t got;
+
+	do {
+		got = pread(p->fd, buf, n, (off_t)off);
+	} while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	return got == (ssize_t)n ? 0 : -EIO;
+}
+
+/* Hashes what the writer publishes until told to stop and all is hashed. */
+static void *part_hasher(void *arg)
+{
+	struct part *p = arg;
+
+	part_lock(p);
+	for (;;) {
+		uint64_t off;
+		size_t n;
+		int r;
+
+		while (p->hashed == p->written && !p->stop && p->error == 0)
+			(void)pthread_cond_wait(&p->cv, &p->mu);
+		if (p->error != 0 || p->hashed == p->written)
+			break; /* stopped with everything hashed, or failed */
+		off = p->hashed;
+		n = p->written - off < PART_READ_CHUNK
+			    ? (size_t)(p->written - off)
+			    : PART_READ_CHUNK;
+		part_unlock(p);
+		r = part_read_at(p, p->buf, n, off);
+		if (r == 0)
+			r = hash_update(p->hash, p->buf, n, NULL);
+		part_lock(p);
+		if (r < 0)
+			p->error = r;
+		else
+			p->hashed += n;
+		(void)pthread_cond_broadcast(&p->cv);
+	}
+	part_unlock(p);
+	return NULL;
+}
+
+/* Makes written bytes durable about once a second, until told to stop. */
+static void *part_syncer(void *arg)
+{
+	struct part *p = arg;
+	struct timespec until;
+
+	part_lock(p);
+	while (!p->stop) {
+		uint64_t target;
+		int r = 0;
+
+		(void)clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += PART_SYNC_INTERVAL_MS / 1000;
+		while (!p->stop &&
+		       pthread_cond_timedwait(&p->cv_stop, &p->mu, &until) == 0)
+			continue;
+		if (p->stop || p->written == p->synced)
+			continue;
+		target = p->written;
+		part_unlock(p);
+		if (fdatasync(p->fd) < 0)
+			r = -errno;
+		part_lock(p);
+		if (r < 0)
+			p->error = r;
+		else if (target > p->synced)
+			p->synced = target;
+	}
+	part_unlock(p);
+	return NULL;
+}
+
+static int part_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	r = pthread_condattr_init(&ca);
+	if (r != 0)
+		return -r;
+	r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (r == 0)
+		r = pthread_cond_init(cv, &ca);
+	(void)pthread_condattr_destroy(&ca);
+	return -r;
+}
+
+/* Tells the helpers to stop and waits for them. */
+static void part_join(struct part *p, bool syncer)
+{
+	part_lock(p);
+	p->stop = true;
+	(void)pthread_cond_broadcast(&p->cv);
+	(void)pthread_cond_broadcast(&p->cv_stop);
+	part_unlock(p);
+	(void)pthread_join(p->hasher, NULL);
+	if (syncer)
+		(void)pthread_join(p->syncer, NULL);
+	(void)pthread_cond_destroy(&p->cv);
+	(void)pthread_cond_destroy(&p->cv_stop);
+}
+
+static int part_start(struct part *p)
+{
+	int r;
+
+	if (p->running)
+		return 0;
+	p->stop = false;
+	r = part_cond_init(&p->cv);
+	if (r < 0)
+		return r;
+	r = part_cond_init(&p->cv_stop);
+	if (r < 0) {
+		(void)pthread_cond_destroy(&p->cv);
+		return r;
+	}
+	r = -pthread_create(&p->hasher, NULL, part_hasher, p);
+	if (r < 0) {
+		(void)pthread_cond_destroy(&p->cv);
+		(void)pthread_cond_destroy(&p->cv_stop);
+		return r;
+	}
+	r = -pthread_create(&p->syncer, NULL, part_syncer, p);
+	if (r < 0) {
+		part_join(p, false);
+		return r;
+	}
+	p->running = true;
+	return 0;
+}
+
+/* Stops the helpers; the hasher first hashes everything written. */
+static int part_stop(struct part *p)
+{
+	int r;
+
+	if (!p->running)
+		return 0;
+	part_join(p, true);
+	p->running = false;
+	r = p->error;
+	p->error = 0;
+	return r;
+}
 
 int part_open(const char *dir, const char *name, struct part **ret_p,
 	      struct hs_err *e)
@@ -33,9 +224,19 @@ int part_open(const char *dir, const char *name, struct part **ret_p,
 	if (p == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
 	p->fd = -1;
+	r = pthread_mutex_init(&p->mu, NULL);
+	if (r != 0) {
+		free(p);
+		return hs_err_set(e, -r, "cannot create a mutex");
+	}
 	if (hs_snprintf(p->path, sizeof(p->path), "%s/%s%s", dir, name,
 			PART_SUFFIX) < 0) {
 		r = hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+		goto out_free;
+	}
+	p->buf = malloc(PART_READ_CHUNK);
+	if (p->buf == NULL) {
+		r = hs_err_set(e, -ENOMEM, "out of memory");
 		goto out_free;
 	}
 	p->fd = open(p->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -57,28 +258,21 @@ out_free:
 /* Feeds the first n bytes of the file to the (fresh) hash. */
 static int part_rehash(struct part *p, uint64_t n, struct hs_err *e)
 {
-	uint8_t *buf = malloc(PART_READ_CHUNK);
 	uint64_t done = 0;
 	int r = 0;
 
-	if (buf == NULL)
-		return hs_err_set(e, -ENOMEM, "out of memory");
 	while (r == 0 && done < n) {
 		const size_t want = n - done < PART_READ_CHUNK
 					    ? (size_t)(n - done)
 					    : PART_READ_CHUNK;
-		const ssize_t got = pread(p->fd, buf, want, (off_t)done);
 
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			r = hs_err_set(e, got < 0 ? -errno : -EIO,
-				       "cannot read back '%s'", p->path);
+		r = part_read_at(p, p->buf, want, done);
+		if (r < 0)
+			r = hs_err_set(e, r, "cannot read back '%s'", p->path);
 		else
-			r = hash_update(p->hash, buf, (size_t)got, e);
-		done += got > 0 ? (uint64_t)got : 0;
+			r = hash_update(p->hash, p->buf, want, e);
+		done += want;
 	}
-	free(buf);
 	return r;
 }
 
@@ -88,6 +282,7 @@ static int part_keep(struct part *p, uint64_t size, struct hs_err *e)
 	struct hash *h = NULL;
 	int r;
 
+	(void)part_stop(p); /* what the helpers did is about to be redone */
 	if (ftruncate(p->fd, (off_t)size) < 0)
 		return hs_err_set(e, -errno, "cannot truncate '%s': %s",
 				  p->path, strerror(errno));
@@ -101,6 +296,9 @@ static int part_keep(struct part *p, uint64_t size, struct hs_err *e)
 	if (r < 0)
 		return r;
 	p->size = size;
+	p->written = size;
+	p->hashed = size;
+	p->synced = 0; /* until a sync says otherwise */
 	return 0;
 }
 
@@ -134,6 +332,9 @@ int part_append(struct part *p, const uint8_t *buf, size_t n)
 	size_t done = 0;
 	int r;
 
+	r = part_start(p);
+	if (r < 0)
+		return r;
 	/* pwrite at the logical end: a failed write leaves nothing behind
 	 * that a later write could land after. */
 	while (done < n) {
@@ -146,11 +347,13 @@ int part_append(struct part *p, const uint8_t *buf, size_t n)
 			return -errno;
 		done += (size_t)w;
 	}
-	r = hash_update(p->hash, buf, n, NULL);
-	if (r < 0)
-		return r;
 	p->size += n;
-	return 0;
+	part_lock(p);
+	p->written = p->size;
+	r = p->error;
+	(void)pthread_cond_broadcast(&p->cv);
+	part_unlock(p);
+	return r;
 }
 
 int part_sync(struct part *p, struct hs_err *e)
@@ -158,7 +361,20 @@ int part_sync(struct part *p, struct hs_err *e)
 	if (fdatasync(p->fd) < 0)
 		return hs_err_set(e, -errno, "cannot sync '%s': %s", p->path,
 				  strerror(errno));
+	part_lock(p);
+	p->synced = p->size;
+	part_unlock(p);
 	return 0;
+}
+
+uint64_t part_synced(struct part *p)
+{
+	uint64_t s;
+
+	part_lock(p);
+	s = p->synced;
+	part_unlock(p);
+	return s;
 }
 
 uint64_t part_size(const struct part *p)
@@ -179,6 +395,12 @@ int part_fd(const struct part *p)
 int part_digest(struct part *p, char hex[static HASH_SHA256_HEX_LEN + 1],
 		struct hs_err *e)
 {
+	int r;
+
+	r = part_stop(p);
+	if (r < 0)
+		return hs_err_set(e, r, "cannot hash '%s': %s", p->path,
+				  strerror(-r));
 	/* The file holds exactly the hashed bytes, nothing after them. */
 	if (ftruncate(p->fd, (off_t)p->size) < 0)
 		return hs_err_set(e, -errno, "cannot truncate '%s': %s",
@@ -190,9 +412,12 @@ void part_free(struct part *p)
 {
 	if (p == NULL)
 		return;
+	(void)part_stop(p);
 	if (p->fd >= 0)
 		(void)close(p->fd);
 	hash_free(p->hash);
+	free(p->buf);
+	(void)pthread_mutex_destroy(&p->mu);
 	free(p);
 }
 

@@ -4,8 +4,11 @@
  *
  * The file's bytes up to part_size() are exactly what was written through
  * this handle (or kept by part_resume), and the running hash covers exactly
- * those bytes.  Durability is the caller's: part_sync() makes the bytes so
- * far safe, and only then may the caller journal that offset.
+ * those bytes.  Hashing and syncing run in two helper threads that follow
+ * the writer, so neither slows the transfer: part_synced() says how many
+ * bytes a background sync has made durable (the offset the caller may
+ * journal), and part_sync() makes all of them durable now.  One thread at a
+ * time calls the functions below.
  */
 #ifndef HAISHIN_PART_H
 #define HAISHIN_PART_H
@@ -43,6 +46,9 @@ int part_append(struct part *p, const uint8_t *buf, size_t n);
 
 /* Makes the bytes written so far durable (fdatasync). */
 int part_sync(struct part *p, struct hs_err *e);
+
+/* Bytes made durable so far (by part_sync or the background sync). */
+uint64_t part_synced(struct part *p);
 
 uint64_t part_size(const struct part *p);
 const char *part_path(const struct part *p);

@@ -29,6 +29,8 @@ http {
 	scgi_temp_path $dir/tmp/scgi;
 	types { application/json json; application/zstd zst; }
 	default_type application/octet-stream;
+	sendfile on;
+	tcp_nopush on;
 	server {
 		listen 127.0.0.1:$port;
 		root $root;

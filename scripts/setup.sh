@@ -8,6 +8,7 @@ packages=(
 	libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev
 	libjansson-dev libsqlite3-dev libcmocka-dev
 	nginx-light zstd curl sqlite3 locales gettext python3
+	openssl bc time iproute2
 )
 
 missing=()
