@@ -68,16 +68,24 @@ enum retry_verdict retry_next(const struct retry_policy *p,
 	if (kind == RETRY_NEXT_MIRROR) {
 		s->bases_failed++;
 		s->base = (s->base + 1) % p->n_bases;
-	} else {
+	} else if (kind == RETRY_TRANSIENT) {
+		/* The next base gets its turn at once; after a full round (at
+		 * once with a single base) everyone waits the backoff, or the
+		 * server's Retry-After when that is longer. */
 		s->bases_failed = 0;
-		delay = retry_backoff(p, s->backoff_step++, jitter);
+		s->base = (s->base + 1) % p->n_bases;
+		if (s->base == 0) {
+			delay = retry_backoff(p, s->backoff_step++, jitter);
+			if (retry_after > (int64_t)delay)
+				delay = (uint64_t)retry_after;
+		}
 	}
-	if (retry_after > (int64_t)delay)
+	stop = kind == RETRY_FINAL || s->bases_failed >= p->n_bases ||
+	       s->attempts_done >= p->attempts || delay > p->backoff_max;
+	if (stop && retry_after > (int64_t)delay)
 		delay = (uint64_t)retry_after;
 	if (delay > UINT32_MAX)
 		delay = UINT32_MAX;
-	stop = kind == RETRY_FINAL || s->bases_failed >= p->n_bases ||
-	       s->attempts_done >= p->attempts || delay > p->backoff_max;
 	/* A later run waits at least the backoff, and never 0 seconds. */
 	if (stop && delay == 0)
 		delay = retry_backoff(p, s->backoff_step, jitter);

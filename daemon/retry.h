@@ -5,8 +5,10 @@
  *
  * Errors (fetch.h's negative errnos) fall into three kinds:
  *  - transient (a drop, a stall, a refused connection, a 5xx, 429/503):
- *    the same base URL is tried again after an exponential backoff with
- *    jitter, or after the server's Retry-After when that is longer;
+ *    the next base URL is tried at once, resuming the same file; after a
+ *    full round of bases (at once, with a single base) the wait is an
+ *    exponential backoff with jitter, or the server's Retry-After when that
+ *    is longer;
  *  - per-mirror (DNS, TLS, 404, 401/403, a redirect loop): trying the same
  *    base again cannot help, so the next one is tried at once; when every base has
  *    failed so, the attempt ends;

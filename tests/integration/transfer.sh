@@ -216,22 +216,19 @@ expect_state COMPLETED 0 "app 2.0 installed"
 installed_ok 2.0 "416"
 
 # --- mirrors: a dead base hands over to the next, resuming the part ----------
-fresh "http://127.0.0.1:1/"
-CLIENT_EXTRA="retries = 4
+fresh
+CLIENT_EXTRA="retries = 6
 backoff_max = 3
 min_rate = 1000
 [server]
-mirrors = $FAULT_URL" client_config "$FAULT_URL"
-fault_plan "$PKG" '[{"drop_after": 1500000}, {"status": 404}]'
-python3 - "$W/client/haishin.conf" "$FAULT_URL" <<'PY'
-import sys
-p, good = sys.argv[1], sys.argv[2]
-c = open(p).read().replace("url = " + good, "url = " + good, 1)
-open(p, "w").write(c)
-PY
+mirrors = http://127.0.0.1:1/ $FAULT_URL" client_config "http://127.0.0.1:1/"
+fault_plan "$PKG" '[{"drop_after": 1500000}]'
 once
 expect_state COMPLETED 0 "app 2.0 installed"
+installed_ok 2.0 "mirror handover"
 served_within 1 "mirror handover"
+expect_eq "$(fault_stats | python3 -c 'import json,sys; l=[x for x in json.load(sys.stdin)["log"] if x["path"]==sys.argv[1]]; print(len(l), l[-1]["range"])' "$PKG")" \
+	"2 bytes=1500000-" "mirror handover: the mirror resumed the part file"
 
 # --- all bases dead: FAILED_CONNECT naming TCP --------------------------------
 fresh "http://127.0.0.1:1/"
