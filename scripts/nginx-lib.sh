@@ -2,8 +2,10 @@
 # nginx-lib.sh - serve a directory with a real nginx on a free loopback port.
 # Sourced by scripts/demo.sh and the integration tests.
 #
-#   nginx_start DIR ROOT   starts nginx (config, logs, pid under DIR) serving
-#                          ROOT; sets NGINX_PORT and NGINX_URL
+#   nginx_start DIR ROOT [CERT KEY]
+#                          starts nginx (config, logs, pid under DIR) serving
+#                          ROOT, over HTTPS with HTTP/2 when a certificate is
+#                          given; sets NGINX_PORT and NGINX_URL
 #   nginx_stop DIR         stops it
 #
 # When started as root, nginx's workers run as an unprivileged user, so ROOT
@@ -14,14 +16,20 @@ nginx_bin() {
 }
 
 nginx_write_conf() {
-	local dir=$1 root=$2 port=$3
+	local dir=$1 root=$2 port=$3 cert=${4:-} key=${5:-} listen tls=""
+	listen="127.0.0.1:$port"
+	if [ -n "$cert" ]; then
+		listen="$listen ssl http2"
+		tls="ssl_certificate $cert; ssl_certificate_key $key;"
+	fi
 	cat >"$dir/nginx.conf" <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 256; }
 http {
-	access_log $dir/access.log;
+	log_format haishin '\$request \$status \$body_bytes_sent \$connection \$connection_requests';
+	access_log $dir/access.log haishin;
 	client_body_temp_path $dir/tmp/body;
 	proxy_temp_path $dir/tmp/proxy;
 	fastcgi_temp_path $dir/tmp/fastcgi;
@@ -32,7 +40,8 @@ http {
 	sendfile on;
 	tcp_nopush on;
 	server {
-		listen 127.0.0.1:$port;
+		listen $listen;
+		$tls
 		root $root;
 		location / { }
 	}
@@ -41,21 +50,22 @@ CONF
 }
 
 nginx_start() {
-	local dir=$1 root=$2 port try
+	local dir=$1 root=$2 cert=${3:-} key=${4:-} port try scheme=http
 	mkdir -p "$dir/tmp"
 	chmod o+rx "$dir" "$root"
 	find "$root" -type d -exec chmod o+rx {} + 2>/dev/null || true
 	find "$root" -type f -exec chmod o+r {} + 2>/dev/null || true
 	for try in $(seq 1 30); do
 		port=$((20000 + RANDOM % 40000))
-		nginx_write_conf "$dir" "$root" "$port"
+		nginx_write_conf "$dir" "$root" "$port" "$cert" "$key"
 		if "$(nginx_bin)" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" 2>>"$dir/start.log"; then
 			NGINX_PORT=$port
-			NGINX_URL="http://127.0.0.1:$port/"
+			[ -n "$cert" ] && scheme=https
+			NGINX_URL="$scheme://127.0.0.1:$port/"
 			export NGINX_PORT NGINX_URL
 			# Wait until it answers.
 			for _ in $(seq 1 50); do
-				if curl -s -o /dev/null "$NGINX_URL" 2>/dev/null; then
+				if curl -s -k -o /dev/null "$NGINX_URL" 2>/dev/null; then
 					return 0
 				fi
 				sleep 0.1
