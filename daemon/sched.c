@@ -1,0 +1,74 @@
+/*
+ * sched.c - the schedule of automatic checks, and what blocks them.
+ */
+#include "sched.h"
+
+static const char *const block_names[SCHED_BLOCK_KINDS] = {
+	[SCHED_DISABLED] = "disabled",
+	[SCHED_QUIET_HOURS] = "quiet_hours",
+	[SCHED_BOOT_DELAY] = "boot_delay",
+	[SCHED_BACKOFF] = "backoff",
+	[SCHED_LOW_DISK] = "low_disk",
+	[SCHED_RESTART_PENDING] = "restart_pending",
+};
+
+const char *sched_block_name(enum sched_block_kind kind)
+{
+	return block_names[kind];
+}
+
+int64_t sched_due(const struct sched_in *in)
+{
+	int64_t due;
+
+	if (in->last_check == 0)
+		due = in->boot_due;
+	else
+		due = in->last_check + (int64_t)in->cfg->interval +
+		      (int64_t)in->jitter;
+	return due > in->backoff_until ? due : in->backoff_until;
+}
+
+/* When the quiet hours that include now end, to the minute. */
+static int64_t sched_quiet_end(const struct sched_in *in)
+{
+	const unsigned end = in->cfg->quiet_end;
+	const unsigned left = (end + 1440 - in->local_minute) % 1440;
+
+	return in->now + (int64_t)left * 60;
+}
+
+static void sched_add(struct sched_block *out, size_t *n,
+		      enum sched_block_kind kind, int64_t until)
+{
+	out[*n].kind = kind;
+	out[*n].until = until;
+	(*n)++;
+}
+
+size_t sched_blocks(const struct sched_in *in,
+		    struct sched_block out[SCHED_MAX_BLOCKS])
+{
+	size_t n = 0;
+
+	if (!in->enabled)
+		sched_add(out, &n, SCHED_DISABLED, 0);
+	if (config_is_quiet_at(in->cfg, in->local_minute))
+		sched_add(out, &n, SCHED_QUIET_HOURS, sched_quiet_end(in));
+	if (in->last_check == 0 && in->now < in->boot_due)
+		sched_add(out, &n, SCHED_BOOT_DELAY, in->boot_due);
+	if (in->now < in->backoff_until)
+		sched_add(out, &n, SCHED_BACKOFF, in->backoff_until);
+	if (in->low_disk)
+		sched_add(out, &n, SCHED_LOW_DISK, 0);
+	if (in->restart_pending)
+		sched_add(out, &n, SCHED_RESTART_PENDING, 0);
+	return n;
+}
+
+bool sched_should_run(const struct sched_in *in)
+{
+	struct sched_block blocks[SCHED_MAX_BLOCKS];
+
+	return in->now >= sched_due(in) && sched_blocks(in, blocks) == 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * sched.h - when the next scheduled check is due, and what is holding an
+ * update back right now.  Pure: the caller passes the clock and everything
+ * it knows; nothing here reads a clock, a file or the database, so every
+ * trigger (boot, interval, a forced update later) is a plain function of
+ * its inputs, and tests need nothing but structs.
+ *
+ * Scheduled checks: the first at start + a random delay of up to
+ * boot_delay_max, then every interval plus a random jitter, never before a
+ * backoff set by the last attempt.  A manual download-now is not scheduled:
+ * it runs at once, whatever holds scheduled work back.
+ */
+#ifndef HAISHIN_SCHED_H
+#define HAISHIN_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum sched_block_kind {
+	SCHED_DISABLED, /* automatic updates are off */
+	SCHED_QUIET_HOURS, /* until the end of the quiet hours */
+	SCHED_BOOT_DELAY, /* until the first check after start */
+	SCHED_BACKOFF, /* until the time the last attempt gave */
+	SCHED_LOW_DISK, /* the cache has too little free space */
+	SCHED_RESTART_PENDING, /* an installed update waits for a reboot */
+	SCHED_BLOCK_KINDS
+};
+
+#define SCHED_MAX_BLOCKS SCHED_BLOCK_KINDS
+
+struct sched_block {
+	enum sched_block_kind kind;
+	int64_t until; /* seconds since the epoch; 0 when not known */
+};
+
+struct sched_in {
+	const struct config *cfg;
+	int64_t now;
+	unsigned local_minute; /* minute of the day at now, local time */
+	bool enabled; /* automatic updates (config and disable) */
+	int64_t boot_due; /* start + the boot delay drawn at start */
+	int64_t last_check; /* when the last scheduled check began; 0 */
+	uint32_t jitter; /* seconds added to the interval, drawn anew */
+	int64_t backoff_until; /* 0 when none */
+	bool low_disk;
+	bool restart_pending;
+};
+
+/* When the next scheduled check is due (it may be in the past). */
+int64_t sched_due(const struct sched_in *in);
+
+/*
+ * Fills out with what holds a scheduled update back at in->now, in the
+ * order of enum sched_block_kind; returns how many.
+ */
+size_t sched_blocks(const struct sched_in *in,
+		    struct sched_block out[SCHED_MAX_BLOCKS]);
+
+/* A scheduled check should start now: it is due and nothing blocks it. */
+bool sched_should_run(const struct sched_in *in);
+
+/* "disabled", "quiet_hours", ... as status reports them. */
+const char *sched_block_name(enum sched_block_kind kind);
+
+#endif
