@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "hs_limits.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/haishin/haishin.conf"

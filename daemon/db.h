@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "hs_limits.h"
 
 #define DB_FILE_NAME "haishin.db"

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 
 #define FETCH_VALIDATOR_MAX 128
 

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "hs_limits.h"
 
 #define INSTALL_CURRENT "current"

@@ -7,7 +7,7 @@
 #ifndef HAISHIN_LOG_H
 #define HAISHIN_LOG_H
 
-#include "err.h"
+#include "hs_err.h"
 
 enum log_level {
 	LOG_LEVEL_ERR = 3,

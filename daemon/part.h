@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "hash.h"
 
 struct part;

@@ -25,7 +25,7 @@
 
 #include "config.h"
 #include "db.h"
-#include "err.h"
+#include "hs_err.h"
 #include "fetch.h"
 #include "part.h"
 #include "state.h"

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "key.h"
 
 #define DSSE_TYPE_ROOT "application/vnd.haishin.root+json"

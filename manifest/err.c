@@ -2,7 +2,7 @@
  * err.c - struct hs_err: a negative errno and a message, filled where the
  * failure is found and prefixed with context on the way up.
  */
-#include "err.h"
+#include "hs_err.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "hs_err.h"
 
 /* Copies string field key of obj into out (size n, so at most n-1 bytes). */
 int field_string(json_t *obj, const char *key, char *out, size_t n,

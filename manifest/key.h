@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 
 #define KEY_RAW_LEN 32
 #define KEY_SIG_LEN 64

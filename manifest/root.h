@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "key.h"
 
 enum root_role_id { ROOT_ROLE_ROOT, ROOT_ROLE_MANIFEST, ROOT_ROLE_COUNT };

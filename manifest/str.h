@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 
 /*
  * Copies src into dst of size n, always NUL-terminated.  Returns 0, or

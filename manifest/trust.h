@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "manifest.h"
 #include "root.h"
 

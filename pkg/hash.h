@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 
 #define HASH_SHA256_LEN 32
 #define HASH_SHA256_HEX_LEN 64

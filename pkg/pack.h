@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 
 /* The fixed modification time of every entry (2000-01-01T00:00:00Z). */
 #define PACK_MTIME 946684800

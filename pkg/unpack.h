@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 
 struct unpack_limits {
 	uint64_t max_entries;

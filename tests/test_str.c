@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "str.h"
 
 static void test_strlcpy(void **state)

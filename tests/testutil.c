@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "dsse.h"
-#include "err.h"
+#include "hs_err.h"
 #include "key.h"
 #include "manifest.h"
 #include "root.h"

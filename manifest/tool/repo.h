@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "hs_err.h"
 #include "manifest.h"
 
 struct repo;

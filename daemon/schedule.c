@@ -1,7 +1,7 @@
 /*
- * sched.c - the schedule of automatic checks, and what blocks them.
+ * schedule.c - the schedule of automatic checks, and what blocks them.
  */
-#include "sched.h"
+#include "schedule.h"
 
 static const char *const block_names[SCHED_BLOCK_KINDS] = {
 	[SCHED_DISABLED] = "disabled",

@@ -1,11 +1,11 @@
 /*
- * test_sched.c - the schedule of automatic checks and what blocks them.
+ * test_schedule.c - the schedule of automatic checks and what blocks them.
  */
 #include "testutil.h"
 
 #include <string.h>
 
-#include "sched.h"
+#include "schedule.h"
 
 #define T0 1800000000 /* a fixed "now" */
 

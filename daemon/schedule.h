@@ -1,5 +1,5 @@
 /*
- * sched.h - when the next scheduled check is due, and what is holding an
+ * schedule.h - when the next scheduled check is due, and what is holding an
  * update back right now.  Pure: the caller passes the clock and everything
  * it knows; nothing here reads a clock, a file or the database, so every
  * trigger (boot, interval, a forced update later) is a plain function of
@@ -10,8 +10,8 @@
  * backoff set by the last attempt.  A manual download-now is not scheduled:
  * it runs at once, whatever holds scheduled work back.
  */
-#ifndef HAISHIN_SCHED_H
-#define HAISHIN_SCHED_H
+#ifndef HAISHIN_SCHEDULE_H
+#define HAISHIN_SCHEDULE_H
 
 #include <stdbool.h>
 #include <stddef.h>

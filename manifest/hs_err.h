@@ -1,5 +1,5 @@
 /*
- * err.h - the one error convention of haishin.
+ * hs_err.h - the one error convention of haishin.
  *
  * A function that can fail returns int: >= 0 on success, a negative errno on
  * failure.  The human-readable detail goes into a struct hs_err passed last.
@@ -12,8 +12,8 @@
  * bytes in a message become '?': messages quote untrusted input, and must
  * never fake a line of output.
  */
-#ifndef HAISHIN_ERR_H
-#define HAISHIN_ERR_H
+#ifndef HAISHIN_HS_ERR_H
+#define HAISHIN_HS_ERR_H
 
 #include <stddef.h>
 
