@@ -1,5 +1,5 @@
 /*
- * err.c - struct hs_err: a negative errno and a message, filled where the
+ * hs_err.c - struct hs_err: a negative errno and a message, filled where the
  * failure is found and prefixed with context on the way up.
  */
 #include "hs_err.h"
