@@ -569,6 +569,14 @@ int config_load(const char *path, struct config *ret_c, struct hs_err *e)
 		r = hs_err_set(e, -EINVAL, "%s: [server] url is not set", path);
 		goto out_free_c;
 	}
+	if (c->max_rate > 0 && c->max_rate < c->min_rate) {
+		r = hs_err_set(e, -EINVAL,
+			       "%s: [transfer] max_rate %" PRIu64
+			       " is below min_rate %" PRIu64
+			       ": every download would stall",
+			       path, c->max_rate, c->min_rate);
+		goto out_free_c;
+	}
 	*ret_c = *c;
 	r = 0;
 out_free_c:

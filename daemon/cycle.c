@@ -446,6 +446,8 @@ static void cycle_component(struct cycle *c, const struct plan_item *it,
 		       (unsigned long long)pkg->size);
 	cycle_install(c, it, part_fd(part), part_path(part), o);
 	part_free(part);
+	if (transfer_forget(&env, it->target->name, &e) < 0)
+		log_warn("%s, ignoring", e.msg);
 }
 
 /*

@@ -23,6 +23,8 @@
 /* Metadata is small: a server that trickles it must not hold a run. */
 #define FETCH_METADATA_DEADLINE 120
 #define FETCH_HEADER_MAX 1024
+/* The longest Retry-After honoured: a server cannot park a terminal. */
+#define FETCH_RETRY_AFTER_MAX 86400
 /* Large reads: fewer callbacks, fewer writes, less locking per byte. */
 #define FETCH_BUFFER_SIZE (512 * 1024)
 
@@ -144,11 +146,6 @@ static int fetch_from_curl(struct fetch *f, CURLcode rc,
 	switch (rc) {
 	case CURLE_WRITE_ERROR:
 		return fetch_from_callback(x, url, e);
-	case CURLE_FILESIZE_EXCEEDED:
-		return hs_err_set(e, -EFBIG,
-				  "endless data: '%s' announces more than "
-				  "the %" PRIu64 " bytes signed",
-				  url, x->req->size);
 	case CURLE_COULDNT_RESOLVE_PROXY:
 		return hs_err_set(e, -EHOSTUNREACH, "proxy: %s", why);
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -173,7 +170,11 @@ static int fetch_from_curl(struct fetch *f, CURLcode rc,
 	}
 }
 
-/* Copies a header's value (trimmed, capped) into out. */
+/*
+ * Copies a header's value, trimmed, into out.  A value that does not fit is
+ * dropped whole (out becomes ""): a cut validator would never match, and
+ * sending it back would restart every resume from zero.
+ */
 static void fetch_header_value(const char *v, size_t n, char *out, size_t cap)
 {
 	while (n > 0 && (*v == ' ' || *v == '\t')) {
@@ -183,7 +184,7 @@ static void fetch_header_value(const char *v, size_t n, char *out, size_t cap)
 	while (n > 0 && isspace((unsigned char)v[n - 1]))
 		n--;
 	if (n >= cap)
-		n = cap - 1; /* a validator this long is never sent back */
+		n = 0;
 	memcpy(out, v, n);
 	out[n] = '\0';
 }
@@ -200,18 +201,23 @@ static bool fetch_header_is(const char *line, size_t n, const char *name,
 	return true;
 }
 
-/* Retry-After: delta-seconds or an HTTP-date. */
+/* Retry-After: delta-seconds or an HTTP-date, at most a day away. */
 static int64_t fetch_retry_after(const char *v)
 {
 	uint64_t secs;
 	time_t when;
 
-	if (hs_parse_u64(v, INT32_MAX, &secs) == 0)
-		return (int64_t)secs;
+	if (hs_parse_u64(v, UINT64_MAX, &secs) == 0)
+		return secs > FETCH_RETRY_AFTER_MAX ? FETCH_RETRY_AFTER_MAX
+						    : (int64_t)secs;
 	when = curl_getdate(v, NULL);
 	if (when < 0)
 		return -1;
-	return when > time(NULL) ? (int64_t)(when - time(NULL)) : 0;
+	if (when <= time(NULL))
+		return 0;
+	return when - time(NULL) > FETCH_RETRY_AFTER_MAX
+		       ? FETCH_RETRY_AFTER_MAX
+		       : (int64_t)(when - time(NULL));
 }
 
 static void fetch_content_range(struct fetch_xfer *x, const char *v)
@@ -390,8 +396,8 @@ static int fetch_setup(struct fetch *f, struct fetch_xfer *x, char *range,
 	ok = fetch_setup_common(f);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_URL, req->url);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_TIMEOUT, req->deadline);
-	ok = ok &&
-	     FETCH_SETOPT(f, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->size);
+	/* No CURLOPT_MAXFILESIZE: libcurl applies it to error pages too, and
+	 * the write callback enforces the signed size on every body. */
 	ok = ok && FETCH_SETOPT(f, CURLOPT_HEADERFUNCTION, fetch_header);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_HEADERDATA, x);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEFUNCTION, fetch_write);
@@ -508,7 +514,7 @@ static int fetch_mem_sink(void *ctx, const uint8_t *p, size_t n)
 }
 
 int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
-	      size_t *ret_len, struct hs_err *e)
+	      size_t *ret_len, int64_t *ret_retry_after, struct hs_err *e)
 {
 	struct fetch_membuf b = {NULL, 0, 0, max};
 	struct fetch_req req;
@@ -522,6 +528,8 @@ int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	req.sink = fetch_mem_sink;
 	req.ctx = &b;
 	r = fetch_get(f, &req, &resp, e);
+	if (ret_retry_after != NULL)
+		*ret_retry_after = resp.retry_after;
 	if (r == 0 && b.p == NULL)
 		r = fetch_mem_sink(&b, (const uint8_t *)"", 0);
 	if (r < 0) {

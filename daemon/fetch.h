@@ -24,7 +24,7 @@
  *	-EACCES		HTTP: another 4xx (403, 401, ...)
  *	-ETIMEDOUT	stalled (below min_rate for stall_timeout) or deadline
  *	-ECONNRESET	the transfer broke off
- *	-EFBIG		the body exceeds the signed size
+ *	-EFBIG		the body exceeds the signed size (endless data)
  *	other		the sink's own error (e.g. -ENOSPC), unchanged
  */
 #ifndef HAISHIN_FETCH_H
@@ -77,7 +77,7 @@ struct fetch_resp {
 	long status;
 	char etag[FETCH_VALIDATOR_MAX]; /* "" when none */
 	char last_modified[FETCH_VALIDATOR_MAX];
-	int64_t retry_after; /* seconds from now, -1 when none */
+	int64_t retry_after; /* seconds from now (at most a day), -1: none */
 	uint64_t start; /* where the body began in the resource */
 	uint64_t bytes; /* body bytes given to the sink */
 	long http_version; /* 1 or 2 */
@@ -90,8 +90,10 @@ int fetch_get(struct fetch *f, const struct fetch_req *req,
 /*
  * GETs url into a malloc'ed, NUL-terminated buffer of at most max bytes,
  * within a fixed deadline (metadata is small; a trickle must not hold a run).
+ * *ret_retry_after (when not NULL) gets the server's Retry-After, or -1,
+ * also on failure.
  */
 int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
-	      size_t *ret_len, struct hs_err *e);
+	      size_t *ret_len, int64_t *ret_retry_after, struct hs_err *e);
 
 #endif

@@ -48,6 +48,7 @@ struct part {
 	uint64_t hashed; /* bytes fed to hash */
 	uint64_t synced; /* bytes known durable */
 	int error; /* a helper's failure (negative errno) */
+	bool sync_failed; /* once a sync failed, nothing more is durable */
 	pthread_t hasher;
 	pthread_t syncer;
 };
@@ -127,15 +128,21 @@ static void *part_syncer(void *arg)
 			continue;
 		if (p->stop || p->written == p->synced)
 			continue;
+		if (p->sync_failed)
+			continue;
 		target = p->written;
 		part_unlock(p);
 		if (fdatasync(p->fd) < 0)
 			r = -errno;
 		part_lock(p);
-		if (r < 0)
+		/* Linux reports a lost write once: a later sync that succeeds
+		 * proves nothing about the bytes before it. */
+		if (r < 0) {
 			p->error = r;
-		else if (target > p->synced)
+			p->sync_failed = true;
+		} else if (target > p->synced) {
 			p->synced = target;
+		}
 	}
 	part_unlock(p);
 	return NULL;
@@ -299,6 +306,7 @@ static int part_keep(struct part *p, uint64_t size, struct hs_err *e)
 	p->written = size;
 	p->hashed = size;
 	p->synced = 0; /* until a sync says otherwise */
+	p->sync_failed = false;
 	return 0;
 }
 
@@ -358,12 +366,21 @@ int part_append(struct part *p, const uint8_t *buf, size_t n)
 
 int part_sync(struct part *p, struct hs_err *e)
 {
+	int r = 0;
+
 	if (fdatasync(p->fd) < 0)
-		return hs_err_set(e, -errno, "cannot sync '%s': %s", p->path,
-				  strerror(errno));
+		r = -errno;
 	part_lock(p);
-	p->synced = p->size;
+	if (r < 0)
+		p->sync_failed = true;
+	else if (p->sync_failed)
+		r = -EIO;
+	else
+		p->synced = p->size;
 	part_unlock(p);
+	if (r < 0)
+		return hs_err_set(e, r, "cannot make '%s' durable: %s", p->path,
+				  strerror(-r));
 	return 0;
 }
 

@@ -23,6 +23,7 @@ enum retry_kind retry_classify(int code)
 	case -ENOENT: /* 404, 410 */
 	case -ELOOP: /* redirect loop */
 	case -ERANGE: /* 416 that a restart did not cure */
+	case -EACCES: /* 401, 403: this server will not serve us */
 		return RETRY_NEXT_MIRROR;
 	default:
 		return RETRY_FINAL;
@@ -31,6 +32,10 @@ enum retry_kind retry_classify(int code)
 
 void retry_init(struct retry_state *s)
 {
+	size_t i;
+
+	for (i = 0; i < RETRY_MAX_BASES; i++)
+		s->not_before[i] = 0;
 	s->attempts_done = 0;
 	s->backoff_step = 0;
 	s->base = 0;
@@ -54,32 +59,35 @@ static uint32_t retry_backoff(const struct retry_policy *p, uint32_t step,
 
 enum retry_verdict retry_next(const struct retry_policy *p,
 			      struct retry_state *s, int code, bool progress,
-			      int64_t retry_after, double jitter,
+			      int64_t retry_after, double jitter, int64_t now,
 			      uint32_t *ret_delay)
 {
 	const enum retry_kind kind = retry_classify(code);
 	uint64_t delay = 0;
 	bool stop;
 
-	assert(p->n_bases > 0 && p->attempts > 0);
+	assert(p->n_bases > 0 && p->n_bases <= RETRY_MAX_BASES &&
+	       p->attempts > 0);
 	s->attempts_done++;
 	if (progress)
 		s->backoff_step = 0;
+	if (retry_after >= 0)
+		s->not_before[s->base] = now + retry_after;
 	if (kind == RETRY_NEXT_MIRROR) {
 		s->bases_failed++;
 		s->base = (s->base + 1) % p->n_bases;
 	} else if (kind == RETRY_TRANSIENT) {
 		/* The next base gets its turn at once; after a full round (at
-		 * once with a single base) everyone waits the backoff, or the
-		 * server's Retry-After when that is longer. */
+		 * once with a single base) the backoff is waited. */
 		s->bases_failed = 0;
 		s->base = (s->base + 1) % p->n_bases;
-		if (s->base == 0) {
+		if (s->base == 0)
 			delay = retry_backoff(p, s->backoff_step++, jitter);
-			if (retry_after > (int64_t)delay)
-				delay = (uint64_t)retry_after;
-		}
 	}
+	/* A base that said "Retry-After" is not asked before then. */
+	if (s->not_before[s->base] > now &&
+	    (uint64_t)(s->not_before[s->base] - now) > delay)
+		delay = (uint64_t)(s->not_before[s->base] - now);
 	stop = kind == RETRY_FINAL || s->bases_failed >= p->n_bases ||
 	       s->attempts_done >= p->attempts || delay > p->backoff_max;
 	if (stop && retry_after > (int64_t)delay)

@@ -36,7 +36,10 @@ struct retry_policy {
 	size_t n_bases; /* base URLs: the server and its mirrors */
 };
 
+#define RETRY_MAX_BASES 16
+
 struct retry_state {
+	int64_t not_before[RETRY_MAX_BASES]; /* per base: its Retry-After */
 	uint32_t attempts_done;
 	uint32_t backoff_step; /* transient failures since the last progress */
 	size_t base; /* index of the base URL to use next */
@@ -57,14 +60,16 @@ void retry_init(struct retry_state *s);
 /*
  * Records a failed attempt with error code; progress is true when that
  * attempt received bytes (which resets the backoff: the link works, it only
- * broke).  retry_after is the server's Retry-After in seconds, or -1.
- * jitter is a number in [0, 1) from the caller's random source.  On
- * RETRY_AGAIN, *ret_delay is how long to wait and s->base the base to use.
- * On RETRY_STOP, *ret_delay is how long until a later run should retry.
+ * broke).  retry_after is the server's Retry-After in seconds, or -1: that
+ * base is not asked again before it, whatever the order of the bases.
+ * jitter is a number in [0, 1) from the caller's random source, now the
+ * caller's clock (seconds).  On RETRY_AGAIN, *ret_delay is how long to wait
+ * and s->base the base to use.  On RETRY_STOP, *ret_delay is how long until
+ * a later run should retry.
  */
 enum retry_verdict retry_next(const struct retry_policy *p,
 			      struct retry_state *s, int code, bool progress,
-			      int64_t retry_after, double jitter,
+			      int64_t retry_after, double jitter, int64_t now,
 			      uint32_t *ret_delay);
 
 #endif

@@ -24,6 +24,7 @@
  */
 #define TRANSFER_JOURNAL_BYTES (64u * 1024)
 #define TRANSFER_MAX_BASES (1 + CONFIG_MAX_MIRRORS)
+_Static_assert(TRANSFER_MAX_BASES <= RETRY_MAX_BASES, "too many mirrors");
 
 struct transfer {
 	const struct transfer_env *env;
@@ -34,6 +35,8 @@ struct transfer {
 	const char *bases[TRANSFER_MAX_BASES];
 	size_t n_bases;
 	time_t journaled_at;
+	const char *base; /* of the request under way */
+	struct fetch_resp *resp; /* its answer, as far as it came */
 };
 
 /* The server's base URL, then its mirrors, in order. */
@@ -107,20 +110,30 @@ static int transfer_open(struct transfer *t, struct hs_err *e)
 	return transfer_checkpoint(t, e);
 }
 
+/* The server's validators go into the journal as soon as its answer
+ * starts, so even a run killed mid-transfer resumes with If-Range. */
+static void transfer_take_validators(struct transfer *t)
+{
+	(void)hs_strlcpy(t->journal.base, t->base, sizeof(t->journal.base));
+	(void)hs_strlcpy(t->journal.etag, t->resp->etag,
+			 sizeof(t->journal.etag));
+	(void)hs_strlcpy(t->journal.last_modified, t->resp->last_modified,
+			 sizeof(t->journal.last_modified));
+}
+
 static int transfer_begin(void *ctx, uint64_t start)
 {
 	struct transfer *t = ctx;
 
+	if (start != 0 && start != part_size(t->part))
+		return -ERANGE;
+	transfer_take_validators(t);
 	if (start == part_size(t->part))
 		return 0;
-	if (start != 0)
-		return -ERANGE;
 	/* A 200: the server sent the whole file (it changed, or it ignores
 	 * ranges).  Start over cleanly. */
 	log_info("%s: the server sent the whole file; restarting it",
 		 t->job->name);
-	t->journal.etag[0] = '\0';
-	t->journal.last_modified[0] = '\0';
 	if (part_reset(t->part, NULL) < 0)
 		return -EIO;
 	return transfer_checkpoint(t, NULL) < 0 ? -EIO : 0;
@@ -188,15 +201,9 @@ static int transfer_attempt(struct transfer *t, const char *base,
 	req.begin = transfer_begin;
 	req.sink = transfer_sink;
 	req.ctx = t;
+	t->base = base;
+	t->resp = resp;
 	r = fetch_get(t->env->fetch, &req, resp, e);
-	if (resp->status == 200 || resp->status == 206) {
-		(void)hs_strlcpy(t->journal.base, base,
-				 sizeof(t->journal.base));
-		(void)hs_strlcpy(t->journal.etag, resp->etag,
-				 sizeof(t->journal.etag));
-		(void)hs_strlcpy(t->journal.last_modified, resp->last_modified,
-				 sizeof(t->journal.last_modified));
-	}
 	if (r == 0 && part_size(t->part) < t->job->size)
 		r = hs_err_set(e, -ECONNRESET,
 			       "the server ended the transfer at %" PRIu64
@@ -276,11 +283,15 @@ static enum state transfer_state(int code)
 }
 
 /* Handles what needs no retry policy; returns true to try again now. */
-static bool transfer_recover(struct transfer *t, int r, unsigned *mismatches,
-			     bool *range_reset)
+static bool transfer_recover(struct transfer *t, struct retry_state *rs, int r,
+			     unsigned *mismatches, bool *range_reset)
 {
-	if (r == -EBADMSG)
+	if (r == -EBADMSG) {
+		/* Bytes that arrived wrong: a corrupting cache or mirror may
+		 * serve them again, so the next base gets the second try. */
+		rs->base = (rs->base + 1) % t->n_bases;
 		return ++*mismatches < 2;
+	}
 	if (r == -ERANGE && !*range_reset && part_size(t->part) > 0) {
 		/* 416 for our offset: the kept bytes are not a prefix of
 		 * what the server has.  Start over once. */
@@ -316,16 +327,20 @@ static int transfer_loop(struct transfer *t, struct hs_err *e)
 			r = transfer_verify(t, e);
 		if (r == 0)
 			return 0;
-		if (transfer_recover(t, r, &mismatches, &range_reset))
+		if (transfer_recover(t, &rs, r, &mismatches, &range_reset))
 			continue;
 		if (r == -EBADMSG || r == -EFBIG ||
 		    retry_next(&policy, &rs, r, resp.bytes > 0,
 			       resp.retry_after, transfer_jitter(),
-			       &delay) == RETRY_STOP)
+			       (int64_t)time(NULL), &delay) == RETRY_STOP)
 			break;
 		transfer_wait(t->env, t->job->name, delay, e->msg);
 	}
 	t->res->state = transfer_state(r);
+	/* Bytes kept from this or an earlier run: the download goes on
+	 * later, whatever the last base said. */
+	if (t->res->state == STATE_FAILED_CONNECT && part_size(t->part) > 0)
+		t->res->state = STATE_INTERRUPTED;
 	t->res->next_attempt = (int64_t)time(NULL) + (delay > 0 ? delay : 1);
 	return r;
 }
@@ -335,7 +350,6 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 		 struct hs_err *e)
 {
 	struct transfer t;
-	struct hs_err e2;
 	int r;
 
 	memset(&t, 0, sizeof(t));
@@ -345,13 +359,14 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 	t.res = res;
 	t.n_bases = transfer_bases(env->cfg, t.bases);
 	res->state = STATE_INTERRUPTED;
+	res->next_attempt = (int64_t)time(NULL) + env->cfg->backoff_initial + 1;
 	r = transfer_open(&t, e);
 	if (r == 0)
 		r = transfer_loop(&t, e);
 	res->kept = t.part != NULL ? part_size(t.part) : 0;
 	if (r == 0) {
-		if (db_partial_delete(env->db, job->name, &e2) < 0)
-			log_warn("%s, ignoring", e2.msg);
+		/* The journal stays until the package is installed: a crash
+		 * before that resumes from what was synced. */
 		*ret_part = t.part;
 		return 0;
 	}
@@ -374,6 +389,7 @@ int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
 	const struct retry_policy policy = transfer_policy(env->cfg, n_bases);
 	char full[HS_URL_MAX * 2];
 	struct retry_state rs;
+	int64_t retry_after = -1;
 	uint32_t delay = 0;
 	int r;
 
@@ -382,14 +398,22 @@ int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
 		if (hs_snprintf(full, sizeof(full), "%s%s", bases[rs.base],
 				url) < 0)
 			return hs_err_set(e, -ENAMETOOLONG, "URL too long");
-		r = fetch_buf(env->fetch, full, max, ret_buf, ret_len, e);
+		r = fetch_buf(env->fetch, full, max, ret_buf, ret_len,
+			      &retry_after, e);
 		if (r == 0)
 			return 0;
 		/* A retry cannot make metadata that is too big any smaller. */
 		if (r == -EFBIG ||
-		    retry_next(&policy, &rs, r, false, -1, transfer_jitter(),
+		    retry_next(&policy, &rs, r, false, retry_after,
+			       transfer_jitter(), (int64_t)time(NULL),
 			       &delay) == RETRY_STOP)
 			return r;
 		transfer_wait(env, url, delay, e->msg);
 	}
+}
+
+int transfer_forget(const struct transfer_env *env, const char *name,
+		    struct hs_err *e)
+{
+	return db_partial_delete(env->db, name, e);
 }

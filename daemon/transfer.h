@@ -61,12 +61,19 @@ struct transfer_result {
 /*
  * Downloads and verifies job.  On success returns 0 and *ret_part holds the
  * verified file (read it through part_fd(); the caller frees or discards
- * it).  On failure returns a negative errno with e naming the cause and
+ * it) and the journal stays until transfer_forget().  On failure returns a negative errno with e naming the cause and
  * *res saying the state, the bytes kept and when to try again.
  */
 int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 		 struct part **ret_part, struct transfer_result *res,
 		 struct hs_err *e);
+
+/*
+ * Forgets the journal of a download whose file was installed (or given up):
+ * until then a crash resumes from the journal.
+ */
+int transfer_forget(const struct transfer_env *env, const char *name,
+		    struct hs_err *e);
 
 /*
  * Fetches a small file (metadata) of at most max bytes into a malloc'ed

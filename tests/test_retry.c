@@ -30,18 +30,20 @@ struct classify_case {
 };
 
 static const struct classify_case classify_cases[] = {
-	/* transient: the same base again, after a backoff */
+	/* transient: the next base at once, a backoff after a full round */
 	{-ECONNRESET, RETRY_TRANSIENT},
 	{-ETIMEDOUT, RETRY_TRANSIENT},
 	{-ECONNREFUSED, RETRY_TRANSIENT},
 	{-EREMOTEIO, RETRY_TRANSIENT},
 	{-EAGAIN, RETRY_TRANSIENT},
+	{-EHOSTDOWN, RETRY_TRANSIENT},
 	/* per mirror: the next base at once */
 	{-EHOSTUNREACH, RETRY_NEXT_MIRROR},
 	{-EPROTO, RETRY_NEXT_MIRROR},
 	{-ENOENT, RETRY_NEXT_MIRROR},
 	{-ELOOP, RETRY_NEXT_MIRROR},
 	{-ERANGE, RETRY_NEXT_MIRROR},
+	{-EACCES, RETRY_NEXT_MIRROR},
 	/* final: endless data and local errors end the attempt */
 	{-EFBIG, RETRY_FINAL},
 	{-ENOSPC, RETRY_FINAL},
@@ -200,6 +202,9 @@ static const struct scenario scenarios[] = {
 	 POLICY(20, 2, 120, 3),
 	 {AGAIN(-EAGAIN, 3600, 0.0, 0, 1), AGAIN(-ECONNREFUSED, -1, 0.0, 0, 2),
 	  STOP(-EAGAIN, 3600, 0.0, 3600, 0)}},
+	{"a base is not asked again before its Retry-After",
+	 POLICY(20, 2, 120, 2),
+	 {AGAIN(-EAGAIN, 10, 0.0, 0, 1), AGAIN(-ENOENT, -1, 0.0, 10, 0)}},
 	{"the last attempt's Retry-After is the next run's wait",
 	 POLICY(2, 2, 120, 3),
 	 {AGAIN(-ECONNRESET, -1, 0.0, 0, 1), STOP(-EAGAIN, 60, 0.0, 60, 2)}},
@@ -267,7 +272,7 @@ static void run_scenario(const struct scenario *sc, size_t *bad)
 		uint32_t delay = 0xdeadbeef;
 		const enum retry_verdict v =
 			retry_next(&sc->policy, &s, st->code, st->progress,
-				   st->retry_after, st->jitter, &delay);
+				   st->retry_after, st->jitter, 1000, &delay);
 
 		if (v != st->verdict || delay < st->delay_min ||
 		    delay > st->delay_max || s.base != st->base) {
@@ -343,10 +348,9 @@ static void check_verdict(const struct retry_policy *p, size_t prev_base,
 	const enum retry_kind k = retry_classify(r->code);
 	const size_t want_base =
 		k != RETRY_FINAL ? (prev_base + 1) % p->n_bases : prev_base;
-	/* Retry-After binds the wait after a full round, and a stop. */
-	const bool waits =
-		v == RETRY_STOP || (k == RETRY_TRANSIENT && s->base == 0);
-
+	/* A base is not asked before its Retry-After; a stop waits for the
+	 * last one. */
+	const int64_t ahead = s->not_before[s->base] - 1000;
 	if (v == RETRY_AGAIN && delay > p->backoff_max)
 		tu_report_bad(bad, "again after %u s, above max %u", delay,
 			      p->backoff_max);
@@ -357,9 +361,12 @@ static void check_verdict(const struct retry_policy *p, size_t prev_base,
 			      s->attempts_done, p->attempts);
 	if (v == RETRY_STOP && delay == 0)
 		tu_report_bad(bad, "stop with a delay of 0 (code %d)", r->code);
-	if (waits && r->retry_after >= 0 && delay < r->retry_after)
-		tu_report_bad(bad, "delay %u below Retry-After %lld", delay,
-			      (long long)r->retry_after);
+	if (v == RETRY_STOP && r->retry_after >= 0 && delay < r->retry_after)
+		tu_report_bad(bad, "stop after %u s, below Retry-After %lld",
+			      delay, (long long)r->retry_after);
+	if (v == RETRY_AGAIN && ahead > 0 && delay < ahead)
+		tu_report_bad(bad, "again after %u s, base %zu not before %lld",
+			      delay, s->base, (long long)ahead);
 	if (s->base != want_base)
 		tu_report_bad(bad, "base %zu after %zu (code %d), want %zu",
 			      s->base, prev_base, r->code, want_base);
@@ -383,9 +390,9 @@ static void test_random_invariants(void **state)
 			const struct rand_step r = rand_step(&x);
 			const size_t prev_base = s.base;
 			uint32_t delay = 0xdeadbeef;
-			const enum retry_verdict v =
-				retry_next(p, &s, r.code, r.progress,
-					   r.retry_after, r.jitter, &delay);
+			const enum retry_verdict v = retry_next(
+				p, &s, r.code, r.progress, r.retry_after,
+				r.jitter, 1000, &delay);
 
 			check_verdict(p, prev_base, &s, &r, v, delay, &bad);
 			if (v == RETRY_STOP)
@@ -420,7 +427,8 @@ static void test_jitter_monotonic(void **state)
 			retry_init(&s);
 			s.backoff_step = step;
 			assert_int_equal(retry_next(&p, &s, -ECONNRESET, false,
-						    -1, j / 100.0, &delay),
+						    -1, j / 100.0, 1000,
+						    &delay),
 					 RETRY_AGAIN);
 			if (delay < prev || delay < full / 2 || delay > full)
 				tu_report_bad(&bad,

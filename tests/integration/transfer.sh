@@ -103,6 +103,34 @@ fault_plan "$PKG" '[{"status": 503, "retry_after": "3600"}]'
 once
 expect_state INTERRUPTED 75 "resumes at"
 installed_ok 1.0 "busy server"
+when=$(sed -n 's/.*resumes at \([0-9TZ:-]*\).*/\1/p' <<<"$LAST")
+wait_s=$(($(date -d "$when" +%s) - $(date +%s)))
+[ "$wait_s" -ge 3500 ] && pass "busy server: resumes in ${wait_s}s, after its Retry-After" ||
+	fail "busy server: resumes in ${wait_s}s, before its Retry-After of 3600"
+
+# --- a busy or forbidding primary hands over to a live mirror at once -------
+for fault in '{"status": 503, "retry_after": "60"}' '{"status": 403}'; do
+	fresh
+	CLIENT_EXTRA="retries = 4
+backoff_max = 3
+min_rate = 1000
+[server]
+mirrors = http://localhost:${FAULT_URL##*:}" client_config "$FAULT_URL"
+	fault_plan "$PKG" "[$fault]"
+	start=$(date +%s)
+	once
+	took=$(($(date +%s) - start))
+	expect_state COMPLETED 0 "app 2.0 installed"
+	[ "$took" -lt 30 ] && pass "$fault: the mirror served at once (${took}s)" ||
+		fail "$fault: took ${took}s"
+done
+
+# --- a body without a length ------------------------------------------------
+fresh
+fault_plan "$PKG" '[{"no_length": true}]'
+once
+expect_state COMPLETED 0 "app 2.0 installed"
+installed_ok 2.0 "no Content-Length"
 
 # --- the package is not there -----------------------------------------------
 fresh
@@ -290,8 +318,8 @@ once
 expect_state COMPLETED 0 "app 2.0 installed"
 installed_ok 2.0 "after kill -9"
 served_within 40 "after kill -9"
-expect_eq "$(fault_stats | python3 -c 'import json,sys; l=[x for x in json.load(sys.stdin)["log"] if x["path"]==sys.argv[1]]; print(l[-1]["range"])' "$PKG")" \
-	"bytes=$kept-" "after kill -9: resumed from the journaled offset"
+expect_eq "$(fault_stats | python3 -c 'import json,sys; l=[x for x in json.load(sys.stdin)["log"] if x["path"]==sys.argv[1]]; print(l[-1]["range"], l[-1]["if_range"] is not None)' "$PKG")" \
+	"bytes=$kept- True" "after kill -9: resumed from the journaled offset, with If-Range"
 
 # --- DNS: inside a network namespace whose resolver does not answer -------------
 if ip netns add "hs-dns-$$" 2>/dev/null; then
