@@ -627,8 +627,8 @@ static int unpack_create(struct unpack *u, struct archive_entry *ent,
 {
 	const mode_t type = archive_entry_filetype(ent);
 	const char *target = NULL;
-	const char *leaf;
-	int dfd;
+	const char *leaf = NULL;
+	int dfd = -1;
 	int r;
 
 	if (type == AE_IFLNK)

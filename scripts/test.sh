@@ -12,6 +12,11 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug \
 	-DHAISHIN_WERROR=ON -DHAISHIN_SANITIZE=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
+# An optimised build finds what -O0 does not (maybe-uninitialized, ...).
+cmake -S . -B "$build-release" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DHAISHIN_WERROR=ON -DHAISHIN_TESTS=OFF -DHAISHIN_BENCH=ON >/dev/null
+cmake --build "$build-release" -j"$(nproc)" >/dev/null
+
 # The tree stays formatted (.clang-format, STYLE.md).
 unformatted=$(git ls-files '*.c' '*.h' | while read -r f; do
 	clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"
