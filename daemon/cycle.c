@@ -53,6 +53,11 @@ static int64_t cycle_now(void)
 	return (int64_t)time(NULL);
 }
 
+static bool cycle_cancelled(const struct cycle *c)
+{
+	return c->env->cancel != NULL && atomic_load(c->env->cancel);
+}
+
 static void cycle_progress(const struct cycle *c, enum state s,
 			   const char *component, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -60,15 +65,59 @@ static void cycle_progress(const struct cycle *c, enum state s,
 static void cycle_progress(const struct cycle *c, enum state s,
 			   const char *component, const char *fmt, ...)
 {
-	char text[CYCLE_REASON_MAX];
+	struct cycle_event ev;
 	va_list ap;
 
 	if (c->env->progress == NULL)
 		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.state = s;
+	(void)hs_strlcpy(ev.component, component, sizeof(ev.component));
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	(void)vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	va_end(ap);
-	c->env->progress(c->env->progress_ctx, s, component, text);
+	c->env->progress(c->env->progress_ctx, &ev);
+}
+
+/* The transfer's byte counts, as DOWNLOADING events. */
+static void cycle_transfer_progress(void *ctx, const char *name, uint64_t done,
+				    uint64_t total)
+{
+	const struct cycle *c = ctx;
+	struct cycle_event ev;
+
+	if (c->env->progress == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.state = STATE_DOWNLOADING;
+	(void)hs_strlcpy(ev.component, name, sizeof(ev.component));
+	(void)hs_strlcpy(ev.text, name, sizeof(ev.text));
+	ev.done = done;
+	ev.total = total;
+	c->env->progress(c->env->progress_ctx, &ev);
+}
+
+/* Waits between attempts: a WAITING event, then a sleep that a cancel
+ * cuts short. */
+static void cycle_transfer_wait(void *ctx, const char *name, uint32_t seconds,
+				const char *why)
+{
+	const struct cycle *c = ctx;
+	struct timespec slice = {0, 200 * 1000 * 1000};
+	struct cycle_event ev;
+	const int64_t until = cycle_now() + seconds;
+
+	log_info("%s: %s; trying again in %u s", name, why, seconds);
+	if (c->env->progress != NULL) {
+		memset(&ev, 0, sizeof(ev));
+		ev.state = STATE_WAITING;
+		(void)hs_strlcpy(ev.component, name, sizeof(ev.component));
+		(void)hs_strlcpy(ev.text, why, sizeof(ev.text));
+		ev.until = until;
+		c->env->progress(c->env->progress_ctx, &ev);
+	}
+	while (cycle_now() < until && !cycle_cancelled(c))
+		(void)nanosleep(&slice, NULL);
 }
 
 static void cycle_record(const struct cycle *c, const char *component,
@@ -145,6 +194,21 @@ static int cycle_load_root(struct cycle *c, struct hs_err *e)
 	return 0;
 }
 
+static struct transfer_env cycle_transfer_env(const struct cycle *c)
+{
+	const struct transfer_env env = {
+		.cfg = c->env->cfg,
+		.db = c->env->db,
+		.fetch = c->env->fetch,
+		.wait = cycle_transfer_wait,
+		.progress = cycle_transfer_progress,
+		.ctx = (void *)c,
+		.cancel = c->env->cancel,
+	};
+
+	return env;
+}
+
 /* Fetching fails as FAILED_CONNECT, except a body over its cap (endless
  * data), which is a verification failure. */
 static enum state cycle_fetch_state(int code)
@@ -155,8 +219,7 @@ static enum state cycle_fetch_state(int code)
 static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 			    char **ret_buf, size_t *ret_len, struct hs_err *e)
 {
-	const struct transfer_env env = {c->env->cfg, c->env->db, c->env->fetch,
-					 NULL, NULL};
+	const struct transfer_env env = cycle_transfer_env(c);
 	int r;
 
 	r = transfer_buf(&env, name, max, ret_buf, ret_len, e);
@@ -418,8 +481,7 @@ static void cycle_component(struct cycle *c, const struct plan_item *it,
 			    struct cycle_outcome *o)
 {
 	const struct manifest_package *pkg = &it->target->package;
-	const struct transfer_env env = {c->env->cfg, c->env->db, c->env->fetch,
-					 NULL, NULL};
+	const struct transfer_env env = cycle_transfer_env(c);
 	const struct transfer_job job = {it->target->name, pkg->url, pkg->size,
 					 pkg->sha256};
 	struct transfer_result tr;

@@ -11,6 +11,8 @@
 #ifndef HAISHIN_CYCLE_H
 #define HAISHIN_CYCLE_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -20,9 +22,19 @@
 
 #define CYCLE_REASON_MAX 512
 
-/* Called at each progress step: component "" for the whole check. */
-typedef void cycle_progress_fn(void *ctx, enum state s, const char *component,
-			       const char *text);
+/* One step of progress: component "" for the whole check. */
+struct cycle_event {
+	enum state state; /* a progress state: CHECKING ... WAITING */
+	char component[HS_NAME_MAX + 1];
+	char text[CYCLE_REASON_MAX];
+	uint64_t done; /* DOWNLOADING: bytes so far */
+	uint64_t total; /* DOWNLOADING: bytes in all */
+	int64_t until; /* WAITING: when the wait ends */
+};
+
+/* Called at each progress step, from the thread that runs the cycle.
+ * DOWNLOADING repeats with new byte counts, a few times a second. */
+typedef void cycle_progress_fn(void *ctx, const struct cycle_event *ev);
 
 struct cycle_env {
 	const struct config *cfg;
@@ -31,6 +43,7 @@ struct cycle_env {
 	const char *trigger; /* "once", "boot", "manual", ... */
 	cycle_progress_fn *progress;
 	void *progress_ctx;
+	const atomic_bool *cancel; /* set: stop soon, keeping what arrived */
 };
 
 struct cycle_result {

@@ -101,6 +101,9 @@ static int fetch_from_callback(const struct fetch_xfer *x, const char *url,
 				  "endless data: '%s' sent more than the "
 				  "%" PRIu64 " bytes signed",
 				  url, x->req->size);
+	case -ECANCELED:
+		return hs_err_set(e, -ECANCELED,
+				  "stopped: haishind is shutting down");
 	case -ERANGE:
 		return hs_err_set(e, -ERANGE,
 				  "HTTP: asked for bytes from %" PRIu64
@@ -162,6 +165,9 @@ static int fetch_from_curl(struct fetch *f, CURLcode rc,
 				  url);
 	case CURLE_OPERATION_TIMEDOUT:
 		return fetch_timeout(f, x, why, e);
+	case CURLE_ABORTED_BY_CALLBACK:
+		return hs_err_set(e, -ECANCELED,
+				  "stopped: haishind is shutting down");
 	default:
 		return hs_err_set(e, -ECONNRESET,
 				  "the transfer broke off after %" PRIu64
@@ -349,6 +355,19 @@ static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Aborts a transfer, even one that stalls, once cancel is set. */
+static int fetch_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+			  curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct fetch *f = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(f->cfg.cancel) ? 1 : 0;
+}
+
 /* Sets one option; failing means a build without a feature we rely on. */
 #define FETCH_SETOPT(f, opt, val) \
 	(curl_easy_setopt((f)->curl, (opt), (val)) == CURLE_OK)
@@ -382,6 +401,12 @@ static bool fetch_setup_common(struct fetch *f)
 		ok = ok && FETCH_SETOPT(f, CURLOPT_PROXY, c->proxy);
 	if (c->ca_file != NULL && c->ca_file[0] != '\0')
 		ok = ok && FETCH_SETOPT(f, CURLOPT_CAINFO, c->ca_file);
+	if (c->cancel != NULL) {
+		ok = ok &&
+		     FETCH_SETOPT(f, CURLOPT_XFERINFOFUNCTION, fetch_xferinfo);
+		ok = ok && FETCH_SETOPT(f, CURLOPT_XFERINFODATA, f);
+		ok = ok && FETCH_SETOPT(f, CURLOPT_NOPROGRESS, 0L);
+	}
 	return ok;
 }
 

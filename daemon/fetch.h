@@ -25,11 +25,13 @@
  *	-ETIMEDOUT	stalled (below min_rate for stall_timeout) or deadline
  *	-ECONNRESET	the transfer broke off
  *	-EFBIG		the body exceeds the signed size (endless data)
+ *	-ECANCELED	cfg->cancel was set
  *	other		the sink's own error (e.g. -ENOSPC), unchanged
  */
 #ifndef HAISHIN_FETCH_H
 #define HAISHIN_FETCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +47,7 @@ struct fetch_cfg {
 	uint32_t stall_timeout;
 	uint64_t min_rate; /* bytes per second below which a transfer stalls */
 	uint64_t max_rate; /* bytes per second, 0 = no limit */
+	const atomic_bool *cancel; /* set: abort the transfer (NULL: never) */
 };
 
 struct fetch;

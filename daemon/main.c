@@ -42,13 +42,30 @@ static void usage(FILE *f)
 		CONFIG_DEFAULT_PATH);
 }
 
-/* Prints progress lines: "STATE text". */
-static void print_progress(void *ctx, enum state s, const char *component,
-			   const char *text)
+/*
+ * Prints progress lines, "STATE text": every state change, and the bytes
+ * of a download at most once per tenth of it (stdout is often a log).
+ */
+static void print_progress(void *ctx, const struct cycle_event *ev)
 {
-	(void)ctx;
-	(void)component;
-	printf("%s %s\n", state_name(s), text);
+	uint64_t *printed_tenth = ctx;
+	uint64_t tenth;
+
+	if (ev->state == STATE_DOWNLOADING && ev->total > 0) {
+		tenth = ev->done * 10 / ev->total;
+		if (ev->done > 0 && tenth == *printed_tenth)
+			return;
+		*printed_tenth = tenth;
+		if (ev->done > 0) {
+			printf("%s %s %llu of %llu bytes\n",
+			       state_name(ev->state), ev->component,
+			       (unsigned long long)ev->done,
+			       (unsigned long long)ev->total);
+			(void)fflush(stdout);
+			return;
+		}
+	}
+	printf("%s %s\n", state_name(ev->state), ev->text);
 	(void)fflush(stdout);
 }
 
@@ -134,6 +151,7 @@ static int run_once(const char *config_path)
 	struct config cfg;
 	struct fetch *fetch = NULL;
 	struct db *db = NULL;
+	uint64_t printed_tenth = 0;
 	struct hs_err e;
 	int lock = -1;
 	int code;
@@ -152,6 +170,7 @@ static int run_once(const char *config_path)
 	env.fetch = fetch;
 	env.trigger = "once";
 	env.progress = print_progress;
+	env.progress_ctx = &printed_tenth;
 	cycle_run(&env, &res);
 	printf("%s %s\n", state_name(res.state), res.reason);
 	code = state_exit_code(res.state);

@@ -24,6 +24,7 @@ static const struct {
 	[STATE_DOWNLOADING] = {"DOWNLOADING", -1, -1},
 	[STATE_VERIFYING] = {"VERIFYING", -1, -1},
 	[STATE_INSTALLING] = {"INSTALLING", -1, -1},
+	[STATE_WAITING] = {"WAITING", -1, -1},
 };
 
 const char *state_name(enum state s)

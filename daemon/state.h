@@ -20,6 +20,7 @@ enum state {
 	STATE_DOWNLOADING,
 	STATE_VERIFYING,
 	STATE_INSTALLING,
+	STATE_WAITING, /* between attempts: a backoff or a Retry-After */
 };
 
 /* "UP_TO_DATE", "COMPLETED", ... */

@@ -24,6 +24,7 @@
  */
 #define TRANSFER_JOURNAL_BYTES (64u * 1024)
 #define TRANSFER_MAX_BASES (1 + CONFIG_MAX_MIRRORS)
+#define TRANSFER_REPORT_MS 250
 _Static_assert(TRANSFER_MAX_BASES <= RETRY_MAX_BASES, "too many mirrors");
 
 struct transfer {
@@ -35,6 +36,7 @@ struct transfer {
 	const char *bases[TRANSFER_MAX_BASES];
 	size_t n_bases;
 	time_t journaled_at;
+	int64_t reported_ms; /* when progress was last reported */
 	const char *base; /* of the request under way */
 	struct fetch_resp *resp; /* its answer, as far as it came */
 };
@@ -157,15 +159,36 @@ static int transfer_journal_synced(struct transfer *t)
 	return db_partial_put(t->env->db, &t->journal, NULL) < 0 ? -EIO : 0;
 }
 
+/* Byte counts for whoever watches, about four times a second. */
+static void transfer_report(struct transfer *t)
+{
+	struct timespec now;
+	int64_t ms;
+
+	if (t->env->progress == NULL)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (ms - t->reported_ms < TRANSFER_REPORT_MS &&
+	    part_size(t->part) < t->job->size)
+		return;
+	t->reported_ms = ms;
+	t->env->progress(t->env->ctx, t->job->name, part_size(t->part),
+			 t->job->size);
+}
+
 static int transfer_sink(void *ctx, const uint8_t *p, size_t n)
 {
 	struct transfer *t = ctx;
 	int r;
 
+	if (t->env->cancel != NULL && atomic_load(t->env->cancel))
+		return -ECANCELED;
 	r = part_append(t->part, p, n);
 	if (r < 0)
 		return r;
 	t->res->bytes += n;
+	transfer_report(t);
 	return transfer_journal_synced(t);
 }
 
@@ -252,7 +275,7 @@ static void transfer_wait(const struct transfer_env *env, const char *name,
 	struct timespec ts = {(time_t)seconds, 0};
 
 	if (env->wait != NULL) {
-		env->wait(env->ctx, seconds, why);
+		env->wait(env->ctx, name, seconds, why);
 		return;
 	}
 	log_info("%s: %s; trying again in %u s", name, why, seconds);
@@ -317,6 +340,11 @@ static int transfer_loop(struct transfer *t, struct hs_err *e)
 
 	retry_init(&rs);
 	for (;;) {
+		if (t->env->cancel != NULL && atomic_load(t->env->cancel)) {
+			r = hs_err_set(e, -ECANCELED,
+				       "stopped: haishind is shutting down");
+			break;
+		}
 		memset(&resp, 0, sizeof(resp));
 		resp.retry_after = -1;
 		r = 0;
@@ -329,7 +357,7 @@ static int transfer_loop(struct transfer *t, struct hs_err *e)
 			return 0;
 		if (transfer_recover(t, &rs, r, &mismatches, &range_reset))
 			continue;
-		if (r == -EBADMSG || r == -EFBIG ||
+		if (r == -EBADMSG || r == -EFBIG || r == -ECANCELED ||
 		    retry_next(&policy, &rs, r, resp.bytes > 0,
 			       resp.retry_after, transfer_jitter(),
 			       (int64_t)time(NULL), &delay) == RETRY_STOP)

@@ -21,6 +21,8 @@
 #ifndef HAISHIN_TRANSFER_H
 #define HAISHIN_TRANSFER_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -30,15 +32,22 @@
 #include "part.h"
 #include "state.h"
 
-/* Sleeps for seconds between attempts (the --once loop blocks). */
-typedef void transfer_wait_fn(void *ctx, uint32_t seconds, const char *why);
+/* Waits seconds between attempts, for the reason why (NULL: sleep). */
+typedef void transfer_wait_fn(void *ctx, const char *name, uint32_t seconds,
+			      const char *why);
+
+/* Reports bytes so far, a few times a second (NULL: nothing). */
+typedef void transfer_progress_fn(void *ctx, const char *name, uint64_t done,
+				  uint64_t total);
 
 struct transfer_env {
 	const struct config *cfg;
 	struct db *db;
 	struct fetch *fetch;
-	transfer_wait_fn *wait; /* NULL: sleep */
+	transfer_wait_fn *wait;
+	transfer_progress_fn *progress;
 	void *ctx;
+	const atomic_bool *cancel; /* set: stop at once (NULL: never) */
 };
 
 struct transfer_job {
