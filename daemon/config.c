@@ -193,6 +193,26 @@ static int set_path(struct config *c, const struct key_def *k, const char *v,
 }
 
 /* A path that may be empty, meaning "not set". */
+/* A user or group name: [a-z_][a-z0-9_-]*, at most 32 bytes, or empty. */
+static int set_name(struct config *c, const struct key_def *k, const char *v,
+		    struct hs_err *e)
+{
+	char *dst = field(c, k);
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++) {
+		const char ch = v[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || ch == '_' ||
+		      (i > 0 && ((ch >= '0' && ch <= '9') || ch == '-'))))
+			return hs_err_set(e, -EINVAL,
+					  "'%s' is not a group name", v);
+	}
+	if (hs_strlcpy(dst, v, k->size) < 0)
+		return hs_err_set(e, -EINVAL, "'%s' is too long", v);
+	return 0;
+}
+
 static int set_path_opt(struct config *c, const struct key_def *k,
 			const char *v, struct hs_err *e)
 {
@@ -347,6 +367,8 @@ static const struct key_def keys[] = {
 	KEY("schedule", "boot_delay_max", set_number, boot_delay_max, 0, 86400),
 	KEY("schedule", "interval", set_number, interval, 60, 30 * 86400),
 	KEY("schedule", "quiet_hours", set_quiet, quiet_start, 0, 0),
+	KEY("control", "group", set_name, control_group, 0, 0),
+	KEY("control", "admin_group", set_name, admin_group, 0, 0),
 };
 
 #undef KEY

@@ -64,6 +64,9 @@ struct config {
 	bool has_quiet_hours;
 	uint16_t quiet_start; /* minutes after midnight, local time */
 	uint16_t quiet_end;
+	/* [control] */
+	char control_group[33]; /* owns the socket; "" = the daemon's group */
+	char admin_group[33]; /* may change state; "" = root and the daemon */
 };
 
 /* Fills c with the defaults of a real terminal (DESIGN.md). */

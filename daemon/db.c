@@ -87,11 +87,20 @@ static const char schema_v2[] =
 	" updated INTEGER NOT NULL"
 	");";
 
+/* Schema version 3: settings changed at run time (enable, disable). */
+static const char schema_v3[] = "CREATE TABLE settings ("
+				" key TEXT PRIMARY KEY NOT NULL,"
+				" value TEXT NOT NULL"
+				");";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
+	       "DB_SCHEMA_VERSION names the last migration");
 
 /* The one place where SQLite's result codes become a negative errno. */
 static int db_error(sqlite3 *h, int rc, const char *what, struct hs_err *e)
@@ -827,6 +836,56 @@ int db_partial_delete(struct db *db, const char *name, struct hs_err *e)
 		r = db_error(db->h, rc, "bind", e);
 	else
 		r = db_step_done(db, st, "partial", e);
+	finalize(st);
+	return r;
+}
+
+int db_setting_get(struct db *db, const char *key, char *out, size_t n,
+		   struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db, "SELECT value FROM settings WHERE key = ?1",
+		       "settings", &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = column_copy(st, 0, out, n) < 0
+			    ? hs_err_set(e, -ENOMEM, "settings: out of memory")
+			    : 0;
+	else if (rc == SQLITE_DONE)
+		r = -ENOENT;
+	else
+		r = db_error(db->h, rc, "settings", e);
+	finalize(st);
+	return r;
+}
+
+int db_setting_put(struct db *db, const char *key, const char *value,
+		   struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db,
+		       "INSERT OR REPLACE INTO settings (key, value)"
+		       " VALUES (?1, ?2)",
+		       "settings", &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		r = db_error(db->h, rc, "bind", e);
+	else
+		r = db_step_done(db, st, "settings", e);
 	finalize(st);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "hs_limits.h"
 
 #define DB_FILE_NAME "haishin.db"
+#define DB_SCHEMA_VERSION 3 /* PRAGMA user_version of an up-to-date file */
 #define DB_REASON_MAX 512
 
 struct db;
@@ -149,5 +150,14 @@ int db_partial_get(struct db *db, const char *name, struct db_partial *ret,
 		   struct hs_err *e);
 int db_partial_put(struct db *db, const struct db_partial *p, struct hs_err *e);
 int db_partial_delete(struct db *db, const char *name, struct hs_err *e);
+
+/*
+ * Settings changed at run time, by key ("enabled", "disabled_reason"):
+ * 0 found (value copied, cut to n), -ENOENT unset, or an error.
+ */
+int db_setting_get(struct db *db, const char *key, char *out, size_t n,
+		   struct hs_err *e);
+int db_setting_put(struct db *db, const char *key, const char *value,
+		   struct hs_err *e);
 
 #endif

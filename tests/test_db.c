@@ -127,7 +127,7 @@ static void test_open_fresh(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(user_version(f->path), DB_SCHEMA_VERSION);
 	/* The migration wrote to the WAL, which SQLite made 0600 as well. */
 	wal = tu_path(f->dir, DB_FILE_NAME "-wal");
 	assert_int_equal(stat(wal, &st), 0);
@@ -135,7 +135,7 @@ static void test_open_fresh(void **state)
 	free(wal);
 	/* Reopening an up-to-date database changes nothing. */
 	reopen(f);
-	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(user_version(f->path), DB_SCHEMA_VERSION);
 }
 
 static void test_open_tightens_mode(void **state)
@@ -749,7 +749,7 @@ static void test_migrate_v1(void **state)
 	hs_err_clear(&e);
 	if (db_open(f->dir, &f->db, &e) != 0)
 		fail_msg("db_open: %s", e.msg);
-	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(user_version(f->path), DB_SCHEMA_VERSION);
 	assert_true(has_table(f->path, "partial"));
 
 	/* The rows of version 1 are kept. */
@@ -772,15 +772,36 @@ static void test_migrate_v1(void **state)
 	make_partial(&p, "app", 512);
 	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
 	reopen(f);
-	assert_int_equal(user_version(f->path), 2);
+	assert_int_equal(user_version(f->path), DB_SCHEMA_VERSION);
 	assert_int_equal(db_partial_get(f->db, "app", &out, &e), 0);
 	assert_partial_equal(&out, &p);
 	assert_int_equal(db_installed_get(f->db, "app", &in, &e), 0);
 }
 
+/* Settings: unset, set, replaced, and kept across a reopen. */
+static void test_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct hs_err e;
+	char v[64];
+
+	assert_int_equal(db_setting_get(f->db, "enabled", v, sizeof(v), &e),
+			 -ENOENT);
+	assert_int_equal(db_setting_put(f->db, "enabled", "no", &e), 0);
+	assert_int_equal(db_setting_put(f->db, "enabled", "yes", &e), 0);
+	reopen(f);
+	assert_int_equal(db_setting_get(f->db, "enabled", v, sizeof(v), &e), 0);
+	assert_string_equal(v, "yes");
+	assert_int_equal(
+		db_setting_put(f->db, "reason", "closed for works", &e), 0);
+	assert_int_equal(db_setting_get(f->db, "reason", v, 7, &e), 0);
+	assert_string_equal(v, "closed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_tightens_mode, setup,
