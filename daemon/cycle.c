@@ -30,6 +30,7 @@
 
 #define CYCLE_ROOT_FILE "root.json" /* the newest verified root, in state */
 #define CYCLE_MAX_ROOT_STEPS 64
+#define CYCLE_MANIFEST_FILE "manifest.json" /* the last verified, in state */
 
 struct cycle {
 	const struct cycle_env *env;
@@ -46,6 +47,7 @@ struct cycle_outcome {
 	char reason[CYCLE_REASON_MAX];
 	uint64_t bytes;
 	const char *method; /* "full", "resumed", or NULL for a check */
+	int64_t next_attempt; /* when a failed download may go on, or 0 */
 };
 
 static int64_t cycle_now(void)
@@ -228,11 +230,22 @@ static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 	return r;
 }
 
+/* Writes a verified file into the state directory. */
+static int cycle_store(const struct cycle *c, const char *name, const char *buf,
+		       size_t len, struct hs_err *e)
+{
+	char path[PATH_MAX];
+
+	if (hs_snprintf(path, sizeof(path), "%s/%s", c->env->cfg->state, name) <
+	    0)
+		return hs_err_set(e, -ENAMETOOLONG, "state path too long");
+	return hs_write_file_atomic(path, buf, len, 0644, e);
+}
+
 /* Verifies one step of the chain and makes it the current root. */
 static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
 			   struct hs_err *e)
 {
-	char stored[PATH_MAX];
 	struct root *next = NULL;
 	int r;
 
@@ -245,10 +258,7 @@ static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
 	log_info("trusting root version %llu",
 		 (unsigned long long)root_version(c->root));
 	c->fail_as = STATE_FAILED_INSTALL;
-	if (hs_snprintf(stored, sizeof(stored), "%s/%s", c->env->cfg->state,
-			CYCLE_ROOT_FILE) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "state path too long");
-	return hs_write_file_atomic(stored, buf, len, 0644, e);
+	return cycle_store(c, CYCLE_ROOT_FILE, buf, len, e);
 }
 
 /*
@@ -316,6 +326,11 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 		c->fail_as = STATE_FAILED_VERIFY;
 		r = trust_manifest(c->root, buf, len, &prev, cycle_now(), &c->m,
 				   sha256, e);
+	}
+	if (r == 0) {
+		/* The verified copy, for status and verify between checks. */
+		c->fail_as = STATE_FAILED_INSTALL;
+		r = cycle_store(c, CYCLE_MANIFEST_FILE, buf, len, e);
 	}
 	free(buf);
 	if (r < 0)
@@ -466,6 +481,7 @@ static void cycle_download_failed(struct cycle_outcome *o,
 {
 	char when[21];
 
+	o->next_attempt = tr->next_attempt;
 	if (tr->state != STATE_INTERRUPTED) {
 		cycle_outcome_set(o, tr->state, "%s", why);
 		return;
@@ -547,6 +563,8 @@ static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
 	char old[CYCLE_REASON_MAX];
 	const size_t n = strlen(ret->reason);
 
+	if (o->next_attempt > ret->next_attempt)
+		ret->next_attempt = o->next_attempt;
 	if (first) {
 		ret->state = o->state;
 		(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));

@@ -50,6 +50,7 @@ struct cycle_result {
 	enum state state;
 	char reason[CYCLE_REASON_MAX];
 	uint64_t bytes; /* bytes downloaded in this attempt */
+	int64_t next_attempt; /* INTERRUPTED: when to try again, or 0 */
 };
 
 /* Runs one attempt and fills *ret.  Never fails: failures are states. */

@@ -1,8 +1,10 @@
 /*
  * main.c - haishind.
  *
- *	haishind [-c CONFIG] --once [-v]
+ *	haishind [-c CONFIG] [--once] [-v]
  *
+ * Without --once, the resident daemon (daemon.c): the control socket, the
+ * schedule, updates in a worker thread, until SIGTERM.
  * --once runs one full cycle (check, download, verify, install) and exits
  * with the cycle's exit code; its last line on stdout is the terminal state
  * and its reason.  Progress goes to stdout, the log to stderr.
@@ -22,6 +24,7 @@
 
 #include "config.h"
 #include "cycle.h"
+#include "daemon.h"
 #include "db.h"
 #include "fetch.h"
 #include "log.h"
@@ -34,7 +37,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: haishind [-c CONFIG] --once [-v]\n"
+		"usage: haishind [-c CONFIG] [--once] [-v]\n"
 		"  -c, --config FILE  configuration (default %s)\n"
 		"      --once         run one update cycle and exit with "
 		"its state's code\n"
@@ -215,12 +218,12 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !once) {
-		fprintf(stderr, "haishind: this version runs one cycle per "
-				"invocation; give --once\n");
+	if (optind != argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!once)
+		return daemon_run(config_path);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		printf("%s libcurl cannot start\n", state_name(STATE_STOPPED));
 		return state_exit_code(STATE_STOPPED);

@@ -1,0 +1,1037 @@
+/*
+ * daemon.c - haishind's event loop and the meaning of its requests.
+ *
+ * State owned here: the configuration, a database connection for reading
+ * state and writing settings, the control socket and its clients, and the
+ * schedule's memory (start, last check, backoff).  The worker thread owns
+ * the attempt; its events reach every client that asked for them
+ * ("download-now" started or joined it), and its end line reaches them all
+ * alike.  Every attempt ends in a terminal state recorded in the history by
+ * the cycle itself, so nothing here can leave it "in progress".
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "ctlserver.h"
+#include "db.h"
+#include "diag.h"
+#include "dsse.h"
+#include "log.h"
+#include "manifest.h"
+#include "notify.h"
+#include "schedule.h"
+#include "state.h"
+#include "str.h"
+#include "version.h"
+#include "worker.h"
+
+#define DAEMON_VERSION "0.1.0"
+#define DAEMON_TICK_MAX 30 /* seconds between schedule looks */
+#define DAEMON_LOW_DISK (64ull * 1024 * 1024) /* free bytes in the cache */
+#define DAEMON_HISTORY_MAX 1000
+
+enum waiting {
+	WAIT_NONE,
+	WAIT_ATTEMPT, /* download-now: events, then the end line */
+	WAIT_DIAG, /* check-connection */
+};
+
+struct daemon {
+	char config_path[PATH_MAX];
+	struct config cfg;
+	struct db *db;
+	struct worker *worker;
+	struct ctl_server ctl;
+	int sfd; /* signalfd */
+	int lock_fd;
+	bool stop;
+	/* The schedule's memory. */
+	int64_t boot_due;
+	int64_t last_check;
+	uint32_t jitter;
+	int64_t backoff_until;
+	/* The download rate, measured over the current component. */
+	char rate_component[HS_NAME_MAX + 1];
+	uint64_t rate_done0;
+	struct timespec rate_t0;
+	/* check-connection runs in a thread of its own. */
+	pthread_t diag_thread;
+	bool diag_running;
+	int diag_efd;
+	struct diag_report diag;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static uint32_t random_below(uint32_t n)
+{
+	uint32_t v = 0;
+
+	if (n == 0)
+		return 0;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (uint32_t)time(NULL) * 2654435761u;
+	return v % n;
+}
+
+/* RFC 3339 or JSON null. */
+static json_t *json_time(int64_t t)
+{
+	char buf[21];
+
+	if (t <= 0)
+		return json_null();
+	hs_time_format(t, buf);
+	return json_string(buf);
+}
+
+/* Sends a JSON object as one line and frees it. */
+static void send_json(struct ctl_client *c, json_t *j, bool end)
+{
+	char *line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (line == NULL) {
+		(void)ctl_send(c,
+			       "{\"type\":\"end\",\"ok\":false,"
+			       "\"error\":\"out of memory\"}",
+			       true);
+	} else {
+		(void)ctl_send(c, line, end);
+	}
+	free(line);
+	json_decref(j);
+	if (end) {
+		c->closing = true;
+		c->waiting = WAIT_NONE;
+	}
+}
+
+static void send_error(struct ctl_client *c, const char *error)
+{
+	send_json(c,
+		  json_pack("{s:s, s:b, s:s}", "type", "end", "ok", 0, "error",
+			    error),
+		  true);
+}
+
+/* Adds "type": "end", "ok": true to a result object and sends it. */
+static void send_end(struct ctl_client *c, json_t *j)
+{
+	if (j != NULL) {
+		(void)json_object_set_new(j, "type", json_string("end"));
+		(void)json_object_set_new(j, "ok", json_true());
+	}
+	send_json(c, j, true);
+}
+
+/* ---- settings and the schedule ---------------------------------------- */
+
+/* Automatic updates: the run-time setting (enable/disable) wins over the
+ * configuration.  Fills reason when they are off. */
+static bool daemon_enabled(struct daemon *d, char *reason, size_t n)
+{
+	char v[16];
+
+	reason[0] = '\0';
+	if (db_setting_get(d->db, "enabled", v, sizeof(v), NULL) == 0) {
+		if (strcmp(v, "no") != 0)
+			return true;
+		if (db_setting_get(d->db, "disabled_reason", reason, n, NULL) <
+			    0 ||
+		    reason[0] == '\0')
+			(void)hs_strlcpy(reason, "disabled with haishinctl", n);
+		return false;
+	}
+	if (d->cfg.enabled)
+		return true;
+	(void)hs_strlcpy(reason, "disabled in the configuration", n);
+	return false;
+}
+
+static bool daemon_low_disk(const struct daemon *d)
+{
+	struct statvfs st;
+
+	if (statvfs(d->cfg.cache, &st) < 0)
+		return false;
+	return (uint64_t)st.f_bavail * st.f_frsize < DAEMON_LOW_DISK;
+}
+
+static void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
+			    size_t n)
+{
+	const time_t t = time(NULL);
+	struct tm tm;
+
+	memset(in, 0, sizeof(*in));
+	in->cfg = &d->cfg;
+	in->now = (int64_t)t;
+	if (localtime_r(&t, &tm) != NULL)
+		in->local_minute = (unsigned)(tm.tm_hour * 60 + tm.tm_min);
+	in->enabled = daemon_enabled(d, reason, n);
+	in->boot_due = d->boot_due;
+	in->last_check = d->last_check;
+	in->jitter = d->jitter;
+	in->backoff_until = d->backoff_until;
+	in->low_disk = daemon_low_disk(d);
+}
+
+/* ---- reading state ------------------------------------------------------- */
+
+/* The last verified manifest, kept by the cycle in the state directory. */
+static struct manifest *daemon_manifest(const struct daemon *d)
+{
+	char path[PATH_MAX];
+	struct manifest *m = NULL;
+	struct dsse *env = NULL;
+	const uint8_t *p;
+	char *buf = NULL;
+	size_t len = 0;
+	size_t n;
+
+	if (hs_snprintf(path, sizeof(path), "%s/manifest.json", d->cfg.state) <
+		    0 ||
+	    hs_read_file(path, HS_MANIFEST_MAX_BYTES, &buf, &len, NULL) < 0)
+		return NULL;
+	if (dsse_parse(buf, len, HS_MANIFEST_MAX_BYTES, &env, NULL) == 0) {
+		p = dsse_payload(env, &n);
+		(void)manifest_parse(p, n, &m, NULL);
+	}
+	dsse_free(env);
+	free(buf);
+	return m;
+}
+
+static json_t *json_attempt(const struct db_attempt *a)
+{
+	return json_pack(
+		"{s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:s, "
+		"s:s}",
+		"id", (json_int_t)a->id, "started", json_time(a->started),
+		"finished", json_time(a->finished), "trigger", a->trigger,
+		"component", a->component, "from", a->from_version, "to",
+		a->to_version, "method", a->method, "bytes",
+		(json_int_t)a->bytes, "state", a->state, "reason", a->reason);
+}
+
+static int take_attempt(void *ctx, const struct db_attempt *a)
+{
+	*(struct db_attempt *)ctx = *a;
+	return -EINTR; /* the newest is enough */
+}
+
+/* The newest attempt (of a component, or of anything): null when none. */
+static json_t *json_last_result(struct daemon *d, const char *component)
+{
+	struct db_attempt a;
+
+	memset(&a, 0, sizeof(a));
+	(void)db_history_foreach(d->db, component, 1, take_attempt, &a, NULL);
+	if (a.id == 0)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o}", "state", a.state, "reason",
+			 a.reason, "at", json_time(a.finished));
+}
+
+static const char *component_state(const struct manifest_component *mc,
+				   const struct db_installed *in, bool have)
+{
+	if (!have)
+		return "NOT_INSTALLED";
+	if (!version_is_valid(in->version) ||
+	    version_compare(in->version, mc->minimum) < 0)
+		return "BELOW_MINIMUM";
+	if (version_compare(in->version, mc->version) < 0)
+		return "UPDATE_AVAILABLE";
+	return "UP_TO_DATE";
+}
+
+static json_t *json_components(struct daemon *d, const struct manifest *m)
+{
+	json_t *arr = json_array();
+	struct db_installed in;
+	size_t i;
+
+	for (i = 0; m != NULL && arr != NULL && i < m->n_components; i++) {
+		const struct manifest_component *mc = &m->components[i];
+		const bool have =
+			db_installed_get(d->db, mc->name, &in, NULL) == 0;
+
+		(void)json_array_append_new(
+			arr,
+			json_pack("{s:s, s:o, s:s, s:s, s:s, s:o}", "name",
+				  mc->name, "installed",
+				  have ? json_string(in.version) : json_null(),
+				  "latest", mc->version, "minimum", mc->minimum,
+				  "state", component_state(mc, &in, have),
+				  "last_result",
+				  json_last_result(d, mc->name)));
+	}
+	return arr;
+}
+
+/* ---- progress: rate and ETA ------------------------------------------- */
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Bytes per second since the component's first DOWNLOADING event. */
+static uint64_t daemon_rate(struct daemon *d, const struct cycle_event *ev)
+{
+	double dt;
+
+	if (strcmp(d->rate_component, ev->component) != 0 ||
+	    ev->done < d->rate_done0) {
+		(void)hs_strlcpy(d->rate_component, ev->component,
+				 sizeof(d->rate_component));
+		d->rate_done0 = ev->done;
+		(void)clock_gettime(CLOCK_MONOTONIC, &d->rate_t0);
+		return 0;
+	}
+	dt = elapsed_since(&d->rate_t0);
+	return dt > 0.5 ? (uint64_t)((double)(ev->done - d->rate_done0) / dt)
+			: 0;
+}
+
+/* An event as the protocol shows it. */
+static json_t *json_event(struct daemon *d, const struct cycle_event *ev)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "type", "event", "state",
+			      state_name(ev->state), "component", ev->component,
+			      "text", ev->text);
+	uint64_t rate;
+
+	if (j == NULL)
+		return NULL;
+	if (ev->state == STATE_DOWNLOADING) {
+		rate = daemon_rate(d, ev);
+		(void)json_object_set_new(j, "done",
+					  json_integer((json_int_t)ev->done));
+		(void)json_object_set_new(j, "total",
+					  json_integer((json_int_t)ev->total));
+		(void)json_object_set_new(j, "rate",
+					  json_integer((json_int_t)rate));
+		if (rate > 0 && ev->total >= ev->done)
+			(void)json_object_set_new(
+				j, "eta",
+				json_integer(
+					(json_int_t)((ev->total - ev->done) /
+						     rate)));
+	}
+	if (ev->state == STATE_WAITING)
+		(void)json_object_set_new(j, "until", json_time(ev->until));
+	return j;
+}
+
+/* ---- status ----------------------------------------------------------- */
+
+static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
+{
+	struct sched_block b[SCHED_MAX_BLOCKS];
+	const size_t n = sched_blocks(in, b);
+	json_t *arr = json_array();
+	size_t i;
+
+	(void)d;
+	for (i = 0; arr != NULL && i < n; i++)
+		(void)json_array_append_new(
+			arr, json_pack("{s:s, s:o}", "what",
+				       sched_block_name(b[i].kind), "until",
+				       json_time(b[i].until)));
+	return arr;
+}
+
+static json_t *json_daemon(struct daemon *d)
+{
+	struct cycle_event ev;
+	struct sched_in in;
+	struct db_trust t;
+	char reason[256];
+	json_t *j;
+
+	daemon_sched_in(d, &in, reason, sizeof(reason));
+	memset(&t, 0, sizeof(t));
+	(void)db_trust_get(d->db, &t, NULL);
+	j = json_pack("{s:s, s:I, s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
+		      "version", DAEMON_VERSION, "pid", (json_int_t)getpid(),
+		      "state", "IDLE", "enabled", in.enabled, "disabled_reason",
+		      reason, "blocked_by", json_blocks(d, &in), "next_check",
+		      json_time(sched_due(&in)), "last_check",
+		      json_time(d->last_check), "last_contact",
+		      json_time(t.last_contact), "last_result",
+		      json_last_result(d, NULL));
+	if (j == NULL)
+		return NULL;
+	if (t.manifest_serial > 0)
+		(void)json_object_set_new(
+			j, "manifest",
+			json_pack("{s:I, s:o}", "serial",
+				  (json_int_t)t.manifest_serial, "expires",
+				  json_time(t.manifest_expires)));
+	if (worker_progress(d->worker, &ev)) {
+		(void)json_object_set_new(j, "state",
+					  json_string(state_name(ev.state)));
+		(void)json_object_set_new(j, "progress", json_event(d, &ev));
+	} else if (worker_running(d->worker)) {
+		(void)json_object_set_new(j, "state", json_string("CHECKING"));
+	}
+	return j;
+}
+
+static void cmd_status(struct daemon *d, struct ctl_client *c)
+{
+	struct manifest *m = daemon_manifest(d);
+
+	send_end(c, json_pack("{s:o, s:o}", "daemon", json_daemon(d),
+			      "components", json_components(d, m)));
+	manifest_free(m);
+}
+
+/* ---- history, verify --------------------------------------------------- */
+
+struct history_walk {
+	json_t *arr;
+	int64_t since;
+};
+
+static int history_take(void *ctx, const struct db_attempt *a)
+{
+	struct history_walk *w = ctx;
+
+	if (a->started < w->since)
+		return -EINTR; /* newest first: the rest is older */
+	return json_array_append_new(w->arr, json_attempt(a)) < 0 ? -ENOMEM : 0;
+}
+
+static void cmd_history(struct daemon *d, struct ctl_client *c, json_t *req)
+{
+	const char *component =
+		json_string_value(json_object_get(req, "component"));
+	const char *since = json_string_value(json_object_get(req, "since"));
+	json_t *jlimit = json_object_get(req, "limit");
+	struct history_walk w = {json_array(), 0};
+	json_int_t limit = 50;
+
+	if (jlimit != NULL) {
+		limit = json_integer_value(jlimit);
+		if (!json_is_integer(jlimit) || limit < 1 ||
+		    limit > DAEMON_HISTORY_MAX) {
+			json_decref(w.arr);
+			send_error(c, "'limit' must be 1 to 1000");
+			return;
+		}
+	}
+	if (since != NULL && hs_time_parse(since, &w.since) < 0) {
+		json_decref(w.arr);
+		send_error(c,
+			   "'since' is not a time like 2026-11-01T00:00:00Z");
+		return;
+	}
+	(void)db_history_foreach(d->db, component, (size_t)limit, history_take,
+				 &w, NULL);
+	send_end(c, json_pack("{s:o}", "attempts", w.arr));
+}
+
+static void cmd_verify(struct daemon *d, struct ctl_client *c)
+{
+	struct manifest *m = daemon_manifest(d);
+	json_t *arr = json_array();
+	struct db_installed in;
+	bool all_ok = m != NULL;
+	size_t i;
+
+	for (i = 0; m != NULL && i < m->n_components; i++) {
+		const struct manifest_component *mc = &m->components[i];
+		const bool have =
+			db_installed_get(d->db, mc->name, &in, NULL) == 0;
+		const bool ok = have && version_is_valid(in.version) &&
+				version_compare(in.version, mc->minimum) >= 0;
+
+		all_ok = all_ok && ok;
+		(void)json_array_append_new(
+			arr,
+			json_pack("{s:s, s:o, s:s, s:b}", "name", mc->name,
+				  "installed",
+				  have ? json_string(in.version) : json_null(),
+				  "minimum", mc->minimum, "ok", ok));
+	}
+	manifest_free(m);
+	if (m == NULL) {
+		json_decref(arr);
+		send_error(c, "no verified manifest yet: run 'haishinctl "
+			      "download-now' or wait for the next check");
+		return;
+	}
+	send_end(c,
+		 json_pack("{s:o, s:b}", "components", arr, "all_ok", all_ok));
+}
+
+/* ---- changing state -------------------------------------------------------- */
+
+static bool in_group(uid_t uid, gid_t gid, const char *group)
+{
+	gid_t groups[256];
+	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+	struct passwd *pw;
+	struct group *g;
+	int i;
+
+	if (group[0] == '\0')
+		return false;
+	g = getgrnam(group);
+	if (g == NULL)
+		return false;
+	if (gid == g->gr_gid)
+		return true;
+	pw = getpwuid(uid);
+	if (pw == NULL || getgrouplist(pw->pw_name, gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == g->gr_gid)
+			return true;
+	return false;
+}
+
+/* Root, the daemon's own user, and [control] admin_group may change. */
+static bool may_change(const struct daemon *d, const struct ctl_client *c)
+{
+	return c->uid == 0 || c->uid == geteuid() ||
+	       in_group(c->uid, c->gid, d->cfg.admin_group);
+}
+
+static void cmd_enable(struct daemon *d, struct ctl_client *c, bool on,
+		       json_t *req)
+{
+	const char *why = json_string_value(json_object_get(req, "reason"));
+	char reason[256];
+	struct hs_err e;
+
+	if (!may_change(d, c)) {
+		send_error(c, "permission denied");
+		return;
+	}
+	if (db_setting_put(d->db, "enabled", on ? "yes" : "no", &e) < 0 ||
+	    db_setting_put(d->db, "disabled_reason",
+			   on ? "" : (why != NULL ? why : ""), &e) < 0) {
+		send_error(c, e.msg);
+		return;
+	}
+	log_info("automatic updates %s by uid %ld%s%s",
+		 on ? "enabled" : "disabled", (long)c->uid,
+		 why != NULL ? ": " : "", why != NULL ? why : "");
+	on = daemon_enabled(d, reason, sizeof(reason));
+	send_end(c, json_pack("{s:b, s:s}", "enabled", on, "disabled_reason",
+			      reason));
+}
+
+/* ---- attempts --------------------------------------------------------------- */
+
+static int daemon_start_attempt(struct daemon *d, const char *trigger)
+{
+	struct hs_err e;
+
+	d->rate_component[0] = '\0';
+	if (worker_start(d->worker, &d->cfg, trigger, &e) < 0) {
+		log_err("cannot start an update: %s", e.msg);
+		return e.code;
+	}
+	log_info("update started (%s)", trigger);
+	notify_status("checking for updates (%s)", trigger);
+	return 0;
+}
+
+static void cmd_download_now(struct daemon *d, struct ctl_client *c)
+{
+	struct cycle_event ev;
+
+	if (!may_change(d, c)) {
+		send_error(c, "permission denied");
+		return;
+	}
+	/* An attempt already running is joined, not started twice. */
+	if (!worker_running(d->worker) &&
+	    daemon_start_attempt(d, "manual") < 0) {
+		send_error(c, "cannot start an update: see the daemon's log");
+		return;
+	}
+	c->waiting = WAIT_ATTEMPT;
+	if (worker_progress(d->worker, &ev))
+		send_json(c, json_event(d, &ev), false);
+}
+
+/* Tells every client waiting on the attempt how it ended. */
+static void daemon_attempt_done(struct daemon *d, const struct cycle_result *r)
+{
+	size_t i;
+
+	log_info("update ended: %s %s", state_name(r->state), r->reason);
+	notify_status("%s %s", state_name(r->state), r->reason);
+	if (r->state == STATE_INTERRUPTED || r->state == STATE_FAILED_CONNECT)
+		d->backoff_until = r->next_attempt > now_s()
+					   ? r->next_attempt
+					   : now_s() + d->cfg.backoff_max;
+	else
+		d->backoff_until = 0;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &d->ctl.clients[i];
+
+		if (c->fd < 0 || c->waiting != WAIT_ATTEMPT)
+			continue;
+		send_end(c, json_pack("{s:s, s:s, s:i}", "state",
+				      state_name(r->state), "reason", r->reason,
+				      "exit", state_exit_code(r->state)));
+	}
+}
+
+static void daemon_worker_events(struct daemon *d)
+{
+	struct cycle_event evs[WORKER_QUEUE];
+	struct cycle_result res;
+	bool done = false;
+	size_t n;
+	size_t i;
+	size_t k;
+
+	n = worker_drain(d->worker, evs, WORKER_QUEUE, &done, &res);
+	for (k = 0; k < n; k++)
+		for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+			struct ctl_client *c = &d->ctl.clients[i];
+
+			if (c->fd >= 0 && c->waiting == WAIT_ATTEMPT)
+				send_json(c, json_event(d, &evs[k]), false);
+		}
+	if (done)
+		daemon_attempt_done(d, &res);
+}
+
+/* ---- check-connection ------------------------------------------------------- */
+
+static void *diag_main(void *arg)
+{
+	struct daemon *d = arg;
+	const uint64_t one = 1;
+	struct db *db = NULL;
+
+	(void)db_open(d->cfg.state, &db, NULL);
+	diag_run(&d->cfg, db, now_s(), &d->diag);
+	db_free(db);
+	(void)!write(d->diag_efd, &one, sizeof(one));
+	return NULL;
+}
+
+static void cmd_check_connection(struct daemon *d, struct ctl_client *c)
+{
+	int r;
+
+	c->waiting = WAIT_DIAG;
+	if (d->diag_running)
+		return; /* it joins the diagnosis under way */
+	r = pthread_create(&d->diag_thread, NULL, diag_main, d);
+	if (r != 0) {
+		send_error(c, "cannot start the diagnosis");
+		return;
+	}
+	d->diag_running = true;
+}
+
+static json_t *json_diag(const struct diag_report *rep)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; arr != NULL && i < DIAG_STAGES; i++) {
+		const struct diag_result *s = &rep->stages[i];
+
+		if (!s->ran)
+			continue;
+		(void)json_array_append_new(
+			arr, json_pack("{s:s, s:b, s:I, s:s}", "stage",
+				       diag_stage_name((enum diag_stage)i),
+				       "ok", s->ok, "ms", (json_int_t)s->ms,
+				       "detail", s->detail));
+	}
+	return json_pack("{s:o, s:b, s:s, s:s}", "stages", arr, "all_ok",
+			 rep->all_ok, "failed_stage",
+			 rep->failed >= 0
+				 ? diag_stage_name((enum diag_stage)rep->failed)
+				 : "",
+			 "advice", rep->advice);
+}
+
+static void daemon_diag_done(struct daemon *d)
+{
+	uint64_t count;
+	size_t i;
+
+	(void)!read(d->diag_efd, &count, sizeof(count));
+	(void)pthread_join(d->diag_thread, NULL);
+	d->diag_running = false;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &d->ctl.clients[i];
+
+		if (c->fd >= 0 && c->waiting == WAIT_DIAG)
+			send_end(c, json_diag(&d->diag));
+	}
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+static void daemon_request(struct daemon *d, struct ctl_client *c)
+{
+	json_error_t jerr;
+	const char *cmd;
+	json_t *req;
+
+	req = json_loads(c->in, JSON_REJECT_DUPLICATES, &jerr);
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	if (cmd == NULL)
+		send_error(c, "a request is a JSON object with a \"cmd\"");
+	else if (strcmp(cmd, "status") == 0)
+		cmd_status(d, c);
+	else if (strcmp(cmd, "history") == 0)
+		cmd_history(d, c, req);
+	else if (strcmp(cmd, "verify") == 0)
+		cmd_verify(d, c);
+	else if (strcmp(cmd, "check-connection") == 0)
+		cmd_check_connection(d, c);
+	else if (strcmp(cmd, "download-now") == 0)
+		cmd_download_now(d, c);
+	else if (strcmp(cmd, "enable") == 0 || strcmp(cmd, "disable") == 0)
+		cmd_enable(d, c, strcmp(cmd, "enable") == 0, req);
+	else
+		send_error(c, "unknown command");
+	json_decref(req);
+}
+
+static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
+{
+	int r;
+
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->has_request) {
+		r = ctl_read(c);
+		if (r == -E2BIG)
+			send_error(c, "request line too long");
+		else if (r == 1)
+			daemon_request(d, c);
+	}
+	if (c->fd >= 0)
+		ctl_flush(c);
+}
+
+/* ---- the schedule -------------------------------------------------------------- */
+
+/* A scheduled check that automatic updates being off holds back is recorded
+ * as STOPPED with the reason: never silence. */
+static void daemon_record_stopped(struct daemon *d, const char *reason)
+{
+	struct db_attempt a;
+	struct hs_err e;
+
+	memset(&a, 0, sizeof(a));
+	a.started = now_s();
+	a.finished = a.started;
+	(void)hs_strlcpy(a.trigger, "schedule", sizeof(a.trigger));
+	(void)hs_strlcpy(a.state, state_name(STATE_STOPPED), sizeof(a.state));
+	(void)hs_snprintf(a.reason, sizeof(a.reason),
+			  "automatic updates are disabled: %s", reason);
+	if (db_history_add(d->db, &a, &e) < 0)
+		log_warn("cannot record the attempt: %s", e.msg);
+	log_info("scheduled check skipped: %s", a.reason);
+}
+
+/* Starts what the schedule says is due; returns seconds until the next look. */
+static int daemon_tick(struct daemon *d)
+{
+	struct sched_block b[SCHED_MAX_BLOCKS];
+	struct sched_in in;
+	char reason[256];
+	int64_t due;
+	size_t n;
+
+	daemon_sched_in(d, &in, reason, sizeof(reason));
+	due = sched_due(&in);
+	if (worker_running(d->worker) || in.now < due)
+		return (int)(due - in.now < DAEMON_TICK_MAX ? due - in.now + 1
+							    : DAEMON_TICK_MAX);
+	n = sched_blocks(&in, b);
+	if (n == 1 && b[0].kind == SCHED_DISABLED) {
+		daemon_record_stopped(d, reason);
+	} else if (n > 0) {
+		return DAEMON_TICK_MAX; /* held back: look again later */
+	} else if (daemon_start_attempt(
+			   d, d->last_check == 0 ? "boot" : "schedule") < 0) {
+		d->backoff_until = in.now + d->cfg.backoff_max;
+	}
+	d->last_check = in.now;
+	d->jitter = random_below(d->cfg.interval / 10 + 1);
+	return DAEMON_TICK_MAX;
+}
+
+/* ---- signals, start, stop ------------------------------------------------------- */
+
+static int daemon_signals(struct daemon *d, struct hs_err *e)
+{
+	sigset_t set;
+
+	(void)sigemptyset(&set);
+	(void)sigaddset(&set, SIGTERM);
+	(void)sigaddset(&set, SIGINT);
+	(void)sigaddset(&set, SIGHUP);
+	(void)sigaddset(&set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return hs_err_set(e, -EINVAL, "cannot block signals");
+	d->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sfd < 0)
+		return hs_err_set(e, -errno, "signalfd: %s", strerror(errno));
+	return 0;
+}
+
+static void daemon_reload(struct daemon *d)
+{
+	struct config cfg;
+	struct hs_err e;
+
+	notify_reloading();
+	if (config_load(d->config_path, &cfg, &e) < 0) {
+		log_err("reload: %s; keeping the configuration in use", e.msg);
+	} else {
+		d->cfg = cfg;
+		log_info("configuration reloaded from '%s'", d->config_path);
+	}
+	(void)notify_ready();
+}
+
+static void daemon_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			daemon_reload(d);
+		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			d->stop = true;
+	}
+}
+
+static int daemon_lock(struct daemon *d, struct hs_err *e)
+{
+	char path[PATH_MAX];
+
+	if (hs_snprintf(path, sizeof(path), "%s/haishind.lock", d->cfg.state) <
+	    0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long");
+	d->lock_fd =
+		open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (d->lock_fd < 0)
+		return hs_err_set(e, -errno, "cannot open '%s': %s", path,
+				  strerror(errno));
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return hs_err_set(e, -EBUSY,
+				  "another haishind is working on "
+				  "'%s'",
+				  d->cfg.state);
+	return 0;
+}
+
+static int daemon_mkdirs(const struct config *cfg, struct hs_err *e)
+{
+	const char *dirs[] = {cfg->state, cfg->cache, cfg->install};
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (mkdir(dirs[i], i == 2 ? 0755 : 0700) < 0 && errno != EEXIST)
+			return hs_err_set(e, -errno, "cannot create '%s': %s",
+					  dirs[i], strerror(errno));
+	return 0;
+}
+
+static int daemon_start(struct daemon *d, const char *config_path,
+			struct hs_err *e)
+{
+	int r;
+
+	d->sfd = -1;
+	d->lock_fd = -1;
+	d->diag_efd = -1;
+	d->ctl.lfd = -1;
+	if (hs_strlcpy(d->config_path, config_path, sizeof(d->config_path)) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "config path too long");
+	r = config_load(config_path, &d->cfg, e);
+	if (r == 0)
+		r = daemon_mkdirs(&d->cfg, e);
+	if (r == 0)
+		r = daemon_lock(d, e);
+	if (r == 0)
+		r = db_open(d->cfg.state, &d->db, e);
+	if (r == 0)
+		r = worker_new(&d->worker, e);
+	if (r == 0)
+		r = daemon_signals(d, e);
+	if (r == 0) {
+		d->diag_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->diag_efd < 0)
+			r = hs_err_set(e, -errno, "eventfd: %s",
+				       strerror(errno));
+	}
+	if (r == 0)
+		r = ctl_listen(&d->ctl, d->cfg.socket, d->cfg.control_group, e);
+	if (r < 0)
+		return r;
+	d->boot_due = now_s() + random_below(d->cfg.boot_delay_max + 1);
+	d->jitter = random_below(d->cfg.interval / 10 + 1);
+	return 0;
+}
+
+static void daemon_stop(struct daemon *d)
+{
+	notify_stopping();
+	if (d->worker != NULL && worker_running(d->worker)) {
+		log_info("stopping the update under way; what arrived is kept");
+		worker_cancel(d->worker);
+		while (worker_running(d->worker)) {
+			struct pollfd p = {worker_fd(d->worker), POLLIN, 0};
+
+			(void)poll(&p, 1, 1000);
+			daemon_worker_events(d);
+		}
+		for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+			ctl_flush(&d->ctl.clients[i]);
+	}
+	if (d->diag_running)
+		(void)pthread_join(d->diag_thread, NULL);
+	ctl_close(&d->ctl);
+	worker_free(d->worker);
+	db_free(d->db);
+	if (d->diag_efd >= 0)
+		(void)close(d->diag_efd);
+	if (d->sfd >= 0)
+		(void)close(d->sfd);
+	if (d->lock_fd >= 0)
+		(void)close(d->lock_fd);
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+static void daemon_flush_all(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (d->ctl.clients[i].fd >= 0)
+			ctl_flush(&d->ctl.clients[i]);
+}
+
+static void daemon_dispatch(struct daemon *d, const struct pollfd *fds,
+			    size_t n)
+{
+	size_t i;
+
+	if (fds[0].revents & POLLIN)
+		daemon_signal(d);
+	if (fds[1].revents & POLLIN)
+		daemon_worker_events(d);
+	if (fds[2].revents & POLLIN)
+		daemon_diag_done(d);
+	for (i = 3; i < n; i++) {
+		struct ctl_client *c;
+
+		if (fds[i].revents == 0)
+			continue;
+		if (fds[i].fd == d->ctl.lfd) {
+			ctl_accept(&d->ctl);
+			continue;
+		}
+		c = ctl_find(&d->ctl, fds[i].fd);
+		if (c != NULL)
+			daemon_client(d, c, fds[i].revents);
+	}
+	daemon_flush_all(d);
+}
+
+static void daemon_loop(struct daemon *d)
+{
+	struct pollfd fds[3 + 1 + CTL_MAX_CLIENTS];
+	size_t n;
+	int timeout;
+
+	while (!d->stop) {
+		timeout = daemon_tick(d);
+		n = 0;
+		fds[n++] = (struct pollfd){d->sfd, POLLIN, 0};
+		fds[n++] = (struct pollfd){worker_fd(d->worker), POLLIN, 0};
+		fds[n++] = (struct pollfd){d->diag_efd, POLLIN, 0};
+		n += ctl_poll_fds(&d->ctl, fds + n,
+				  sizeof(fds) / sizeof(fds[0]) - n);
+		if (poll(fds, n, timeout * 1000) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			return;
+		}
+		daemon_dispatch(d, fds, n);
+	}
+}
+
+int daemon_run(const char *config_path)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct hs_err e;
+	int code = 0;
+
+	if (d == NULL)
+		return state_exit_code(STATE_STOPPED);
+	hs_err_clear(&e);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_err("libcurl cannot start");
+		free(d);
+		return state_exit_code(STATE_STOPPED);
+	}
+	if (daemon_start(d, config_path, &e) < 0) {
+		log_err("cannot start: %s", e.msg);
+		code = state_exit_code(STATE_STOPPED);
+	} else {
+		log_info("haishind %s started: socket '%s', first check in "
+			 "%lld s",
+			 DAEMON_VERSION, d->cfg.socket,
+			 (long long)(d->boot_due - now_s()));
+		(void)notify_ready();
+		daemon_loop(d);
+		log_info("haishind stopping");
+	}
+	daemon_stop(d);
+	curl_global_cleanup();
+	free(d);
+	return code;
+}

@@ -1,0 +1,241 @@
+/*
+ * worker.c - the attempt thread.  Everything shared with the loop is under
+ * one mutex: the event queue, the latest progress, the result.  The cancel
+ * flag is atomic, read by libcurl's callbacks deep in the transfer.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "fetch.h"
+#include "str.h"
+
+struct worker {
+	int efd;
+	pthread_t thread;
+	bool running; /* a thread exists (until joined) */
+	atomic_bool cancel;
+	struct config *cfg;
+	char trigger[16];
+
+	pthread_mutex_t mu; /* guards what follows */
+	struct cycle_event queue[WORKER_QUEUE];
+	size_t n_queued;
+	struct cycle_event latest;
+	bool has_latest;
+	bool done;
+	struct cycle_result result;
+};
+
+static void worker_wake(struct worker *w)
+{
+	const uint64_t one = 1;
+
+	(void)!write(w->efd, &one, sizeof(one));
+}
+
+/* Queues an event; a full queue drops the oldest DOWNLOADING ones first. */
+static void worker_on_event(void *ctx, const struct cycle_event *ev)
+{
+	struct worker *w = ctx;
+	struct cycle_event *last;
+
+	(void)pthread_mutex_lock(&w->mu);
+	w->latest = *ev;
+	w->has_latest = true;
+	last = w->n_queued > 0 ? &w->queue[w->n_queued - 1] : NULL;
+	if (last != NULL && last->state == STATE_DOWNLOADING &&
+	    ev->state == STATE_DOWNLOADING &&
+	    strcmp(last->component, ev->component) == 0) {
+		*last = *ev;
+	} else {
+		if (w->n_queued == WORKER_QUEUE) {
+			memmove(&w->queue[0], &w->queue[1],
+				sizeof(w->queue[0]) * (WORKER_QUEUE - 1));
+			w->n_queued--;
+		}
+		w->queue[w->n_queued++] = *ev;
+	}
+	(void)pthread_mutex_unlock(&w->mu);
+	worker_wake(w);
+}
+
+static void worker_attempt(struct worker *w, struct cycle_result *res)
+{
+	const struct fetch_cfg fc = {
+		.proxy = w->cfg->proxy,
+		.ca_file = w->cfg->ca_file,
+		.connect_timeout = w->cfg->connect_timeout,
+		.stall_timeout = w->cfg->stall_timeout,
+		.min_rate = w->cfg->min_rate,
+		.max_rate = w->cfg->max_rate,
+		.cancel = &w->cancel,
+	};
+	struct cycle_env env;
+	struct fetch *fetch = NULL;
+	struct db *db = NULL;
+	struct hs_err e;
+
+	hs_err_clear(&e);
+	if (db_open(w->cfg->state, &db, &e) < 0 ||
+	    fetch_new(&fc, &fetch, &e) < 0) {
+		memset(res, 0, sizeof(*res));
+		res->state = STATE_FAILED_INSTALL;
+		(void)hs_snprintf(res->reason, sizeof(res->reason),
+				  "cannot start the attempt: %s", e.msg);
+		goto out;
+	}
+	memset(&env, 0, sizeof(env));
+	env.cfg = w->cfg;
+	env.db = db;
+	env.fetch = fetch;
+	env.trigger = w->trigger;
+	env.progress = worker_on_event;
+	env.progress_ctx = w;
+	env.cancel = &w->cancel;
+	cycle_run(&env, res);
+out:
+	fetch_free(fetch);
+	db_free(db);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct cycle_result res;
+
+	worker_attempt(w, &res);
+	(void)pthread_mutex_lock(&w->mu);
+	w->result = res;
+	w->done = true;
+	w->has_latest = false;
+	(void)pthread_mutex_unlock(&w->mu);
+	worker_wake(w);
+	return NULL;
+}
+
+int worker_new(struct worker **ret_w, struct hs_err *e)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (w == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->efd < 0) {
+		r = hs_err_set(e, -errno, "eventfd: %s", strerror(errno));
+		free(w);
+		return r;
+	}
+	r = pthread_mutex_init(&w->mu, NULL);
+	if (r != 0) {
+		(void)close(w->efd);
+		free(w);
+		return hs_err_set(e, -r, "cannot create a mutex");
+	}
+	atomic_init(&w->cancel, false);
+	*ret_w = w;
+	return 0;
+}
+
+int worker_fd(const struct worker *w)
+{
+	return w->efd;
+}
+
+bool worker_running(const struct worker *w)
+{
+	return w->running;
+}
+
+int worker_start(struct worker *w, const struct config *cfg,
+		 const char *trigger, struct hs_err *e)
+{
+	int r;
+
+	if (w->running)
+		return hs_err_set(e, -EBUSY, "an attempt is already running");
+	free(w->cfg);
+	w->cfg = malloc(sizeof(*w->cfg));
+	if (w->cfg == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	*w->cfg = *cfg;
+	(void)hs_strlcpy(w->trigger, trigger, sizeof(w->trigger));
+	atomic_store(&w->cancel, false);
+	w->done = false;
+	w->n_queued = 0;
+	w->has_latest = false;
+	r = pthread_create(&w->thread, NULL, worker_main, w);
+	if (r != 0)
+		return hs_err_set(e, -r, "cannot start a thread: %s",
+				  strerror(r));
+	w->running = true;
+	return 0;
+}
+
+size_t worker_drain(struct worker *w, struct cycle_event *out, size_t n,
+		    bool *ret_done, struct cycle_result *ret_res)
+{
+	uint64_t count;
+	size_t k;
+	bool done;
+
+	(void)!read(w->efd, &count, sizeof(count));
+	(void)pthread_mutex_lock(&w->mu);
+	k = w->n_queued < n ? w->n_queued : n;
+	memcpy(out, w->queue, k * sizeof(*out));
+	memmove(&w->queue[0], &w->queue[k],
+		(w->n_queued - k) * sizeof(w->queue[0]));
+	w->n_queued -= k;
+	done = w->done && w->n_queued == 0;
+	if (done)
+		*ret_res = w->result;
+	(void)pthread_mutex_unlock(&w->mu);
+	if (!done && w->n_queued > 0)
+		worker_wake(w); /* more to take on the next turn */
+	*ret_done = done && w->running;
+	if (done && w->running) {
+		(void)pthread_join(w->thread, NULL);
+		w->running = false;
+	}
+	return k;
+}
+
+bool worker_progress(struct worker *w, struct cycle_event *ret)
+{
+	bool has;
+
+	(void)pthread_mutex_lock(&w->mu);
+	has = w->running && w->has_latest;
+	if (has)
+		*ret = w->latest;
+	(void)pthread_mutex_unlock(&w->mu);
+	return has;
+}
+
+void worker_cancel(struct worker *w)
+{
+	atomic_store(&w->cancel, true);
+}
+
+void worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->running) {
+		worker_cancel(w);
+		(void)pthread_join(w->thread, NULL);
+	}
+	(void)pthread_mutex_destroy(&w->mu);
+	(void)close(w->efd);
+	free(w->cfg);
+	free(w);
+}

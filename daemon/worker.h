@@ -1,0 +1,55 @@
+/*
+ * worker.h - one update attempt in a thread of its own, so the daemon's
+ * loop (control socket, timers, signals) stays responsive while it
+ * downloads and installs.  The worker opens its own database connection and
+ * libcurl handle, runs cycle_run(), and hands its progress and its result
+ * to the loop through a queue and an eventfd the loop polls.
+ */
+#ifndef HAISHIN_WORKER_H
+#define HAISHIN_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "cycle.h"
+#include "hs_err.h"
+
+#define WORKER_QUEUE 64
+
+struct worker;
+
+/* Makes an idle worker; the caller frees it with worker_free(). */
+int worker_new(struct worker **ret_w, struct hs_err *e);
+
+/* The eventfd that becomes readable when events or the result arrive. */
+int worker_fd(const struct worker *w);
+
+/*
+ * Starts an attempt with a copy of cfg; trigger names it in the history
+ * ("boot", "schedule", "manual").  -EBUSY while one runs.
+ */
+int worker_start(struct worker *w, const struct config *cfg,
+		 const char *trigger, struct hs_err *e);
+
+bool worker_running(const struct worker *w);
+
+/*
+ * Moves up to n queued events into out and returns how many.  When the
+ * attempt has ended and every event was taken, *ret_done is set, *ret_res
+ * gets the result and the thread is joined: the worker is idle again.
+ * DOWNLOADING events of one component are coalesced while queued.
+ */
+size_t worker_drain(struct worker *w, struct cycle_event *out, size_t n,
+		    bool *ret_done, struct cycle_result *ret_res);
+
+/* The latest progress event of the running attempt; false when idle. */
+bool worker_progress(struct worker *w, struct cycle_event *ret);
+
+/* Asks the attempt to stop soon, keeping what arrived. */
+void worker_cancel(struct worker *w);
+
+/* Cancels and joins a running attempt, then releases w; NULL is allowed. */
+void worker_free(struct worker *w);
+
+#endif
