@@ -197,31 +197,44 @@ static uint64_t column_u64(sqlite3_stmt *st, int i)
 }
 
 /* Creates path 0600 if missing, and takes an existing file to 0600. */
+/*
+ * Makes sure path is a regular file of mode 0600 before SQLite opens it.
+ * It never opens (and so never closes) an existing database file: closing
+ * any descriptor of a file drops every POSIX lock this process holds on it,
+ * including those of another connection in this process (the daemon's loop
+ * and its worker each have one), and SQLite would then let another process
+ * checkpoint and delete the WAL under them.
+ */
 static int create_file(const char *path, struct hs_err *e)
 {
 	struct stat st;
 	int fd;
-	int r = 0;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
-		  0600);
-	if (fd < 0)
-		return hs_err_set(e, -errno, "cannot open: %s",
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return hs_err_set(e, -EINVAL, "not a regular file");
+		if ((st.st_mode & 07777) != 0600 && chmod(path, 0600) < 0)
+			return hs_err_set(e, -errno, "cannot set mode 0600: %s",
+					  strerror(errno));
+		return 0;
+	}
+	if (errno != ENOENT)
+		return hs_err_set(e, -errno, "cannot stat: %s",
 				  strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		r = hs_err_set(e, -errno, "cannot stat: %s", strerror(errno));
-		goto out_close;
+	fd = open(path,
+		  O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+		  0600);
+	if (fd < 0 && errno != EEXIST)
+		return hs_err_set(e, -errno, "cannot create: %s",
+				  strerror(errno));
+	if (fd >= 0 && fchmod(fd, 0600) < 0) {
+		(void)close(fd);
+		return hs_err_set(e, -errno, "cannot set mode 0600: %s",
+				  strerror(errno));
 	}
-	if (!S_ISREG(st.st_mode)) {
-		r = hs_err_set(e, -EINVAL, "not a regular file");
-		goto out_close;
-	}
-	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
-		r = hs_err_set(e, -errno, "cannot set mode 0600: %s",
-			       strerror(errno));
-out_close:
-	(void)close(fd);
-	return r;
+	if (fd >= 0)
+		(void)close(fd);
+	return 0;
 }
 
 static int set_pragmas(struct db *db, struct hs_err *e)

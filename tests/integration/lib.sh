@@ -93,7 +93,7 @@ expect_state() {
 	local what="$1 (exit $2)${3:+, \"$3\"}"
 	if [ "$RC" -ne "$2" ] || [ "${LAST%% *}" != "$1" ]; then
 		fail "expected $what, got exit $RC: $LAST"
-		sed 's/^/  | /' "$W/once.err" >&2
+		[ -f "$W/once.err" ] && sed 's/^/  | /' "$W/once.err" >&2
 		return 0
 	fi
 	if [ -n "${3:-}" ] && [[ "$LAST" != *"$3"* ]]; then
