@@ -313,7 +313,7 @@ static int run_migrations(struct db *db, int v, struct hs_err *e)
 static int migrate(struct db *db, struct hs_err *e)
 {
 	const int latest = (int)ARRAY_SIZE(migrations);
-	int v;
+	int v = 0;
 	int r;
 
 	r = get_user_version(db, &v, e);

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# daemon.sh - the resident haishind and haishinctl: status answers while a
+# download runs; concurrent download-now clients share one attempt and one
+# terminal state; disable is never silent; kill -9 mid-download resumes;
+# the four "no popup" situations each end in their own recorded state;
+# --json parses; a daemon that is not running is STOPPED, never silence.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/faultserver-lib.sh"
+
+HAISHINCTL="$HS_BIN/daemon/haishinctl"
+SOCK="$W/client/h.sock"
+DPID=""
+trap 'stop_daemon; fault_stop "$W/fault"; cleanup' EXIT
+
+ctl() {
+	"$HAISHINCTL" --socket "$SOCK" "$@"
+}
+
+start_daemon() {
+	"$HAISHIND" -c "$W/client/haishin.conf" >>"$W/daemon.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 1 100); do
+		[ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "the daemon did not come up"
+	cat "$W/daemon.log" >&2
+	return 1
+}
+
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null || true
+	wait "$DPID" 2>/dev/null || true
+	DPID=""
+}
+
+# json EXPR: evaluates a Python expression on the JSON in $OUT (j).
+json() {
+	python3 -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$OUT" "$1"
+}
+
+world_repo
+mkdir -p "$W/src/app-1" "$W/src/app-2" "$W/src/app-3"
+echo one >"$W/src/app-1/file"
+head -c 4000000 /dev/urandom >"$W/src/app-2/blob"
+head -c 4000000 /dev/urandom >"$W/src/app-3/blob"
+"$PUBLISH" add "$W/repo" app 1.0 "$W/src/app-1" >/dev/null
+"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+fault_start "$W/fault" "$W/repo"
+CLIENT_EXTRA="retries = 1
+backoff_max = 3
+min_rate = 1000
+[paths]
+socket = $SOCK
+[schedule]
+boot_delay_max = 0"
+client_config "$FAULT_URL"
+sed -i "/^socket = .*haishind.sock$/d" "$W/client/haishin.conf"
+
+# --- not running: every command says so, STOPPED, exit 78 ------------------
+set +e
+OUT=$(ctl status 2>&1)
+RC=$?
+set -e
+[ "$RC" -eq 78 ] && [[ "$OUT" == STOPPED*"not running"* ]] &&
+	pass "no daemon: STOPPED, exit 78" || fail "no daemon: exit $RC: $OUT"
+
+# --- the boot check installs 1.0 by itself ------------------------------------
+start_daemon
+for _ in $(seq 1 100); do
+	OUT=$(ctl --json status)
+	[ "$(json 'j["daemon"]["last_result"] and j["daemon"]["last_result"]["state"]')" = COMPLETED ] && break
+	sleep 0.1
+done
+expect_eq "$(json 'j["components"][0]["installed"]')" 1.0 "boot check installed app 1.0"
+expect_eq "$(json 'j["components"][0]["state"]')" UP_TO_DATE "status: app up to date"
+
+# --- nothing to do: UP_TO_DATE --------------------------------------------------
+set +e
+ctl download-now >"$W/dn.out" 2>&1
+RC=$?
+set -e
+LAST=$(tail -n 1 "$W/dn.out")
+expect_state UP_TO_DATE 0 "manifest serial 1"
+
+# --- a slow download: status answers at once, showing DOWNLOADING with rate --------
+"$PUBLISH" add "$W/repo" app 2.0 "$W/src/app-2" >/dev/null
+"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+PKG=/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["components"]["app"]["versions"]["2.0"]["url"])' "$W/repo/index.json")
+fault_plan "$PKG" '[{"trickle": 1000000}]'
+for i in 1 2 3; do
+	ctl download-now >"$W/dn$i.out" 2>&1 &
+	eval "C$i=\$!"
+done
+seen=0
+slowest=0
+for _ in $(seq 1 40); do
+	start=$(date +%s%N)
+	OUT=$(ctl --json status)
+	took=$((($(date +%s%N) - start) / 1000000))
+	[ "$took" -gt "$slowest" ] && slowest=$took
+	if [ "$(json 'j["daemon"]["state"]')" = DOWNLOADING ] &&
+		[ "$(json 'j["daemon"]["progress"].get("rate", 0) > 0')" = True ]; then
+		seen=$((seen + 1))
+	fi
+	sleep 0.1
+done
+[ "$seen" -gt 0 ] && pass "status during the download: DOWNLOADING with a rate ($seen times); slowest answer ${slowest} ms" ||
+	fail "status never showed DOWNLOADING with a rate"
+for i in 1 2 3; do
+	eval "wait \$C$i" || true
+done
+for i in 1 2 3; do
+	expect_eq "$(tail -n 1 "$W/dn$i.out" | cut -d' ' -f1-3)" "COMPLETED app 2.0" \
+		"download-now client $i ends with the attempt's state"
+done
+expect_eq "$(fault_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_path"][sys.argv[1]]["requests"])' "$PKG")" 1 \
+	"three clients, one download"
+
+# --- interrupted: a drop with retries = 1 ----------------------------------------
+"$PUBLISH" add "$W/repo" app 3.0 "$W/src/app-3" >/dev/null
+"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+PKG3=/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["components"]["app"]["versions"]["3.0"]["url"])' "$W/repo/index.json")
+fault_plan "$PKG3" '[{"status": 503, "retry_after": "3600"}]'
+set +e
+ctl download-now >"$W/dn.out" 2>&1
+RC=$?
+set -e
+LAST=$(tail -n 1 "$W/dn.out")
+expect_state INTERRUPTED 75 "resumes at"
+OUT=$(ctl --json status)
+expect_eq "$(json '[b["what"] for b in j["daemon"]["blocked_by"]]')" "['backoff']" \
+	"status: a backoff holds scheduled updates back"
+
+# --- notifications off: a run nobody watched is still recorded ------------------
+OUT=$(ctl --json history --limit 1)
+expect_eq "$(json 'j["attempts"][0]["state"]')" INTERRUPTED "history records the attempt"
+
+# --- disable: scheduled checks are STOPPED with the reason ----------------------
+ctl disable --reason "clinic renovation" >/dev/null
+OUT=$(ctl --json status)
+expect_eq "$(json 'j["daemon"]["enabled"]')" False "status: disabled"
+expect_eq "$(json 'j["daemon"]["disabled_reason"]')" "clinic renovation" "status: the reason"
+stop_daemon
+start_daemon
+for _ in $(seq 1 50); do
+	OUT=$(ctl --json history --limit 1)
+	[ "$(json 'j["attempts"][0]["state"]')" = STOPPED ] && break
+	sleep 0.1
+done
+expect_eq "$(json 'j["attempts"][0]["state"]')" STOPPED "a scheduled check while disabled is recorded STOPPED"
+expect_eq "$(json '"clinic renovation" in j["attempts"][0]["reason"]')" True "with the reason"
+ctl enable >/dev/null
+OUT=$(ctl --json status)
+expect_eq "$(json 'j["daemon"]["enabled"]')" True "enabled again"
+
+# --- kill -9 mid-download, then a restart resumes and completes -----------------
+fault_reset
+fault_plan "$PKG3" '[{"trickle": 200000}]'
+ctl download-now >/dev/null 2>&1 &
+for _ in $(seq 1 100); do
+	off=$(sqlite3 "$W/client/state/haishin.db" "select coalesce((select offset from partial where name='app'), 0)")
+	[ "$off" -gt 100000 ] && break
+	sleep 0.1
+done
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null || true
+DPID=""
+[ "$off" -gt 0 ] && pass "kill -9 at $off journaled bytes" || { fail "nothing journaled before kill -9"; tail -5 "$W/daemon.log" >&2; }
+start_daemon # its boot check resumes the download by itself
+for _ in $(seq 1 300); do
+	OUT=$(ctl --json history --limit 1)
+	[ "$(json 'j["attempts"][0]["state"]')" = COMPLETED ] && break
+	sleep 0.1
+done
+expect_eq "$(json 'j["attempts"][0]["to"] + " " + j["attempts"][0]["method"]')" "3.0 resumed" \
+	"after kill -9, the restarted daemon resumed the download"
+set +e
+ctl download-now >"$W/dn.out" 2>&1
+RC=$?
+set -e
+LAST=$(tail -n 1 "$W/dn.out")
+expect_state UP_TO_DATE 0 "serial 3"
+
+# --- verify and --json ----------------------------------------------------------------
+set +e
+ctl verify >/dev/null
+RC=$?
+set -e
+expect_eq "$RC" 0 "verify: every component at or above its minimum"
+for cmd in status history verify; do
+	ctl --json "$cmd" | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' &&
+		pass "--json $cmd parses" || fail "--json $cmd does not parse"
+done
+
+finish
