@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = fetch_new(&fc, &fetch, &e);
 	if (r == 0) {
-		env = (struct transfer_env){&cfg, db, fetch, NULL, NULL};
+		env = (struct transfer_env){
+			.cfg = &cfg, .db = db, .fetch = fetch};
 		job = (struct transfer_job){"bench", argv[2], size, argv[4]};
 		r = transfer_run(&env, &job, &part, &res, &e);
 	}
