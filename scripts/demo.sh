@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # demo.sh - the main job, end to end, on this machine:
 #   a vendor makes keys and publishes two components into a repository,
-#   nginx serves it on loopback, a terminal's haishind --once installs them,
-#   the vendor publishes an update, the terminal installs it (COMPLETED),
-#   and a further check finds nothing to do (UP_TO_DATE).
+#   nginx serves it on loopback, the terminal's resident haishind starts,
+#   `haishinctl download-now` installs them with a progress bar, the vendor
+#   publishes an update, the terminal installs it (COMPLETED), a further
+#   check finds nothing to do (UP_TO_DATE), and status, history and
+#   check-connection show what happened.
 # Everything lives in a temporary directory, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,12 +17,15 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAISHIN_TESTS=OFF >/d
 cmake --build "$build" -j"$(nproc)" >/dev/null
 publish="$top/$build/manifest/tool/haishin-publish"
 haishind="$top/$build/daemon/haishind"
+haishinctl="$top/$build/daemon/haishinctl"
 
 # shellcheck source=nginx-lib.sh
 source scripts/nginx-lib.sh
 w=$(mktemp -d "${TMPDIR:-/tmp}/haishin-demo-XXXXXX")
 chmod 755 "$w"
+daemon_pid=""
 cleanup() {
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
 	nginx_stop "$w/nginx"
 	rm -rf "$w"
 }
@@ -31,11 +36,11 @@ run() {
 	printf '$ %s\n' "$*"
 	"$@"
 }
-# once: runs one cycle and shows its terminal state and exit code.
-once() {
+# ctl ARGS: runs haishinctl and shows its exit code.
+ctl() {
 	local rc=0
-	printf '$ haishind -c haishin.conf --once\n'
-	"$haishind" -c "$w/terminal/haishin.conf" --once || rc=$?
+	printf '$ haishinctl %s\n' "$*"
+	"$haishinctl" --socket "$w/terminal/haishind.sock" "$@" || rc=$?
 	printf '(exit code %d)\n' "$rc"
 }
 
@@ -49,6 +54,8 @@ step "Vendor: two components, version 1"
 mkdir -p src/cardreader/bin src/linkage/etc
 printf '#!/bin/sh\necho "card reader 1.0"\n' >src/cardreader/bin/cardreader
 chmod 755 src/cardreader/bin/cardreader
+mkdir -p src/cardreader/share
+head -c 12000000 /dev/urandom >src/cardreader/share/card-tables.bin
 echo "billing endpoint: https://billing.example/" >src/linkage/etc/linkage.conf
 run "$publish" add repo cardreader 1.0.0 src/cardreader --restart app
 run "$publish" add repo linkage 3.2.0 src/linkage
@@ -72,11 +79,24 @@ state = $w/terminal/state
 cache = $w/terminal/cache
 install = $w/terminal/install
 socket = $w/terminal/haishind.sock
+[transfer]
+max_rate = 4000000   # 4 MB/s, so the progress can be seen
+[schedule]
+boot_delay_max = 600 # the demo asks by itself: download-now
 CONF
 cat terminal/haishin.conf
 
-step "Terminal: first check installs both components"
-once
+step "Terminal: the resident daemon"
+"$haishind" -c "$w/terminal/haishin.conf" >"$w/terminal/haishind.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 50); do
+	[ -S terminal/haishind.sock ] && break
+	sleep 0.1
+done
+ctl status
+
+step "Terminal: download now installs both components"
+ctl download-now
 (cd terminal/install && find . -printf '%M %p%l\n' | sed 's/current\(.*\)/current -> \1/' | sort -k2)
 run terminal/install/cardreader/current/bin/cardreader
 
@@ -86,12 +106,17 @@ run "$publish" add repo cardreader 1.1.0 src/cardreader --restart none
 run "$publish" sign repo --key manifest
 
 step "Terminal: the update is installed"
-once
+ctl download-now
 run terminal/install/cardreader/current/bin/cardreader
 
 step "Terminal: nothing new"
-once
+ctl download-now
 
-step "Distribution record (history)"
-sqlite3 -header -column terminal/state/haishin.db \
-	"select datetime(finished, 'unixepoch') as finished, component, from_version as 'from', to_version as 'to', bytes, state, reason from history order by id"
+step "Terminal: what happened, and whether the server is reachable"
+ctl status
+ctl history
+ctl verify
+ctl check-connection
+
+step "Terminal: the daemon's log"
+cat "$w/terminal/haishind.log"
