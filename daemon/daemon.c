@@ -28,6 +28,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +184,29 @@ static bool daemon_low_disk(const struct daemon *d)
 	return (uint64_t)st.f_bavail * st.f_frsize < DAEMON_LOW_DISK;
 }
 
+/* The newest attempt that asked for a restart of the system. */
+static int take_system_restart(void *ctx, const struct db_attempt *a)
+{
+	if (strcmp(a->state, "COMPLETED_RESTART_REQUIRED") != 0 ||
+	    strstr(a->reason, "restart the system") == NULL)
+		return 0;
+	*(int64_t *)ctx = a->finished;
+	return -EINTR;
+}
+
+/* An installed update waits for a reboot that has not happened since. */
+static bool daemon_restart_pending(struct daemon *d)
+{
+	struct sysinfo si;
+	int64_t asked = 0;
+
+	(void)db_history_foreach(d->db, NULL, 50, take_system_restart, &asked,
+				 NULL);
+	if (asked == 0 || sysinfo(&si) < 0)
+		return false;
+	return asked > now_s() - (int64_t)si.uptime;
+}
+
 static void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
 			    size_t n)
 {
@@ -200,6 +224,7 @@ static void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
 	in->jitter = d->jitter;
 	in->backoff_until = d->backoff_until;
 	in->low_disk = daemon_low_disk(d);
+	in->restart_pending = daemon_restart_pending(d);
 }
 
 /* ---- reading state ------------------------------------------------------- */

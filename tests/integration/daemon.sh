@@ -194,4 +194,19 @@ for cmd in status history verify; do
 		pass "--json $cmd parses" || fail "--json $cmd does not parse"
 done
 
+# --- an update that needs a reboot holds scheduled updates back --------------
+mkdir -p "$W/src/driver"
+echo driver >"$W/src/driver/file"
+"$PUBLISH" add "$W/repo" driver 1.0 "$W/src/driver" --restart system >/dev/null
+"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+set +e
+ctl download-now >"$W/dn.out" 2>&1
+RC=$?
+set -e
+LAST=$(tail -n 1 "$W/dn.out")
+expect_state COMPLETED_RESTART_REQUIRED 0 "restart the system"
+OUT=$(ctl --json status)
+expect_eq "$(json '"restart_pending" in [b["what"] for b in j["daemon"]["blocked_by"]]')" True \
+	"status: a pending reboot holds updates back"
+
 finish
