@@ -504,9 +504,27 @@ static void test_load_errors(void **state)
 	free(path);
 }
 
+/* The default file that is installed parses, with the unit's paths. */
+static void test_shipped_default(void **state)
+{
+	struct config cfg;
+	struct hs_err e;
+
+	(void)state;
+	if (config_load(HS_TEST_DATA "/../../scripts/haishin.conf", &cfg, &e) <
+	    0)
+		fail_msg("scripts/haishin.conf: %s", e.msg);
+	assert_string_equal(cfg.state, "/var/lib/haishin");
+	assert_string_equal(cfg.cache, "/var/cache/haishin");
+	assert_string_equal(cfg.install, "/opt/haishin");
+	assert_string_equal(cfg.socket, "/run/haishin/haishind.sock");
+	assert_true(cfg.enabled);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_default),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_good),
