@@ -511,8 +511,7 @@ static void test_shipped_default(void **state)
 	struct hs_err e;
 
 	(void)state;
-	if (config_load(HS_TEST_DATA "/../../scripts/haishin.conf", &cfg, &e) <
-	    0)
+	if (config_load(HS_TOP "/scripts/haishin.conf", &cfg, &e) < 0)
 		fail_msg("scripts/haishin.conf: %s", e.msg);
 	assert_string_equal(cfg.state, "/var/lib/haishin");
 	assert_string_equal(cfg.cache, "/var/cache/haishin");
