@@ -20,7 +20,7 @@
 /* A request line with its '\n' (the daemon's limit). */
 #define CTLCLIENT_REQUEST_MAX 4096
 /* A reply line without its '\n'. */
-#define CTLCLIENT_LINE_MAX (64u * 1024)
+#define CTLCLIENT_LINE_MAX (2u * 1024 * 1024) /* 1000 history rows */
 
 struct ctlclient;
 

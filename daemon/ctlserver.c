@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "str.h"
@@ -220,6 +221,7 @@ void ctl_accept(struct ctl_server *s)
 		}
 		memset(&s->clients[i], 0, sizeof(s->clients[i]));
 		s->clients[i].fd = fd;
+		s->clients[i].since = (int64_t)time(NULL);
 		ctl_identify(&s->clients[i]);
 	}
 }

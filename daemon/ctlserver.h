@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "hs_err.h"
@@ -32,6 +33,7 @@ struct ctl_client {
 	size_t out_cap;
 	bool closing; /* close once out is sent */
 	int waiting; /* what the daemon owes it (its own enum), 0: nothing */
+	int64_t since; /* when it connected, seconds since the epoch */
 };
 
 struct ctl_server {

@@ -78,6 +78,7 @@ static void cycle_progress(const struct cycle *c, enum state s,
 	va_start(ap, fmt);
 	(void)vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	va_end(ap);
+	hs_utf8_fix(ev.text);
 	c->env->progress(c->env->progress_ctx, &ev);
 }
 
@@ -215,6 +216,8 @@ static struct transfer_env cycle_transfer_env(const struct cycle *c)
  * data), which is a verification failure. */
 static enum state cycle_fetch_state(int code)
 {
+	if (code == -ECANCELED)
+		return STATE_STOPPED; /* the daemon is shutting down */
 	return code == -EFBIG ? STATE_FAILED_VERIFY : STATE_FAILED_CONNECT;
 }
 
@@ -388,6 +391,7 @@ static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
 	va_start(ap, fmt);
 	(void)vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
 	va_end(ap);
+	hs_utf8_fix(o->reason);
 }
 
 static int cycle_cache_path(const struct cycle *c, const char *name,
@@ -573,9 +577,11 @@ static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
 		memcpy(old, ret->reason, sizeof(old));
 		(void)hs_snprintf(ret->reason, sizeof(ret->reason), "%s; %s",
 				  o->reason, old);
+		hs_utf8_fix(ret->reason);
 	} else {
 		(void)hs_snprintf(ret->reason + n, sizeof(ret->reason) - n,
 				  "; %s", o->reason);
+		hs_utf8_fix(ret->reason);
 	}
 }
 

@@ -53,6 +53,8 @@
 #define DAEMON_TICK_MAX 30 /* seconds between schedule looks */
 #define DAEMON_LOW_DISK (64ull * 1024 * 1024) /* free bytes in the cache */
 #define DAEMON_HISTORY_MAX 1000
+#define DAEMON_REASON_MAX 256 /* a disable reason, with its NUL */
+#define DAEMON_REQUEST_DEADLINE 10 /* seconds to send a request line */
 
 enum waiting {
 	WAIT_NONE,
@@ -82,6 +84,7 @@ struct daemon {
 	pthread_t diag_thread;
 	bool diag_running;
 	int diag_efd;
+	struct config diag_cfg;
 	struct diag_report diag;
 };
 
@@ -117,6 +120,10 @@ static void send_json(struct ctl_client *c, json_t *j, bool end)
 {
 	char *line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 
+	if (line == NULL && !end) {
+		json_decref(j); /* a lost progress event, never a false end */
+		return;
+	}
 	if (line == NULL) {
 		(void)ctl_send(c,
 			       "{\"type\":\"end\",\"ok\":false,"
@@ -454,10 +461,14 @@ struct history_walk {
 static int history_take(void *ctx, const struct db_attempt *a)
 {
 	struct history_walk *w = ctx;
+	json_t *j;
 
 	if (a->started < w->since)
 		return -EINTR; /* newest first: the rest is older */
-	return json_array_append_new(w->arr, json_attempt(a)) < 0 ? -ENOMEM : 0;
+	j = json_attempt(a);
+	if (j == NULL)
+		return 0; /* one row that cannot be shown hides nothing else */
+	return json_array_append_new(w->arr, j) < 0 ? -ENOMEM : 0;
 }
 
 static void cmd_history(struct daemon *d, struct ctl_client *c, json_t *req)
@@ -567,6 +578,10 @@ static void cmd_enable(struct daemon *d, struct ctl_client *c, bool on,
 		send_error(c, "permission denied");
 		return;
 	}
+	if (why != NULL && strlen(why) >= DAEMON_REASON_MAX) {
+		send_error(c, "the reason is too long (at most 255 bytes)");
+		return;
+	}
 	if (db_setting_put(d->db, "enabled", on ? "yes" : "no", &e) < 0 ||
 	    db_setting_put(d->db, "disabled_reason",
 			   on ? "" : (why != NULL ? why : ""), &e) < 0) {
@@ -669,8 +684,9 @@ static void *diag_main(void *arg)
 	const uint64_t one = 1;
 	struct db *db = NULL;
 
-	(void)db_open(d->cfg.state, &db, NULL);
-	diag_run(&d->cfg, db, now_s(), &d->diag);
+	/* d->diag_cfg is this thread's own copy: a SIGHUP replaces d->cfg. */
+	(void)db_open(d->diag_cfg.state, &db, NULL);
+	diag_run(&d->diag_cfg, db, now_s(), &d->diag);
 	db_free(db);
 	(void)!write(d->diag_efd, &one, sizeof(one));
 	return NULL;
@@ -683,6 +699,7 @@ static void cmd_check_connection(struct daemon *d, struct ctl_client *c)
 	c->waiting = WAIT_DIAG;
 	if (d->diag_running)
 		return; /* it joins the diagnosis under way */
+	d->diag_cfg = d->cfg;
 	r = pthread_create(&d->diag_thread, NULL, diag_main, d);
 	if (r != 0) {
 		send_error(c, "cannot start the diagnosis");
@@ -764,6 +781,10 @@ static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
 {
 	int r;
 
+	if ((revents & (POLLHUP | POLLERR)) && c->has_request) {
+		ctl_drop(c); /* gone; what it asked for goes on without it */
+		return;
+	}
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->has_request) {
 		r = ctl_read(c);
 		if (r == -E2BIG)
@@ -807,7 +828,9 @@ static int daemon_tick(struct daemon *d)
 
 	daemon_sched_in(d, &in, reason, sizeof(reason));
 	due = sched_due(&in);
-	if (worker_running(d->worker) || in.now < due)
+	if (worker_running(d->worker))
+		return DAEMON_TICK_MAX;
+	if (in.now < due)
 		return (int)(due - in.now < DAEMON_TICK_MAX ? due - in.now + 1
 							    : DAEMON_TICK_MAX);
 	n = sched_blocks(&in, b);
@@ -820,6 +843,7 @@ static int daemon_tick(struct daemon *d)
 		d->backoff_until = in.now + d->cfg.backoff_max;
 	}
 	d->last_check = in.now;
+	d->backoff_until = 0; /* the attempt's end sets the next, if any */
 	d->jitter = random_below(d->cfg.interval / 10 + 1);
 	return DAEMON_TICK_MAX;
 }
@@ -911,6 +935,8 @@ static int daemon_start(struct daemon *d, const char *config_path,
 	d->lock_fd = -1;
 	d->diag_efd = -1;
 	d->ctl.lfd = -1;
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+		d->ctl.clients[i].fd = -1;
 	if (hs_strlcpy(d->config_path, config_path, sizeof(d->config_path)) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "config path too long");
 	r = config_load(config_path, &d->cfg, e);
@@ -1005,14 +1031,44 @@ static void daemon_dispatch(struct daemon *d, const struct pollfd *fds,
 	daemon_flush_all(d);
 }
 
+/*
+ * A client has DAEMON_REQUEST_DEADLINE seconds to send its request: idle
+ * connections cannot lock others out.  Returns the seconds until the next
+ * deadline (DAEMON_TICK_MAX when nobody is waiting to be dropped).
+ */
+static int daemon_sweep(struct daemon *d)
+{
+	const int64_t now = now_s();
+	int64_t next = DAEMON_TICK_MAX;
+	size_t i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &d->ctl.clients[i];
+		const int64_t left =
+			c->since + DAEMON_REQUEST_DEADLINE + 1 - now;
+
+		if (c->fd < 0 || c->has_request)
+			continue;
+		if (left <= 0)
+			ctl_drop(c);
+		else if (left < next)
+			next = left;
+	}
+	return (int)next;
+}
+
 static void daemon_loop(struct daemon *d)
 {
 	struct pollfd fds[3 + 1 + CTL_MAX_CLIENTS];
 	size_t n;
 	int timeout;
+	int sweep;
 
 	while (!d->stop) {
+		sweep = daemon_sweep(d);
 		timeout = daemon_tick(d);
+		if (timeout > sweep)
+			timeout = sweep;
 		n = 0;
 		fds[n++] = (struct pollfd){d->sfd, POLLIN, 0};
 		fds[n++] = (struct pollfd){worker_fd(d->worker), POLLIN, 0};

@@ -184,6 +184,7 @@ static int column_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
 	if (t == NULL && sqlite3_column_type(st, i) != SQLITE_NULL)
 		return -ENOMEM;
 	(void)hs_strlcpy(dst, t != NULL ? (const char *)t : "", n);
+	hs_utf8_fix(dst);
 	return 0;
 }
 

@@ -21,12 +21,16 @@ int64_t sched_due(const struct sched_in *in)
 {
 	int64_t due;
 
+	/* An attempt that broke off gave the time to go on: that, not the
+	 * interval, is when the next check is due. */
+	if (in->backoff_until > 0)
+		return in->backoff_until;
 	if (in->last_check == 0)
 		due = in->boot_due;
 	else
 		due = in->last_check + (int64_t)in->cfg->interval +
 		      (int64_t)in->jitter;
-	return due > in->backoff_until ? due : in->backoff_until;
+	return due;
 }
 
 /* When the quiet hours that include now end, to the minute. */

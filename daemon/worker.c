@@ -187,6 +187,7 @@ size_t worker_drain(struct worker *w, struct cycle_event *out, size_t n,
 	uint64_t count;
 	size_t k;
 	bool done;
+	bool more;
 
 	(void)!read(w->efd, &count, sizeof(count));
 	(void)pthread_mutex_lock(&w->mu);
@@ -196,10 +197,11 @@ size_t worker_drain(struct worker *w, struct cycle_event *out, size_t n,
 		(w->n_queued - k) * sizeof(w->queue[0]));
 	w->n_queued -= k;
 	done = w->done && w->n_queued == 0;
+	more = w->n_queued > 0;
 	if (done)
 		*ret_res = w->result;
 	(void)pthread_mutex_unlock(&w->mu);
-	if (!done && w->n_queued > 0)
+	if (more)
 		worker_wake(w); /* more to take on the next turn */
 	*ret_done = done && w->running;
 	if (done && w->running) {

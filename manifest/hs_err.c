@@ -4,6 +4,8 @@
  */
 #include "hs_err.h"
 
+#include "str.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
  */
 static void err_sanitize(char *s)
 {
+	hs_utf8_fix(s); /* a cut message may end inside a character */
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';

@@ -24,9 +24,46 @@ int hs_strlcpy(char *dst, const char *src, size_t n)
 	if (n == 0)
 		return -ENAMETOOLONG;
 	nr = snprintf(dst, n, "%s", src);
-	if (nr < 0 || (size_t)nr >= n)
+	if (nr < 0 || (size_t)nr >= n) {
+		hs_utf8_fix(dst); /* never leave half a character */
 		return -ENAMETOOLONG;
+	}
 	return 0;
+}
+
+/* The length of the UTF-8 sequence that starts with byte c, or 0. */
+static size_t utf8_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+void hs_utf8_fix(char *s)
+{
+	size_t i = 0;
+
+	while (s[i] != '\0') {
+		const size_t n = utf8_len((unsigned char)s[i]);
+		size_t k = 1;
+
+		while (k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+			k++;
+		if (n > 0 && k == n) {
+			i += n;
+		} else if (n > 1 && s[i + k] == '\0') {
+			s[i] = '\0'; /* a sequence cut at the end */
+		} else {
+			s[i] = '?';
+			i++;
+		}
+	}
 }
 
 int hs_snprintf(char *dst, size_t n, const char *fmt, ...)

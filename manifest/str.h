@@ -17,6 +17,14 @@
  */
 int hs_strlcpy(char *dst, const char *src, size_t n);
 
+/*
+ * Makes s valid UTF-8 in place: every byte that does not belong to a
+ * well-formed sequence becomes '?', and a sequence cut at the end (by a
+ * bounded copy) is dropped.  Text from files, servers and the database
+ * passes through it before it is put into JSON.
+ */
+void hs_utf8_fix(char *s);
+
 /* snprintf that returns 0, or -ENAMETOOLONG on truncation. */
 int hs_snprintf(char *dst, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

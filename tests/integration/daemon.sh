@@ -106,8 +106,10 @@ for _ in $(seq 1 40); do
 	fi
 	sleep 0.1
 done
-[ "$seen" -gt 0 ] && pass "status during the download: DOWNLOADING with a rate ($seen times); slowest answer ${slowest} ms" ||
+[ "$seen" -gt 0 ] && pass "status during the download: DOWNLOADING with a rate ($seen times)" ||
 	fail "status never showed DOWNLOADING with a rate"
+[ "$slowest" -lt 2000 ] && pass "status answered within ${slowest} ms during the download" ||
+	fail "status took ${slowest} ms during the download"
 for i in 1 2 3; do
 	eval "wait \$C$i" || true
 done
@@ -132,6 +134,49 @@ expect_state INTERRUPTED 75 "resumes at"
 OUT=$(ctl --json status)
 expect_eq "$(json '[b["what"] for b in j["daemon"]["blocked_by"]]')" "['backoff']" \
 	"status: a backoff holds scheduled updates back"
+expect_eq "$(json 'abs(__import__("calendar").timegm(__import__("time").strptime(j["daemon"]["next_check"], "%Y-%m-%dT%H:%M:%SZ")) - __import__("time").time() - 3600) < 120')" True \
+	"status: the next check is at the time the server gave, not an interval later"
+
+# --- a client that hangs up while waiting costs the daemon nothing -----------
+cpu() { awk '{print $14 + $15}' "/proc/$DPID/stat"; }
+timeout 1 "$HAISHINCTL" --socket "$SOCK" check-connection >/dev/null 2>&1 || true
+before=$(cpu)
+sleep 2
+after=$(cpu)
+[ $((after - before)) -lt 50 ] && pass "a client gone mid-request: $((after - before)) CPU ticks in 2 s" ||
+	fail "the daemon spins after a client hung up: $((after - before)) ticks in 2 s"
+
+# --- idle connections cannot lock others out ---------------------------------------
+python3 - "$SOCK" <<'PY' &
+import socket, sys, time
+socks = []
+for _ in range(40):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    socks.append(s)
+time.sleep(15)
+PY
+idle=$!
+sleep 12
+set +e
+ctl status >/dev/null 2>&1
+RC=$?
+set -e
+kill "$idle" 2>/dev/null || true
+wait "$idle" 2>/dev/null || true
+expect_eq "$RC" 0 "40 idle connections are dropped after 10 s; status answers"
+
+# --- a reason in Japanese: kept whole, or refused whole ------------------------
+long=$(python3 -c 'print("改装工事のため休診" * 12)')
+set +e
+ctl disable --reason "$long" >/dev/null 2>&1
+RC=$?
+set -e
+[ "$RC" -ne 0 ] && pass "a reason too long to keep is refused" || fail "a 324-byte reason was accepted"
+ctl disable --reason "改装工事のため休診" >/dev/null
+OUT=$(ctl --json status)
+expect_eq "$(json 'j["daemon"]["disabled_reason"]')" "改装工事のため休診" "a Japanese reason is kept whole"
+ctl enable >/dev/null
 
 # --- notifications off: a run nobody watched is still recorded ------------------
 OUT=$(ctl --json history --limit 1)
