@@ -593,6 +593,44 @@ static void test_err_prefix_truncation(void **state)
 	assert_null(strstr(e.msg, "old"));
 }
 
+/* Cut text never ends inside a character; bad bytes become '?'. */
+static void test_utf8(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} cases[] = {
+		{"caf\xc3\xa9", "caf\xc3\xa9"},
+		{"\xe6\x94\xb9\xe8\xa3\x85", "\xe6\x94\xb9\xe8\xa3\x85"},
+		{"ab\xe6\x94", "ab"}, /* cut inside the last character */
+		{"a\xff"
+		 "b",
+		 "a?b"}, /* a byte that starts nothing */
+		{"a\xc3(b", "a?(b"}, /* a lead without its follower */
+		{"\xc0\xaf", "??"}, /* an overlong '/' */
+		{"\xf0\x9f\x98\x80"
+		 "!",
+		 "\xf0\x9f\x98\x80"
+		 "!"}, /* 4 bytes */
+	};
+	char buf[32];
+	char small[6];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
+		assert_int_equal(hs_strlcpy(buf, cases[i].in, sizeof(buf)), 0);
+		hs_utf8_fix(buf);
+		assert_string_equal(buf, cases[i].out);
+	}
+	/* 7 bytes of two 3-byte characters and "x" into 6: the second
+	 * character is cut, so it goes whole. */
+	assert_int_equal(
+		hs_strlcpy(small, "x\xe6\x94\xb9\xe8\xa3\x85", sizeof(small)),
+		-ENAMETOOLONG);
+	assert_string_equal(small, "x\xe6\x94\xb9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_err_set_and_prefix),
 		cmocka_unit_test(test_err_prefix_truncation),
 		cmocka_unit_test(test_err_control_bytes),
+		cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
