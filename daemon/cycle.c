@@ -146,55 +146,50 @@ static void cycle_record(const struct cycle *c, const char *component,
 		log_warn("cannot record the attempt in the history: %s", e.msg);
 }
 
-static int cycle_read_root(const char *path, struct root **ret,
-			   struct hs_err *e)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int r;
-
-	r = hs_read_file(path, HS_ROOT_MAX_BYTES, &buf, &len, e);
-	if (r == 0)
-		r = trust_root_load(buf, len, ret, e);
-	free(buf);
-	if (r < 0)
-		hs_err_prefix(e, "'%s': ", path);
-	return r;
-}
-
-/*
- * The pinned root, or the newer root the client verified and stored.  A
- * pinned root that cannot be read means the terminal is not set up: STOPPED.
- */
-static int cycle_load_root(struct cycle *c, struct hs_err *e)
+int cycle_trusted_root(const struct config *cfg, struct root **ret_root,
+		       bool *ret_stored_damaged, struct hs_err *e)
 {
 	char stored[PATH_MAX];
+	struct root *root = NULL;
 	struct root *newer = NULL;
-	struct hs_err e2;
 	int r;
 
-	c->fail_as = STATE_STOPPED;
-	r = cycle_read_root(c->env->cfg->root, &c->root, e);
+	*ret_stored_damaged = false;
+	r = trust_root_load_file(cfg->root, &root, e);
 	if (r < 0) {
 		hs_err_prefix(e, "the pinned root of trust: ");
 		return r;
 	}
-	if (hs_snprintf(stored, sizeof(stored), "%s/%s", c->env->cfg->state,
-			CYCLE_ROOT_FILE) < 0 ||
-	    access(stored, F_OK) < 0)
-		return 0;
-	if (cycle_read_root(stored, &newer, &e2) < 0) {
-		log_warn("%s; the chain is walked again from the pinned root",
-			 e2.msg);
-		return 0;
-	}
-	if (root_version(newer) > root_version(c->root)) {
-		root_free(c->root);
-		c->root = newer;
-		newer = NULL;
+	if (hs_snprintf(stored, sizeof(stored), "%s/%s", cfg->state,
+			CYCLE_ROOT_FILE) == 0 &&
+	    access(stored, F_OK) == 0) {
+		if (trust_root_load_file(stored, &newer, NULL) < 0)
+			*ret_stored_damaged = true;
+		else if (root_version(newer) > root_version(root)) {
+			root_free(root);
+			root = newer;
+			newer = NULL;
+		}
 	}
 	root_free(newer);
+	*ret_root = root;
 	return 0;
+}
+
+/* The trusted root; one that cannot be read means the terminal is not set
+ * up: STOPPED. */
+static int cycle_load_root(struct cycle *c, struct hs_err *e)
+{
+	bool damaged = false;
+	int r;
+
+	c->fail_as = STATE_STOPPED;
+	r = cycle_trusted_root(c->env->cfg, &c->root, &damaged, e);
+	if (r == 0 && damaged)
+		log_warn("the stored root in '%s' is damaged; the chain is "
+			 "walked again from the pinned root",
+			 c->env->cfg->state);
+	return r;
 }
 
 static struct transfer_env cycle_transfer_env(const struct cycle *c)

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "db.h"
 #include "fetch.h"
+#include "root.h"
 #include "state.h"
 
 #define CYCLE_REASON_MAX 512
@@ -52,6 +53,15 @@ struct cycle_result {
 	uint64_t bytes; /* bytes downloaded in this attempt */
 	int64_t next_attempt; /* INTERRUPTED: when to try again, or 0 */
 };
+
+/*
+ * The root the client trusts now: the pinned one ([trust] root), or the
+ * newer one an earlier check verified and kept in the state directory.  A
+ * damaged kept copy is passed over (*ret_stored_damaged tells): the chain is
+ * then walked again from the pinned root.  The caller frees *ret_root.
+ */
+int cycle_trusted_root(const struct config *cfg, struct root **ret_root,
+		       bool *ret_stored_damaged, struct hs_err *e);
 
 /* Runs one attempt and fills *ret.  Never fails: failures are states. */
 void cycle_run(const struct cycle_env *env, struct cycle_result *ret);

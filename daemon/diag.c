@@ -12,6 +12,8 @@
  */
 #include "diag.h"
 
+#include "cycle.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -764,50 +766,20 @@ static int diag_trust_get(struct diag *d, struct hs_err *e)
 	return 0;
 }
 
-static int diag_root_read(const char *path, struct root **ret, struct hs_err *e)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int r;
-
-	r = hs_read_file(path, HS_ROOT_MAX_BYTES, &buf, &len, e);
-	if (r < 0)
-		return r;
-	r = trust_root_load(buf, len, ret, e);
-	free(buf);
-	if (r < 0)
-		hs_err_prefix(e, "'%s': ", path);
-	return r;
-}
-
-/* The pinned root, or the newer one an update check verified and stored
- * (a damaged stored root is passed over, as the update check does). */
+/* The root the terminal trusts now (see cycle_trusted_root). */
 static int diag_root_load(struct diag *d, struct hs_err *e)
 {
-	char stored[PATH_MAX];
-	struct root *newer = NULL;
+	bool damaged = false;
 	int r;
 
-	r = diag_root_read(d->cfg->root, &d->root, e);
-	if (r < 0) {
-		hs_err_prefix(e, "the pinned root of trust: ");
+	r = cycle_trusted_root(d->cfg, &d->root, &damaged, e);
+	if (r < 0)
 		return diag_advise(
 			d, r,
 			"The terminal's root of trust '%s' ([trust] "
 			"root) cannot be read or is damaged: install "
 			"it again.",
 			d->cfg->root);
-	}
-	if (hs_snprintf(stored, sizeof(stored), "%s/%s", d->cfg->state,
-			DIAG_ROOT_FILE) < 0)
-		return 0;
-	if (diag_root_read(stored, &newer, NULL) == 0 &&
-	    root_version(newer) > root_version(d->root)) {
-		root_free(d->root);
-		d->root = newer;
-		newer = NULL;
-	}
-	root_free(newer);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "trust.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -77,6 +78,22 @@ int trust_root_load(const char *buf, size_t len, struct root **ret_root,
 	}
 	root_free(root);
 	dsse_free(d);
+	return r;
+}
+
+int trust_root_load_file(const char *path, struct root **ret_root,
+			 struct hs_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = hs_read_file(path, HS_ROOT_MAX_BYTES, &buf, &len, e);
+	if (r == 0)
+		r = trust_root_load(buf, len, ret_root, e);
+	free(buf);
+	if (r < 0)
+		hs_err_prefix(e, "'%s': ", path);
 	return r;
 }
 

@@ -38,6 +38,10 @@ struct trust_prev {
 int trust_root_load(const char *buf, size_t len, struct root **ret_root,
 		    struct hs_err *e);
 
+/* trust_root_load() of the file at path (errors name the path). */
+int trust_root_load_file(const char *path, struct root **ret_root,
+			 struct hs_err *e);
+
 /*
  * Verifies the root envelope that follows cur: its version must be exactly
  * cur's + 1, and it must be signed by a threshold of cur's root keys and of
