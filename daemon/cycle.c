@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "install.h"
 #include "log.h"
 #include "manifest.h"
@@ -453,9 +454,9 @@ static void cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 	if (r < 0) {
 		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
 				  it->from[0] != '\0'
-					  ? "the previous version is still "
-					    "active"
-					  : "nothing was installed");
+					  ? _("the previous version is still "
+					      "active")
+					  : _("nothing was installed"));
 		(void)unlink(part);
 		return;
 	}
@@ -463,13 +464,13 @@ static void cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
 		log_warn("%s, ignoring", e.msg);
 	if (t->restart == MANIFEST_RESTART_NONE)
-		cycle_outcome_set(o, STATE_COMPLETED, "%s %s installed",
+		cycle_outcome_set(o, STATE_COMPLETED, _("%s %s installed"),
 				  t->name, t->version);
 	else
 		cycle_outcome_set(
 			o, STATE_COMPLETED_RESTART_REQUIRED,
-			"%s %s installed; restart %s", t->name, t->version,
-			t->restart == MANIFEST_RESTART_SYSTEM ? "the system"
+			_("%s %s installed; restart %s"), t->name, t->version,
+			t->restart == MANIFEST_RESTART_SYSTEM ? _("the system")
 							      : t->name);
 }
 
@@ -487,7 +488,7 @@ static void cycle_download_failed(struct cycle_outcome *o,
 	}
 	hs_time_format(tr->next_attempt, when);
 	cycle_outcome_set(o, STATE_INTERRUPTED,
-			  "%s; %llu of %llu bytes kept, resumes at %s", why,
+			  _("%s; %llu of %llu bytes kept, resumes at %s"), why,
 			  (unsigned long long)tr->kept,
 			  (unsigned long long)pkg->size, when);
 }
@@ -507,7 +508,7 @@ static void cycle_component(struct cycle *c, const struct plan_item *it,
 	memset(o, 0, sizeof(*o));
 	hs_err_clear(&e);
 	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
-		       "%s %s, %llu bytes", it->target->name,
+		       _("%s %s, %llu bytes"), it->target->name,
 		       it->target->version, (unsigned long long)pkg->size);
 	r = transfer_run(&env, &job, &part, &tr, &e);
 	o->bytes = tr.bytes;
@@ -518,7 +519,7 @@ static void cycle_component(struct cycle *c, const struct plan_item *it,
 		return;
 	}
 	cycle_progress(c, STATE_VERIFYING, it->target->name,
-		       "%s %s: %llu bytes, sha256 matches the manifest",
+		       _("%s %s: %llu bytes, sha256 matches the manifest"),
 		       it->target->name, it->target->version,
 		       (unsigned long long)pkg->size);
 	cycle_install(c, it, part_fd(part), part_path(part), o);
@@ -600,7 +601,7 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	free(in);
 	if (r < 0) {
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
-				  "cannot read the installed components: %s",
+				  _("cannot read the installed components: %s"),
 				  e.msg);
 		cycle_record(c, "", "", "", &o);
 		cycle_fold(ret, &o, true);
@@ -608,8 +609,8 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	}
 	if (plan.n == 0) {
 		cycle_outcome_set(&o, STATE_UP_TO_DATE,
-				  "%zu component(s) at the latest version "
-				  "(manifest serial %llu)",
+				  _("%zu component(s) at the latest version "
+				    "(manifest serial %llu)"),
 				  c->m->n_components,
 				  (unsigned long long)c->m->serial);
 		cycle_record(c, "", "", "", &o);

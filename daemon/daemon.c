@@ -39,6 +39,7 @@
 #include "ctlserver.h"
 #include "db.h"
 #include "diag.h"
+#include "i18n.h"
 #include "dsse.h"
 #include "log.h"
 #include "manifest.h"
@@ -485,14 +486,15 @@ static void cmd_history(struct daemon *d, struct ctl_client *c, json_t *req)
 		if (!json_is_integer(jlimit) || limit < 1 ||
 		    limit > DAEMON_HISTORY_MAX) {
 			json_decref(w.arr);
-			send_error(c, "'limit' must be 1 to 1000");
+			send_error(c, _("'limit' must be 1 to 1000"));
 			return;
 		}
 	}
 	if (since != NULL && hs_time_parse(since, &w.since) < 0) {
 		json_decref(w.arr);
-		send_error(c,
-			   "'since' is not a time like 2026-11-01T00:00:00Z");
+		send_error(
+			c,
+			_("'since' is not a time like 2026-11-01T00:00:00Z"));
 		return;
 	}
 	(void)db_history_foreach(d->db, component, (size_t)limit, history_take,
@@ -526,8 +528,8 @@ static void cmd_verify(struct daemon *d, struct ctl_client *c)
 	manifest_free(m);
 	if (m == NULL) {
 		json_decref(arr);
-		send_error(c, "no verified manifest yet: run 'haishinctl "
-			      "download-now' or wait for the next check");
+		send_error(c, _("no verified manifest yet: run 'haishinctl "
+				"download-now' or wait for the next check"));
 		return;
 	}
 	send_end(c,
@@ -575,11 +577,12 @@ static void cmd_enable(struct daemon *d, struct ctl_client *c, bool on,
 	struct hs_err e;
 
 	if (!may_change(d, c)) {
+		/* Untranslated: haishinctl matches it (exit 77). */
 		send_error(c, "permission denied");
 		return;
 	}
 	if (why != NULL && strlen(why) >= DAEMON_REASON_MAX) {
-		send_error(c, "the reason is too long (at most 255 bytes)");
+		send_error(c, _("the reason is too long (at most 255 bytes)"));
 		return;
 	}
 	if (db_setting_put(d->db, "enabled", on ? "yes" : "no", &e) < 0 ||
@@ -617,13 +620,15 @@ static void cmd_download_now(struct daemon *d, struct ctl_client *c)
 	struct cycle_event ev;
 
 	if (!may_change(d, c)) {
+		/* Untranslated: haishinctl matches it (exit 77). */
 		send_error(c, "permission denied");
 		return;
 	}
 	/* An attempt already running is joined, not started twice. */
 	if (!worker_running(d->worker) &&
 	    daemon_start_attempt(d, "manual") < 0) {
-		send_error(c, "cannot start an update: see the daemon's log");
+		send_error(c,
+			   _("cannot start an update: see the daemon's log"));
 		return;
 	}
 	c->waiting = WAIT_ATTEMPT;
@@ -702,7 +707,7 @@ static void cmd_check_connection(struct daemon *d, struct ctl_client *c)
 	d->diag_cfg = d->cfg;
 	r = pthread_create(&d->diag_thread, NULL, diag_main, d);
 	if (r != 0) {
-		send_error(c, "cannot start the diagnosis");
+		send_error(c, _("cannot start the diagnosis"));
 		return;
 	}
 	d->diag_running = true;
@@ -759,7 +764,7 @@ static void daemon_request(struct daemon *d, struct ctl_client *c)
 	req = json_loads(c->in, JSON_REJECT_DUPLICATES, &jerr);
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd == NULL)
-		send_error(c, "a request is a JSON object with a \"cmd\"");
+		send_error(c, _("a request is a JSON object with a \"cmd\""));
 	else if (strcmp(cmd, "status") == 0)
 		cmd_status(d, c);
 	else if (strcmp(cmd, "history") == 0)
@@ -773,7 +778,7 @@ static void daemon_request(struct daemon *d, struct ctl_client *c)
 	else if (strcmp(cmd, "enable") == 0 || strcmp(cmd, "disable") == 0)
 		cmd_enable(d, c, strcmp(cmd, "enable") == 0, req);
 	else
-		send_error(c, "unknown command");
+		send_error(c, _("unknown command"));
 	json_decref(req);
 }
 
@@ -788,7 +793,7 @@ static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->has_request) {
 		r = ctl_read(c);
 		if (r == -E2BIG)
-			send_error(c, "request line too long");
+			send_error(c, _("request line too long"));
 		else if (r == 1)
 			daemon_request(d, c);
 	}
@@ -811,10 +816,11 @@ static void daemon_record_stopped(struct daemon *d, const char *reason)
 	(void)hs_strlcpy(a.trigger, "schedule", sizeof(a.trigger));
 	(void)hs_strlcpy(a.state, state_name(STATE_STOPPED), sizeof(a.state));
 	(void)hs_snprintf(a.reason, sizeof(a.reason),
-			  "automatic updates are disabled: %s", reason);
+			  _("automatic updates are disabled: %s"), reason);
 	if (db_history_add(d->db, &a, &e) < 0)
 		log_warn("cannot record the attempt: %s", e.msg);
-	log_info("scheduled check skipped: %s", a.reason);
+	log_info("scheduled check skipped: automatic updates are disabled: %s",
+		 reason);
 }
 
 /* Starts what the schedule says is due; returns seconds until the next look. */

@@ -32,6 +32,7 @@
 #include "dsse.h"
 #include "fetch.h"
 #include "hs_limits.h"
+#include "i18n.h"
 #include "manifest.h"
 #include "root.h"
 #include "str.h"
@@ -417,34 +418,35 @@ static int diag_proxy(struct diag *d, char *detail, size_t n, struct hs_err *e)
 	int r;
 
 	if (!d->has_proxy)
-		return diag_detail(detail, n, "none (direct connection)");
+		return diag_detail(detail, n, _("none (direct connection)"));
 	r = diag_endpoint_parse(d->cfg->proxy, true, &d->proxy, e);
 	if (r < 0) {
 		hs_err_prefix(e, "[server] proxy: ");
-		return diag_advise(d, r,
-				   "The proxy setting ([server] proxy) cannot "
-				   "be understood: correct it.");
+		return diag_advise(
+			d, r,
+			_("The proxy setting ([server] proxy) cannot "
+			  "be understood: correct it."));
 	}
 	diag_where(&d->proxy, where, sizeof(where));
 	r = diag_resolve(&d->proxy, &ai, e);
 	if (r < 0)
 		return diag_advise(
 			d, r,
-			"The terminal cannot resolve its proxy '%s'. "
-			"Check its DNS server or the proxy setting "
-			"([server] proxy).",
+			_("The terminal cannot resolve its proxy '%s'. "
+			  "Check its DNS server or the proxy setting "
+			  "([server] proxy)."),
 			d->proxy.host);
 	r = diag_connect(&d->proxy, ai, d->cfg->connect_timeout, via,
 			 sizeof(via), e);
 	freeaddrinfo(ai);
 	if (r < 0)
 		return diag_advise(d, r,
-				   "The terminal cannot reach its proxy %s: "
-				   "the proxy is down, or a firewall blocks "
-				   "it. Check the proxy and the setting "
-				   "([server] proxy).",
+				   _("The terminal cannot reach its proxy %s: "
+				     "the proxy is down, or a firewall blocks "
+				     "it. Check the proxy and the setting "
+				     "([server] proxy)."),
 				   where);
-	return diag_detail(detail, n, "via proxy %s", via);
+	return diag_detail(detail, n, _("via proxy %s"), via);
 }
 
 static int diag_dns(struct diag *d, char *detail, size_t n, struct hs_err *e)
@@ -459,23 +461,23 @@ static int diag_dns(struct diag *d, char *detail, size_t n, struct hs_err *e)
 	if (r < 0) {
 		hs_err_prefix(e, "[server] url: ");
 		return diag_advise(d, r,
-				   "The server address ([server] url) is "
-				   "missing or cannot be understood: "
-				   "correct it.");
+				   _("The server address ([server] url) is "
+				     "missing or cannot be understood: "
+				     "correct it."));
 	}
 	if (d->has_proxy && diag_proxy_resolves(d))
-		return diag_detail(detail, n, "through the proxy");
+		return diag_detail(detail, n, _("through the proxy"));
 	r = diag_resolve(&d->server, &d->addrs, e);
 	if (r < 0)
 		return diag_advise(
 			d, r,
-			"The terminal cannot resolve '%s'. Check its "
-			"DNS server or the proxy setting ([server] "
-			"proxy).",
+			_("The terminal cannot resolve '%s'. Check its "
+			  "DNS server or the proxy setting ([server] "
+			  "proxy)."),
 			d->server.host);
 	diag_addrs_text(d->addrs, addrs, sizeof(addrs));
 	if (strcmp(addrs, d->server.host) == 0)
-		return diag_detail(detail, n, "%s is an address: no lookup",
+		return diag_detail(detail, n, _("%s is an address: no lookup"),
 				   addrs);
 	return diag_detail(detail, n, "%s: %s", d->server.host, addrs);
 }
@@ -486,10 +488,10 @@ static int diag_tcp_advise(struct diag *d, int code)
 
 	diag_where(&d->server, where, sizeof(where));
 	return diag_advise(d, code,
-			   "The terminal cannot reach %s: a firewall blocks "
-			   "the connection or the server is down. Check the "
-			   "network and the firewall, or whether a proxy is "
-			   "needed ([server] proxy).",
+			   _("The terminal cannot reach %s: a firewall blocks "
+			     "the connection or the server is down. Check the "
+			     "network and the firewall, or whether a proxy is "
+			     "needed ([server] proxy)."),
 			   where);
 }
 
@@ -499,7 +501,7 @@ static int diag_tcp(struct diag *d, char *detail, size_t n, struct hs_err *e)
 	int r;
 
 	if (d->has_proxy)
-		return diag_detail(detail, n, "through the proxy");
+		return diag_detail(detail, n, _("through the proxy"));
 	r = diag_connect(&d->server, d->addrs, d->cfg->connect_timeout, where,
 			 sizeof(where), e);
 	if (r < 0)
@@ -584,30 +586,33 @@ static int diag_tls_error(struct diag *d, CURLcode rc, const char *errbuf,
 	char where[DIAG_WHERE_MAX];
 
 	if (rc == CURLE_SSL_CACERT_BADFILE)
-		return diag_advise(d, code,
-				   "The CA file '%s' ([server] ca_file) cannot "
-				   "be read: install it again or correct the "
-				   "setting.",
-				   d->cfg->ca_file);
+		return diag_advise(
+			d, code,
+			_("The CA file '%s' ([server] ca_file) cannot "
+			  "be read: install it again or correct the "
+			  "setting."),
+			d->cfg->ca_file);
 	if (rc == CURLE_PEER_FAILED_VERIFICATION)
 		return diag_advise(d, code,
-				   "The server's certificate cannot be "
-				   "verified: check the system clock and "
-				   "[server] ca_file (a proxy that inspects "
-				   "HTTPS needs its CA there).");
+				   _("The server's certificate cannot be "
+				     "verified: check the system clock and "
+				     "[server] ca_file (a proxy that inspects "
+				     "HTTPS needs its CA there)."));
 	diag_where(&d->server, where, sizeof(where));
 	if (d->has_proxy)
-		return diag_advise(d, code,
-				   "The proxy could not open a connection to "
-				   "%s: the server is down, or the proxy does "
-				   "not allow HTTPS to it. Check [server] url "
-				   "and the proxy.",
-				   where);
-	return diag_advise(d, code,
-			   "No TLS connection to %s could be set up: the "
-			   "server may not speak HTTPS on that port (check "
-			   "[server] url), or a proxy or firewall interferes.",
-			   where);
+		return diag_advise(
+			d, code,
+			_("The proxy could not open a connection to "
+			  "%s: the server is down, or the proxy does "
+			  "not allow HTTPS to it. Check [server] url "
+			  "and the proxy."),
+			where);
+	return diag_advise(
+		d, code,
+		_("No TLS connection to %s could be set up: the "
+		  "server may not speak HTTPS on that port (check "
+		  "[server] url), or a proxy or firewall interferes."),
+		where);
 }
 
 static int diag_tls(struct diag *d, char *detail, size_t n, struct hs_err *e)
@@ -619,7 +624,7 @@ static int diag_tls(struct diag *d, char *detail, size_t n, struct hs_err *e)
 	int r;
 
 	if (strcmp(d->server.scheme, "https") != 0)
-		return diag_detail(detail, n, "not used (http)");
+		return diag_detail(detail, n, _("not used (http)"));
 	h = curl_easy_init();
 	if (h == NULL)
 		return hs_err_set(e, -ENOMEM, "cannot start libcurl");
@@ -632,8 +637,8 @@ static int diag_tls(struct diag *d, char *detail, size_t n, struct hs_err *e)
 	curl_easy_cleanup(h);
 	if (r < 0)
 		return r;
-	return diag_detail(detail, n, "%s%s, certificate for '%s' verified",
-			   d->has_proxy ? "through the proxy: " : "",
+	return diag_detail(detail, n, _("%s%s, certificate for '%s' verified"),
+			   d->has_proxy ? _("through the proxy: ") : "",
 			   version[0] != '\0' ? version : "TLS",
 			   d->server.host);
 }
@@ -645,54 +650,56 @@ static int diag_http_advise(struct diag *d, int code, const char *url)
 {
 	switch (code) {
 	case -EHOSTUNREACH:
-		return diag_advise(d, code,
-				   "The name '%s' cannot be resolved%s. Check "
-				   "the DNS server or the proxy setting "
-				   "([server] proxy).",
-				   d->server.host,
-				   d->has_proxy ? " (by the proxy)" : "");
+		return diag_advise(
+			d, code,
+			_("The name '%s' cannot be resolved%s. Check "
+			  "the DNS server or the proxy setting "
+			  "([server] proxy)."),
+			d->server.host,
+			d->has_proxy ? _(" (by the proxy)") : "");
 	case -ECONNREFUSED:
 	case -EHOSTDOWN:
 		return diag_tcp_advise(d, code);
 	case -EPROTO:
 		return diag_advise(d, code,
-				   "The server's certificate cannot be "
-				   "verified: check the system clock and "
-				   "[server] ca_file.");
+				   _("The server's certificate cannot be "
+				     "verified: check the system clock and "
+				     "[server] ca_file."));
 	case -ENOENT:
-		return diag_advise(d, code,
-				   "The server has no '%s': check [server] url "
-				   "(the repository's path).",
-				   url);
+		return diag_advise(
+			d, code,
+			_("The server has no '%s': check [server] url "
+			  "(the repository's path)."),
+			url);
 	case -EACCES:
 		return diag_advise(d, code,
-				   "The server refused '%s': check [server] "
-				   "url, and whether the server or the proxy "
-				   "requires a login.",
+				   _("The server refused '%s': check [server] "
+				     "url, and whether the server or the proxy "
+				     "requires a login."),
 				   url);
 	case -EAGAIN:
 		return diag_advise(d, code,
-				   "The server is busy: try again later (the "
-				   "terminal retries by itself).");
+				   _("The server is busy: try again later (the "
+				     "terminal retries by itself)."));
 	case -EREMOTEIO:
 		return diag_advise(
 			d, code,
-			"The server failed with an error%s: tell the "
-			"server's operator.",
-			d->has_proxy ? ", or the proxy could not "
-				       "reach it"
+			_("The server failed with an error%s: tell the "
+			  "server's operator."),
+			d->has_proxy ? _(", or the proxy could not "
+					 "reach it")
 				     : "");
 	case -EFBIG:
 	case -ELOOP:
 		return diag_advise(d, code,
-				   "The server does not serve a haishin "
-				   "manifest at '%s': check [server] url.",
+				   _("The server does not serve a haishin "
+				     "manifest at '%s': check [server] url."),
 				   url);
 	default:
 		return diag_advise(d, code,
-				   "The download of '%s' failed: the line is "
-				   "unstable or too slow, or a proxy or "
-				   "firewall cuts the connection.",
+				   _("The download of '%s' failed: the line is "
+				     "unstable or too slow, or a proxy or "
+				     "firewall cuts the connection."),
 				   url);
 	}
 }
@@ -718,8 +725,9 @@ static int diag_http(struct diag *d, char *detail, size_t n, struct hs_err *e)
 		      &d->manifest_len, NULL, e);
 	if (r < 0)
 		return diag_http_advise(d, r, url);
-	return diag_detail(detail, n, "HTTP 200, %zu bytes%s", d->manifest_len,
-			   d->has_proxy ? " through the proxy" : "");
+	return diag_detail(detail, n, _("HTTP 200, %zu bytes%s"),
+			   d->manifest_len,
+			   d->has_proxy ? _(" through the proxy") : "");
 }
 
 /* --- signature ------------------------------------------------------- */
@@ -731,22 +739,24 @@ static int diag_trust_advise(struct diag *d, int code)
 	case -EKEYREJECTED:
 		return diag_advise(
 			d, code,
-			"The manifest is not signed by the keys this "
-			"terminal trusts: the terminal's root.json "
-			"([trust] root) may be outdated, or the "
-			"server is not genuine.");
+			_("The manifest is not signed by the keys this "
+			  "terminal trusts: the terminal's root.json "
+			  "([trust] root) may be outdated, or the "
+			  "server is not genuine."));
 	case -ESTALE:
-		return diag_advise(d, code,
-				   "The server serves older metadata than this "
-				   "terminal accepted before (see the detail): "
-				   "a mirror or cache serves stale files, or "
-				   "old files are replayed. Tell the "
-				   "publisher.");
+		return diag_advise(
+			d, code,
+			_("The server serves older metadata than this "
+			  "terminal accepted before (see the detail): "
+			  "a mirror or cache serves stale files, or "
+			  "old files are replayed. Tell the "
+			  "publisher."));
 	default:
-		return diag_advise(d, code,
-				   "The server's metadata is not valid haishin "
-				   "metadata (see the detail): check [server] "
-				   "url, or tell the publisher.");
+		return diag_advise(
+			d, code,
+			_("The server's metadata is not valid haishin "
+			  "metadata (see the detail): check [server] "
+			  "url, or tell the publisher."));
 	}
 }
 
@@ -760,8 +770,8 @@ static int diag_trust_get(struct diag *d, struct hs_err *e)
 	if (r < 0) {
 		hs_err_prefix(e, "the state database: ");
 		return diag_advise(d, r,
-				   "The terminal's state database ([paths] "
-				   "state) cannot be read: check its disk.");
+				   _("The terminal's state database ([paths] "
+				     "state) cannot be read: check its disk."));
 	}
 	return 0;
 }
@@ -776,9 +786,9 @@ static int diag_root_load(struct diag *d, struct hs_err *e)
 	if (r < 0)
 		return diag_advise(
 			d, r,
-			"The terminal's root of trust '%s' ([trust] "
-			"root) cannot be read or is damaged: install "
-			"it again.",
+			_("The terminal's root of trust '%s' ([trust] "
+			  "root) cannot be read or is damaged: install "
+			  "it again."),
 			d->cfg->root);
 	return 0;
 }
@@ -793,12 +803,13 @@ static int diag_meta_fetch(struct diag *d, const char *name, size_t max,
 	if (r == 0)
 		r = fetch_buf(d->fetch, url, max, ret_buf, ret_len, NULL, e);
 	if (r < 0)
-		return diag_advise(d, r,
-				   "The server does not serve '%s', which the "
-				   "terminal needs to follow its keys: the "
-				   "repository is incomplete. Tell the "
-				   "publisher.",
-				   url);
+		return diag_advise(
+			d, r,
+			_("The server does not serve '%s', which the "
+			  "terminal needs to follow its keys: the "
+			  "repository is incomplete. Tell the "
+			  "publisher."),
+			url);
 	return 0;
 }
 
@@ -916,8 +927,8 @@ static int diag_signature(struct diag *d, char *detail, size_t n,
 	if (r < 0)
 		return diag_trust_advise(d, r);
 	return diag_detail(detail, n,
-			   "serial %" PRIu64 ", signed by %zu valid key(s), "
-			   "root version %" PRIu64,
+			   _("serial %" PRIu64 ", signed by %zu valid key(s), "
+			     "root version %" PRIu64),
 			   d->m->serial, diag_count_keys(d),
 			   root_version(d->root));
 }
@@ -940,24 +951,26 @@ static int diag_freshness(struct diag *d, char *detail, size_t n,
 				 "manifest: freeze: expired at %s, %" PRId64
 				 " day(s) ago",
 				 m_when, diag_days(d->now, m_exp));
-		return diag_advise(d, -ESTALE,
-				   "The manifest expired on %s: the publisher "
-				   "must sign it again (haishin-publish sign). "
-				   "If that date has not come yet, the "
-				   "terminal's clock is wrong.",
-				   m_when);
+		return diag_advise(
+			d, -ESTALE,
+			_("The manifest expired on %s: the publisher "
+			  "must sign it again (haishin-publish sign). "
+			  "If that date has not come yet, the "
+			  "terminal's clock is wrong."),
+			m_when);
 	}
 	r = trust_check_fresh(d->root, d->now, e);
 	if (r < 0)
-		return diag_advise(d, r,
-				   "The root of trust expired on %s: the "
-				   "publisher must issue a new root.json. If "
-				   "that date has not come yet, the terminal's "
-				   "clock is wrong.",
-				   r_when);
+		return diag_advise(
+			d, r,
+			_("The root of trust expired on %s: the "
+			  "publisher must issue a new root.json. If "
+			  "that date has not come yet, the terminal's "
+			  "clock is wrong."),
+			r_when);
 	return diag_detail(detail, n,
-			   "manifest valid until %s (%" PRId64
-			   " day(s)), root until %s (%" PRId64 " day(s))",
+			   _("manifest valid until %s (%" PRId64
+			     " day(s)), root until %s (%" PRId64 " day(s))"),
 			   m_when, diag_days(m_exp, d->now), r_when,
 			   diag_days(r_exp, d->now));
 }
@@ -1002,11 +1015,12 @@ static int diag_stage_run(struct diag *d, enum diag_stage s,
 	diag_copy_cut(res->detail, sizeof(res->detail),
 		      e.msg[0] != '\0' ? e.msg : strerror(-r));
 	if (d->advice[0] == '\0')
-		(void)diag_advise(d, r,
-				  "The %s check failed (see the detail): tell "
-				  "the publisher or the network's "
-				  "administrator.",
-				  diag_stages[s].name);
+		(void)diag_advise(
+			d, r,
+			_("The %s check failed (see the detail): tell "
+			  "the publisher or the network's "
+			  "administrator."),
+			diag_stages[s].name);
 	return r;
 }
 

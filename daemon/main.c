@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,14 @@
 #include "daemon.h"
 #include "db.h"
 #include "fetch.h"
+#include "i18n.h"
 #include "log.h"
 #include "state.h"
 #include "str.h"
+
+#ifndef LOCALEDIR
+#define LOCALEDIR "/usr/share/locale"
+#endif
 
 #define MAIN_LOCK_FILE "haishind.lock"
 #define EXIT_USAGE 2
@@ -43,6 +49,23 @@ static void usage(FILE *f)
 		"its state's code\n"
 		"  -v, --verbose      log debugging detail\n",
 		CONFIG_DEFAULT_PATH);
+}
+
+/*
+ * Reasons and advice follow the locale (HAISHIN_LOCALEDIR overrides where
+ * the catalogue is); numbers stay in the C format, as the log's do.
+ * Without the locale or a catalogue, messages stay in English.
+ */
+static void i18n_init(void)
+{
+	const char *dir = getenv("HAISHIN_LOCALEDIR");
+
+	(void)setlocale(LC_ALL, "");
+	(void)setlocale(LC_NUMERIC, "C");
+	if (dir == NULL || dir[0] == '\0')
+		dir = LOCALEDIR;
+	(void)bindtextdomain(HAISHIN_TEXTDOMAIN, dir);
+	(void)textdomain(HAISHIN_TEXTDOMAIN);
 }
 
 /*
@@ -199,6 +222,7 @@ int main(int argc, char **argv)
 	int code;
 	int c;
 
+	i18n_init();
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # i18n.sh - haishinctl speaks Japanese under ja_JP.UTF-8 and English under C:
 # the STOPPED answer of an unreachable daemon and --help, from the catalogue
-# the build compiles into $HS_BIN/locale; and po/ja.po leaves nothing
-# untranslated or fuzzy.  State and command names stay as they are.
+# the build compiles into $HS_BIN/locale; haishind --once's last line
+# (the state word stays, the reason is translated); and po/ja.po leaves
+# nothing untranslated or fuzzy.  State and command names stay as they are.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -92,7 +93,46 @@ lacks "$OUT" "turn automatic updates on" "ja: --help has no English description"
 ctl C --help
 contains "$OUT" "turn automatic updates on" "C: --help is in English"
 
-# (d) Every message of po/ja.po is translated, none fuzzy.
+# (d) haishind --once against a real repository: under ja_JP.UTF-8 the
+# state word stays and the reason is Japanese; under C, and with no locale
+# variable at all, it is the original English.
+# daemon_once ENV...: runs haishind --once with the build's catalogue and
+# the given environment; sets RC and LAST (its last line of stdout).
+daemon_once() {
+	set +e
+	env -u LANG -u LC_ALL -u LANGUAGE "$@" HAISHIN_LOCALEDIR="$HS_BIN/locale" \
+		"$HAISHIND" -c "$W/client/haishin.conf" --once >"$W/once.out" 2>"$W/once.err"
+	RC=$?
+	set -e
+	LAST=$(tail -n 1 "$W/once.out")
+}
+
+world_init
+for v in 1.0 1.1 1.2; do
+	mkdir -p "$W/src/card-$v"
+	echo "card $v" >"$W/src/card-$v/README"
+done
+publish card 1.0 "$W/src/card-1.0"
+daemon_once LANG="$JA" LC_ALL="$JA" LANGUAGE=
+expect_eq "$RC" 0 "ja: haishind --once exits 0"
+if [[ "$LAST" == "COMPLETED "* ]]; then
+	pass "ja: the last line starts with the untranslated state word COMPLETED"
+else
+	fail "ja: the last line does not start with 'COMPLETED ': '$LAST' ($(cat "$W/once.err"))"
+fi
+contains "$LAST" "card 1.0 をインストールしました" "ja: the reason says 'installed' in Japanese"
+lacks "$LAST" "installed" "ja: no English 'installed'"
+
+publish card 1.1 "$W/src/card-1.1"
+daemon_once LANG=C LC_ALL=C
+contains "$LAST" "COMPLETED card 1.1 installed" "C: the reason is in English"
+lacks "$LAST" "インストール" "C: no Japanese"
+
+publish card 1.2 "$W/src/card-1.2"
+daemon_once
+contains "$LAST" "COMPLETED card 1.2 installed" "no locale variable: the reason is in English"
+
+# (e) Every message of po/ja.po is translated, none fuzzy.
 if stats=$(LC_ALL=C msgfmt --check --statistics -o /dev/null "$PO" 2>&1); then
 	pass "msgfmt --check accepts po/ja.po"
 else
