@@ -433,43 +433,52 @@ static int installed_from_row(sqlite3_stmt *st, struct db_installed *in)
 	return 0;
 }
 
+/*
+ * Looks up one row by key (bound to ?1).  Returns 1 with *ret_st on the row
+ * (the caller reads it and finalizes st), -ENOENT when there is none, or an
+ * error.
+ */
+static int db_lookup(struct db *db, const char *sql, const char *what,
+		     const char *key, sqlite3_stmt **ret_st, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db, sql, what, &st, e);
+	if (r < 0)
+		return r;
+	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_st = st;
+		return 1;
+	}
+	r = rc == SQLITE_DONE ? -ENOENT : db_error(db->h, rc, what, e);
+	finalize(st);
+	return r;
+}
+
 int db_installed_get(struct db *db, const char *name, struct db_installed *ret,
 		     struct hs_err *e)
 {
 	struct db_installed in;
 	sqlite3_stmt *st = NULL;
-	int rc;
 	int r;
 
-	r = db_prepare(db,
-		       "SELECT name, version, previous, sha256, installed_at"
-		       " FROM installed WHERE name = ?1",
-		       "installed", &st, e);
+	r = db_lookup(db,
+		      "SELECT name, version, previous, sha256, installed_at"
+		      " FROM installed WHERE name = ?1",
+		      "installed", name, &st, e);
 	if (r < 0)
 		return r;
-	rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (rc != SQLITE_OK) {
-		r = db_error(db->h, rc, "bind", e);
-		goto out_finalize;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = -ENOENT;
-		goto out_finalize;
-	}
-	if (rc != SQLITE_ROW) {
-		r = db_error(db->h, rc, "installed", e);
-		goto out_finalize;
-	}
 	r = installed_from_row(st, &in);
-	if (r < 0) {
-		r = hs_err_set(e, r, "installed: out of memory");
-		goto out_finalize;
-	}
-	*ret = in;
-out_finalize:
 	finalize(st);
-	return r;
+	if (r < 0)
+		return hs_err_set(e, r, "installed: out of memory");
+	*ret = in;
+	return 0;
 }
 
 int db_installed_put(struct db *db, const struct db_installed *in,
@@ -753,44 +762,30 @@ int db_partial_get(struct db *db, const char *name, struct db_partial *ret,
 {
 	struct db_partial p;
 	sqlite3_stmt *st = NULL;
-	int rc;
 	int r;
 
-	r = db_prepare(db,
-		       "SELECT name, url, sha256, size, offset, base, etag,"
-		       " last_modified, updated FROM partial WHERE name = ?1",
-		       "partial", &st, e);
+	r = db_lookup(db,
+		      "SELECT name, url, sha256, size, offset, base, etag,"
+		      " last_modified, updated FROM partial WHERE name = ?1",
+		      "partial", name, &st, e);
 	if (r < 0)
 		return r;
-	rc = bind_field(st, 1, name, HS_NAME_MAX + 1);
-	if (rc != SQLITE_OK) {
-		r = db_error(db->h, rc, "bind", e);
-		goto out_finalize;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = -ENOENT;
-		goto out_finalize;
-	}
-	if (rc != SQLITE_ROW) {
-		r = db_error(db->h, rc, "partial", e);
-		goto out_finalize;
-	}
 	memset(&p, 0, sizeof(p));
-	if (COLUMN_COPY(st, 0, p.name) < 0 || COLUMN_COPY(st, 1, p.url) < 0 ||
-	    COLUMN_COPY(st, 2, p.sha256) < 0 ||
-	    COLUMN_COPY(st, 5, p.base) < 0 || COLUMN_COPY(st, 6, p.etag) < 0 ||
-	    COLUMN_COPY(st, 7, p.last_modified) < 0) {
-		r = hs_err_set(e, -ENOMEM, "partial: out of memory");
-		goto out_finalize;
-	}
+	r = COLUMN_COPY(st, 0, p.name) < 0 || COLUMN_COPY(st, 1, p.url) < 0 ||
+			    COLUMN_COPY(st, 2, p.sha256) < 0 ||
+			    COLUMN_COPY(st, 5, p.base) < 0 ||
+			    COLUMN_COPY(st, 6, p.etag) < 0 ||
+			    COLUMN_COPY(st, 7, p.last_modified) < 0
+		    ? -ENOMEM
+		    : 0;
 	p.size = column_u64(st, 3);
 	p.offset = column_u64(st, 4);
 	p.updated = sqlite3_column_int64(st, 8);
-	*ret = p;
-out_finalize:
 	finalize(st);
-	return r;
+	if (r < 0)
+		return hs_err_set(e, r, "partial: out of memory");
+	*ret = p;
+	return 0;
 }
 
 int db_partial_put(struct db *db, const struct db_partial *p, struct hs_err *e)
@@ -858,26 +853,17 @@ int db_setting_get(struct db *db, const char *key, char *out, size_t n,
 		   struct hs_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
 	int r;
 
-	r = db_prepare(db, "SELECT value FROM settings WHERE key = ?1",
-		       "settings", &st, e);
+	r = db_lookup(db, "SELECT value FROM settings WHERE key = ?1",
+		      "settings", key, &st, e);
 	if (r < 0)
 		return r;
-	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = column_copy(st, 0, out, n) < 0
-			    ? hs_err_set(e, -ENOMEM, "settings: out of memory")
-			    : 0;
-	else if (rc == SQLITE_DONE)
-		r = -ENOENT;
-	else
-		r = db_error(db->h, rc, "settings", e);
+	r = column_copy(st, 0, out, n);
 	finalize(st);
-	return r;
+	if (r < 0)
+		return hs_err_set(e, r, "settings: out of memory");
+	return 0;
 }
 
 int db_setting_put(struct db *db, const char *key, const char *value,

@@ -32,6 +32,13 @@ PKG=/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["componen
 SIZE=$(stat -c %s "$W/repo$PKG")
 cp -a "$W/client" "$W/client.v1"
 
+# one_attempt_config: a single attempt per run, so a fault ends the run.
+one_attempt_config() {
+	CLIENT_EXTRA="retries = 1
+backoff_max = 3
+min_rate = 1000" client_config "$FAULT_URL"
+}
+
 # fresh: the client back at version 1, nothing downloaded, no faults.
 fresh() {
 	rm -rf "$W/client"
@@ -189,9 +196,7 @@ installed_ok 2.0 "ignore Range"
 
 # --- the file changed between attempts (new ETag): If-Range restarts it ------
 fresh
-CLIENT_EXTRA="retries = 1
-backoff_max = 3
-min_rate = 1000" client_config "$FAULT_URL"
+one_attempt_config
 fault_plan "$PKG" '[{"drop_after": 1000000}]'
 once
 expect_state INTERRUPTED 75 "of $SIZE bytes kept"
@@ -207,9 +212,7 @@ installed_ok 2.0 "changed ETag"
 
 # --- INTERRUPTED, then the next run resumes ----------------------------------
 fresh
-CLIENT_EXTRA="retries = 1
-backoff_max = 3
-min_rate = 1000" client_config "$FAULT_URL"
+one_attempt_config
 fault_plan "$PKG" '[{"drop_after": 2000000, "how": "rst"}]'
 once
 expect_state INTERRUPTED 75 "2000000 of $SIZE bytes kept"
@@ -232,9 +235,7 @@ installed_ok 1.0 "trickle"
 
 # --- a 416 for the kept offset restarts the file -----------------------------
 fresh
-CLIENT_EXTRA="retries = 1
-backoff_max = 3
-min_rate = 1000" client_config "$FAULT_URL"
+one_attempt_config
 fault_plan "$PKG" '[{"drop_after": 1000000}]'
 once
 expect_state INTERRUPTED 75
