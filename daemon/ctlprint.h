@@ -114,7 +114,7 @@ void ctlprint_dl_line(const struct ctlprint_dl *d, char *out, size_t size);
  * line in place (\r); any other change of state or component starts a new
  * line.  Otherwise each change prints one plain line, and a download at
  * most one line per tenth.  ctlprint_progress_end() prints the last line,
- * "<STATE> <reason>".  The fields are private to ctlprint.c.
+ * "<STATE> <reason>".  The fields are private to ctlprint_progress.c.
  */
 struct ctlprint_progress {
 	FILE *f;
