@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ctlproto.h"
 #include "hs_err.h"
 
-#define CTL_LINE_MAX 4096
 #define CTL_MAX_CLIENTS 32
 #define CTL_OUT_MAX (256u * 1024)
 

@@ -32,6 +32,8 @@
 #define CYCLE_ROOT_FILE "root.json" /* the newest verified root, in state */
 #define CYCLE_MAX_ROOT_STEPS 64
 #define CYCLE_MANIFEST_FILE "manifest.json" /* the last verified, in state */
+#define CYCLE_RUNNING_KEY \
+	"attempt_running" /* "STARTED TRIGGER" while one runs */
 
 struct cycle {
 	const struct cycle_env *env;
@@ -625,6 +627,60 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	}
 }
 
+/*
+ * While an attempt runs, the settings hold its start and trigger, cleared
+ * once its last row is recorded; a process killed in between leaves the
+ * marker for cycle_recover().
+ */
+static void cycle_mark_running(const struct cycle *c, bool running)
+{
+	char v[64];
+	struct hs_err e;
+
+	v[0] = '\0';
+	if (running)
+		(void)hs_snprintf(v, sizeof(v), "%lld %s",
+				  (long long)c->started, c->env->trigger);
+	if (db_setting_put(c->env->db, CYCLE_RUNNING_KEY, v, &e) < 0)
+		log_warn("cannot record that an attempt %s: %s",
+			 running ? "runs" : "ended", e.msg);
+}
+
+int cycle_recover(struct db *db, struct hs_err *e)
+{
+	struct db_attempt a;
+	char v[64];
+	char *end;
+	long long started;
+	int r;
+
+	r = db_setting_get(db, CYCLE_RUNNING_KEY, v, sizeof(v), e);
+	if (r == -ENOENT || (r == 0 && v[0] == '\0'))
+		return 0;
+	if (r < 0)
+		return r;
+	memset(&a, 0, sizeof(a));
+	errno = 0;
+	started = strtoll(v, &end, 10);
+	a.started = errno == 0 && *end == ' ' ? (int64_t)started : 0;
+	a.finished = cycle_now();
+	(void)hs_strlcpy(a.trigger, *end == ' ' ? end + 1 : "?",
+			 sizeof(a.trigger));
+	(void)hs_strlcpy(a.state, state_name(STATE_INTERRUPTED),
+			 sizeof(a.state));
+	(void)hs_strlcpy(a.method, "", sizeof(a.method));
+	(void)hs_strlcpy(
+		a.reason,
+		_("haishind stopped during this attempt (killed, crashed or "
+		  "the power was cut); the bytes it kept resume on the next "
+		  "attempt"),
+		sizeof(a.reason));
+	r = db_history_add(db, &a, e);
+	if (r == 0)
+		r = db_setting_put(db, CYCLE_RUNNING_KEY, "", e);
+	return r < 0 ? r : 1;
+}
+
 void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 {
 	struct cycle c;
@@ -635,6 +691,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	memset(ret, 0, sizeof(*ret));
 	c.env = env;
 	c.started = cycle_now();
+	cycle_mark_running(&c, true);
 	if (cycle_check(&c, &o) < 0) {
 		cycle_record(&c, "", "", "", &o);
 		ret->state = o.state;
@@ -642,6 +699,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	} else {
 		cycle_components(&c, ret);
 	}
+	cycle_mark_running(&c, false);
 	ret->bytes = c.bytes;
 	manifest_free(c.m);
 	root_free(c.root);

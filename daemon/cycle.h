@@ -63,6 +63,14 @@ struct cycle_result {
 int cycle_trusted_root(const struct config *cfg, struct root **ret_root,
 		       bool *ret_stored_damaged, struct hs_err *e);
 
+/*
+ * An attempt whose process was killed (kill -9, a crash, a power cut) never
+ * recorded its end: this records it as INTERRUPTED.  Called at start, under
+ * the state directory's lock.  Returns 1 when it recorded one, 0 when there
+ * was none, or an error.
+ */
+int cycle_recover(struct db *db, struct hs_err *e);
+
 /* Runs one attempt and fills *ret.  Never fails: failures are states. */
 void cycle_run(const struct cycle_env *env, struct cycle_result *ret);
 

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 
 #include "config.h"
 #include "ctlserver.h"
+#include "cycle.h"
 #include "db.h"
 #include "diag.h"
 #include "i18n.h"
@@ -53,8 +55,6 @@
 #define DAEMON_VERSION "0.1.0"
 #define DAEMON_TICK_MAX 30 /* seconds between schedule looks */
 #define DAEMON_LOW_DISK (64ull * 1024 * 1024) /* free bytes in the cache */
-#define DAEMON_HISTORY_MAX 1000
-#define DAEMON_REASON_MAX 256 /* a disable reason, with its NUL */
 #define DAEMON_REQUEST_DEADLINE 10 /* seconds to send a request line */
 
 enum waiting {
@@ -141,11 +141,26 @@ static void send_json(struct ctl_client *c, json_t *j, bool end)
 	}
 }
 
-static void send_error(struct ctl_client *c, const char *error)
+/* A refusal: code is one of ctlproto.h's CTL_ERR_*, error a person's text. */
+static void send_error(struct ctl_client *c, const char *code,
+		       const char *error)
 {
 	send_json(c,
-		  json_pack("{s:s, s:b, s:s}", "type", "end", "ok", 0, "error",
-			    error),
+		  json_pack("{s:s, s:b, s:s, s:s}", "type", "end", "ok", 0,
+			    "code", code, "error", error),
+		  true);
+}
+
+/* A refused download-now: no attempt ran, yet the contract wants it to end
+ * in a terminal state, so its end also says STOPPED with the reason. */
+static void send_refused_attempt(struct ctl_client *c, const char *code,
+				 const char *error)
+{
+	send_json(c,
+		  json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:i}", "type",
+			    "end", "ok", 0, "code", code, "error", error,
+			    "state", state_name(STATE_STOPPED), "reason", error,
+			    "exit", state_exit_code(STATE_STOPPED)),
 		  true);
 }
 
@@ -456,7 +471,8 @@ static void cmd_status(struct daemon *d, struct ctl_client *c)
 
 struct history_walk {
 	json_t *arr;
-	int64_t since;
+	const struct ctl_request *req;
+	size_t n;
 };
 
 static int history_take(void *ctx, const struct db_attempt *a)
@@ -464,41 +480,34 @@ static int history_take(void *ctx, const struct db_attempt *a)
 	struct history_walk *w = ctx;
 	json_t *j;
 
-	if (a->started < w->since)
+	if (a->started < w->req->since || w->n >= w->req->limit)
 		return -EINTR; /* newest first: the rest is older */
+	if (a->started >= w->req->until)
+		return 0;
 	j = json_attempt(a);
 	if (j == NULL)
 		return 0; /* one row that cannot be shown hides nothing else */
+	w->n++;
 	return json_array_append_new(w->arr, j) < 0 ? -ENOMEM : 0;
 }
 
-static void cmd_history(struct daemon *d, struct ctl_client *c, json_t *req)
+static void cmd_history(struct daemon *d, struct ctl_client *c,
+			const struct ctl_request *req)
 {
-	const char *component =
-		json_string_value(json_object_get(req, "component"));
-	const char *since = json_string_value(json_object_get(req, "since"));
-	json_t *jlimit = json_object_get(req, "limit");
-	struct history_walk w = {json_array(), 0};
-	json_int_t limit = 50;
+	struct history_walk w = {json_array(), req, 0};
+	struct hs_err e;
+	int r;
 
-	if (jlimit != NULL) {
-		limit = json_integer_value(jlimit);
-		if (!json_is_integer(jlimit) || limit < 1 ||
-		    limit > DAEMON_HISTORY_MAX) {
-			json_decref(w.arr);
-			send_error(c, _("'limit' must be 1 to 1000"));
-			return;
-		}
-	}
-	if (since != NULL && hs_time_parse(since, &w.since) < 0) {
+	/* The time bounds are applied while walking, so the walk has no
+	 * row limit of its own; it stops at the first row too old. */
+	r = db_history_foreach(d->db,
+			       req->has_component ? req->component : NULL,
+			       SIZE_MAX, history_take, &w, &e);
+	if (r < 0 && r != -EINTR) {
 		json_decref(w.arr);
-		send_error(
-			c,
-			_("'since' is not a time like 2026-11-01T00:00:00Z"));
+		send_error(c, CTL_ERR_UNAVAILABLE, e.msg);
 		return;
 	}
-	(void)db_history_foreach(d->db, component, (size_t)limit, history_take,
-				 &w, NULL);
 	send_end(c, json_pack("{s:o}", "attempts", w.arr));
 }
 
@@ -507,10 +516,17 @@ static void cmd_verify(struct daemon *d, struct ctl_client *c)
 	struct manifest *m = daemon_manifest(d);
 	json_t *arr = json_array();
 	struct db_installed in;
-	bool all_ok = m != NULL;
+	bool all_ok = true;
 	size_t i;
 
-	for (i = 0; m != NULL && i < m->n_components; i++) {
+	if (m == NULL) {
+		json_decref(arr);
+		send_error(c, CTL_ERR_UNAVAILABLE,
+			   _("no verified manifest yet: run 'haishinctl "
+			     "download-now' or wait for the next check"));
+		return;
+	}
+	for (i = 0; i < m->n_components; i++) {
 		const struct manifest_component *mc = &m->components[i];
 		const bool have =
 			db_installed_get(d->db, mc->name, &in, NULL) == 0;
@@ -526,12 +542,6 @@ static void cmd_verify(struct daemon *d, struct ctl_client *c)
 				  "minimum", mc->minimum, "ok", ok));
 	}
 	manifest_free(m);
-	if (m == NULL) {
-		json_decref(arr);
-		send_error(c, _("no verified manifest yet: run 'haishinctl "
-				"download-now' or wait for the next check"));
-		return;
-	}
 	send_end(c,
 		 json_pack("{s:o, s:b}", "components", arr, "all_ok", all_ok));
 }
@@ -569,34 +579,24 @@ static bool may_change(const struct daemon *d, const struct ctl_client *c)
 	       in_group(c->uid, c->gid, d->cfg.admin_group);
 }
 
-static void cmd_enable(struct daemon *d, struct ctl_client *c, bool on,
-		       json_t *req)
+static void cmd_enable(struct daemon *d, struct ctl_client *c,
+		       const struct ctl_request *req)
 {
-	const char *why = json_string_value(json_object_get(req, "reason"));
-	char reason[256];
+	const bool on = req->cmd == CTL_CMD_ENABLE;
+	char reason[CTL_REASON_MAX];
 	struct hs_err e;
 
-	if (!may_change(d, c)) {
-		/* Untranslated: haishinctl matches it (exit 77). */
-		send_error(c, "permission denied");
-		return;
-	}
-	if (why != NULL && strlen(why) >= DAEMON_REASON_MAX) {
-		send_error(c, _("the reason is too long (at most 255 bytes)"));
-		return;
-	}
 	if (db_setting_put(d->db, "enabled", on ? "yes" : "no", &e) < 0 ||
-	    db_setting_put(d->db, "disabled_reason",
-			   on ? "" : (why != NULL ? why : ""), &e) < 0) {
-		send_error(c, e.msg);
+	    db_setting_put(d->db, "disabled_reason", req->reason, &e) < 0) {
+		send_error(c, CTL_ERR_UNAVAILABLE, e.msg);
 		return;
 	}
 	log_info("automatic updates %s by uid %ld%s%s",
 		 on ? "enabled" : "disabled", (long)c->uid,
-		 why != NULL ? ": " : "", why != NULL ? why : "");
-	on = daemon_enabled(d, reason, sizeof(reason));
-	send_end(c, json_pack("{s:b, s:s}", "enabled", on, "disabled_reason",
-			      reason));
+		 req->reason[0] != '\0' ? ": " : "", req->reason);
+	send_end(c, json_pack("{s:b, s:s}", "enabled",
+			      daemon_enabled(d, reason, sizeof(reason)),
+			      "disabled_reason", reason));
 }
 
 /* ---- attempts --------------------------------------------------------------- */
@@ -619,16 +619,12 @@ static void cmd_download_now(struct daemon *d, struct ctl_client *c)
 {
 	struct cycle_event ev;
 
-	if (!may_change(d, c)) {
-		/* Untranslated: haishinctl matches it (exit 77). */
-		send_error(c, "permission denied");
-		return;
-	}
 	/* An attempt already running is joined, not started twice. */
 	if (!worker_running(d->worker) &&
 	    daemon_start_attempt(d, "manual") < 0) {
-		send_error(c,
-			   _("cannot start an update: see the daemon's log"));
+		send_refused_attempt(
+			c, CTL_ERR_UNAVAILABLE,
+			_("cannot start an update: see the daemon's log"));
 		return;
 	}
 	c->waiting = WAIT_ATTEMPT;
@@ -707,7 +703,8 @@ static void cmd_check_connection(struct daemon *d, struct ctl_client *c)
 	d->diag_cfg = d->cfg;
 	r = pthread_create(&d->diag_thread, NULL, diag_main, d);
 	if (r != 0) {
-		send_error(c, _("cannot start the diagnosis"));
+		send_error(c, CTL_ERR_UNAVAILABLE,
+			   _("cannot start the diagnosis"));
 		return;
 	}
 	d->diag_running = true;
@@ -757,29 +754,48 @@ static void daemon_diag_done(struct daemon *d)
 
 static void daemon_request(struct daemon *d, struct ctl_client *c)
 {
-	json_error_t jerr;
-	const char *cmd;
-	json_t *req;
+	struct ctl_request req;
+	struct hs_err e;
 
-	req = json_loads(c->in, JSON_REJECT_DUPLICATES, &jerr);
-	cmd = json_string_value(json_object_get(req, "cmd"));
-	if (cmd == NULL)
-		send_error(c, _("a request is a JSON object with a \"cmd\""));
-	else if (strcmp(cmd, "status") == 0)
+	if (ctl_request_parse(c->in, strlen(c->in), &req, &e) < 0) {
+		send_error(c, CTL_ERR_INVALID, e.msg);
+		return;
+	}
+	if (ctl_cmd_changes(req.cmd) && !may_change(d, c)) {
+		log_info("refused '%s' from uid %ld: not allowed to change "
+			 "state",
+			 ctl_cmd_name(req.cmd), (long)c->uid);
+		if (req.cmd == CTL_CMD_DOWNLOAD_NOW)
+			send_refused_attempt(
+				c, CTL_ERR_DENIED,
+				_("permission denied: starting an update "
+				  "needs root, haishind's user or its admin "
+				  "group"));
+		else
+			send_error(c, CTL_ERR_DENIED, _("permission denied"));
+		return;
+	}
+	switch (req.cmd) {
+	case CTL_CMD_STATUS:
 		cmd_status(d, c);
-	else if (strcmp(cmd, "history") == 0)
-		cmd_history(d, c, req);
-	else if (strcmp(cmd, "verify") == 0)
+		break;
+	case CTL_CMD_HISTORY:
+		cmd_history(d, c, &req);
+		break;
+	case CTL_CMD_VERIFY:
 		cmd_verify(d, c);
-	else if (strcmp(cmd, "check-connection") == 0)
+		break;
+	case CTL_CMD_CHECK_CONNECTION:
 		cmd_check_connection(d, c);
-	else if (strcmp(cmd, "download-now") == 0)
+		break;
+	case CTL_CMD_DOWNLOAD_NOW:
 		cmd_download_now(d, c);
-	else if (strcmp(cmd, "enable") == 0 || strcmp(cmd, "disable") == 0)
-		cmd_enable(d, c, strcmp(cmd, "enable") == 0, req);
-	else
-		send_error(c, _("unknown command"));
-	json_decref(req);
+		break;
+	case CTL_CMD_ENABLE:
+	case CTL_CMD_DISABLE:
+		cmd_enable(d, c, &req);
+		break;
+	}
 }
 
 static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
@@ -793,7 +809,8 @@ static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->has_request) {
 		r = ctl_read(c);
 		if (r == -E2BIG)
-			send_error(c, _("request line too long"));
+			send_error(c, CTL_ERR_INVALID,
+				   _("request line too long"));
 		else if (r == 1)
 			daemon_request(d, c);
 	}
@@ -873,6 +890,41 @@ static int daemon_signals(struct daemon *d, struct hs_err *e)
 	return 0;
 }
 
+/*
+ * The paths the daemon holds open (its lock and database in state, the
+ * socket and its group) keep their values until a restart; a reload that
+ * changes them says so instead of half-applying them.
+ */
+static void daemon_keep_paths(const struct config *old, struct config *cfg)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		size_t size;
+	} held[] = {
+#define HELD(k, f) {k, offsetof(struct config, f), sizeof(old->f)}
+		HELD("[paths] state", state),
+		HELD("[paths] cache", cache),
+		HELD("[paths] install", install),
+		HELD("[paths] socket", socket),
+		HELD("[control] group", control_group),
+#undef HELD
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+		const char *was = (const char *)old + held[i].off;
+		char *now = (char *)cfg + held[i].off;
+
+		if (strcmp(was, now) == 0)
+			continue;
+		log_warn("reload: %s changed to '%s'; it takes effect when "
+			 "haishind restarts, '%s' stays in use until then",
+			 held[i].key, now, was);
+		memcpy(now, was, held[i].size);
+	}
+}
+
 static void daemon_reload(struct daemon *d)
 {
 	struct config cfg;
@@ -882,6 +934,7 @@ static void daemon_reload(struct daemon *d)
 	if (config_load(d->config_path, &cfg, &e) < 0) {
 		log_err("reload: %s; keeping the configuration in use", e.msg);
 	} else {
+		daemon_keep_paths(&d->cfg, &cfg);
 		d->cfg = cfg;
 		log_info("configuration reloaded from '%s'", d->config_path);
 	}
@@ -952,6 +1005,18 @@ static int daemon_start(struct daemon *d, const char *config_path,
 		r = daemon_lock(d, e);
 	if (r == 0)
 		r = db_open(d->cfg.state, &d->db, e);
+	if (r == 0) {
+		struct hs_err re;
+		const int rr = cycle_recover(d->db, &re);
+
+		if (rr < 0)
+			log_warn("cannot record the attempt that was cut off: "
+				 "%s",
+				 re.msg);
+		else if (rr > 0)
+			log_warn("the last attempt was cut off (killed or "
+				 "power lost): recorded as INTERRUPTED");
+	}
 	if (r == 0)
 		r = worker_new(&d->worker, e);
 	if (r == 0)

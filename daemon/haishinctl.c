@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "ctlclient.h"
+#include "ctlproto.h"
 #include "ctlprint.h"
 #include "hs_err.h"
 #include "i18n.h"
@@ -34,8 +35,6 @@
 #endif
 
 #define CTL_DEFAULT_SOCKET "/run/haishin/haishind.sock"
-#define CTL_REASON_MAX 1024 /* disable --reason, in bytes */
-#define CTL_HISTORY_MAX 1000 /* history --limit (docs/protocol.md) */
 #define CTL_TIMEOUT 60 /* seconds for a reply, but ... */
 #define CTL_TIMEOUT_CHECK 300 /* ... check-connection runs every stage */
 
@@ -52,6 +51,7 @@ enum {
 	OPT_SINCE = 1 << 1,
 	OPT_LIMIT = 1 << 2,
 	OPT_REASON = 1 << 3,
+	OPT_UNTIL = 1 << 4,
 };
 
 struct ctl_opts {
@@ -61,12 +61,13 @@ struct ctl_opts {
 	unsigned given; /* OPT_* */
 	const char *component;
 	const char *since;
+	const char *until;
 	const char *limit;
 	const char *reason;
-	const struct ctl_cmd *cmd;
+	const struct cli_cmd *cmd;
 };
 
-struct ctl_cmd {
+struct cli_cmd {
 	const char *name;
 	unsigned opts; /* OPT_* it accepts */
 	unsigned timeout; /* seconds; 0 waits as long as it takes */
@@ -90,7 +91,8 @@ static void usage(FILE *f)
 		  "  status            the daemon's state and every component's\n"
 		  "  check-connection  try each step of reaching the server\n"
 		  "  download-now      check and update now, showing progress\n"
-		  "  history [--component NAME] [--since TIME] [--limit N]\n"
+		  "  history [--component NAME] [--since TIME] [--until TIME]\n"
+		  "          [--limit N]\n"
 		  "                    update attempts, newest first\n"
 		  "  verify            installed versions against their minimums\n"
 		  "  enable            turn automatic updates on\n"
@@ -119,13 +121,13 @@ static int exit_ok(const json_t *end)
 	return 0;
 }
 
-static const struct ctl_cmd commands[] = {
+static const struct cli_cmd commands[] = {
 	{"status", 0, CTL_TIMEOUT, print_status, exit_ok},
 	{"check-connection", 0, CTL_TIMEOUT_CHECK, ctlprint_connection,
 	 ctlprint_connection_exit},
 	{"download-now", 0, 0, NULL, NULL},
-	{"history", OPT_COMPONENT | OPT_SINCE | OPT_LIMIT, CTL_TIMEOUT,
-	 ctlprint_history, exit_ok},
+	{"history", OPT_COMPONENT | OPT_SINCE | OPT_UNTIL | OPT_LIMIT,
+	 CTL_TIMEOUT, ctlprint_history, exit_ok},
 	{"verify", 0, CTL_TIMEOUT, ctlprint_verify, ctlprint_verify_exit},
 	{"enable", 0, CTL_TIMEOUT, ctlprint_setting, exit_ok},
 	{"disable", OPT_REASON, CTL_TIMEOUT, ctlprint_setting, exit_ok},
@@ -136,7 +138,7 @@ static bool is_download(const struct ctl_opts *o)
 	return strcmp(o->cmd->name, "download-now") == 0;
 }
 
-static const struct ctl_cmd *find_command(const char *name)
+static const struct cli_cmd *find_command(const char *name)
 {
 	size_t i;
 
@@ -171,6 +173,10 @@ static int parse_opt(int c, struct ctl_opts *o)
 		o->since = optarg;
 		o->given |= OPT_SINCE;
 		return 0;
+	case 'U':
+		o->until = optarg;
+		o->given |= OPT_UNTIL;
+		return 0;
 	case 'L':
 		o->limit = optarg;
 		o->given |= OPT_LIMIT;
@@ -188,7 +194,7 @@ static int parse_opt(int c, struct ctl_opts *o)
 static const char *opt_name(unsigned bits)
 {
 	static const char *const names[] = {"--component", "--since", "--limit",
-					    "--reason"};
+					    "--reason", "--until"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -238,6 +244,7 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{"component", required_argument, NULL, 'C'},
 		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
 		{"limit", required_argument, NULL, 'L'},
 		{"reason", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
@@ -263,37 +270,43 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 static int req_set(json_t *req, const char *key, json_t *v, struct hs_err *e)
 {
 	if (v == NULL)
-		return hs_err_set(e, -EINVAL, _("--%s is not valid UTF-8"),
-				  key);
+		return hs_err_set(e, -EINVAL, "--%s is not valid UTF-8", key);
 	if (json_object_set_new(req, key, v) < 0)
 		return hs_err_set(e, -ENOMEM, "out of memory");
 	return 0;
 }
 
+/* --since or --until TIME, sent as RFC 3339 UTC. */
+static int req_time(json_t *req, const char *key, const char *arg,
+		    struct hs_err *e)
+{
+	char when[21];
+	int64_t t;
+
+	if (ctlprint_parse_when(arg, &t) < 0)
+		return hs_err_set(e, -EINVAL, "--%s '%s' is not a time", key,
+				  arg);
+	hs_time_format(t, when);
+	return req_set(req, key, json_string(when), e);
+}
+
 static int req_history(const struct ctl_opts *o, json_t *req, struct hs_err *e)
 {
-	char since[21];
 	uint64_t limit;
-	int64_t t;
 	int r = 0;
 
 	if (o->component != NULL && strlen(o->component) >= HS_NAME_MAX)
-		return hs_err_set(e, -EINVAL, _("--component is too long"));
+		return hs_err_set(e, -EINVAL, "--component is too long");
 	if (o->component != NULL)
 		r = req_set(req, "component", json_string(o->component), e);
-	if (r == 0 && o->since != NULL) {
-		if (ctlprint_parse_when(o->since, &t) < 0)
-			return hs_err_set(e, -EINVAL,
-					  _("--since '%s' is not a time"),
-					  o->since);
-		hs_time_format(t, since);
-		r = req_set(req, "since", json_string(since), e);
-	}
+	if (r == 0 && o->since != NULL)
+		r = req_time(req, "since", o->since, e);
+	if (r == 0 && o->until != NULL)
+		r = req_time(req, "until", o->until, e);
 	if (r == 0 && o->limit != NULL) {
 		if (hs_parse_u64(o->limit, CTL_HISTORY_MAX, &limit) < 0 ||
 		    limit == 0)
-			return hs_err_set(e, -EINVAL,
-					  _("--limit must be 1 to %d"),
+			return hs_err_set(e, -EINVAL, "--limit must be 1 to %d",
 					  CTL_HISTORY_MAX);
 		r = req_set(req, "limit", json_integer((json_int_t)limit), e);
 	}
@@ -304,10 +317,10 @@ static int req_disable(const struct ctl_opts *o, json_t *req, struct hs_err *e)
 {
 	if (o->reason == NULL)
 		return 0;
-	if (strlen(o->reason) > CTL_REASON_MAX)
+	if (strlen(o->reason) >= CTL_REASON_MAX)
 		return hs_err_set(e, -EINVAL,
-				  _("--reason is longer than %d bytes"),
-				  CTL_REASON_MAX);
+				  "--reason is longer than %d bytes",
+				  CTL_REASON_MAX - 1);
 	return req_set(req, "reason", json_string(o->reason), e);
 }
 
@@ -318,7 +331,7 @@ static int check_size(const json_t *req, struct hs_err *e)
 
 	if (n == 0 || n + 1 > CTLCLIENT_REQUEST_MAX)
 		return hs_err_set(e, -EINVAL,
-				  _("the request is too long (over %d bytes)"),
+				  "the request is too long (over %d bytes)",
 				  CTLCLIENT_REQUEST_MAX);
 	return 0;
 }
@@ -388,7 +401,7 @@ static int find_socket(const struct ctl_opts *o, char *out, size_t n,
 
 	if (o->socket != NULL && hs_strlcpy(out, o->socket, n) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "%s",
-				  _("--socket is too long"));
+				  "--socket is too long");
 	if (o->socket != NULL)
 		return 0;
 	if (o->config != NULL)
@@ -482,14 +495,21 @@ static int say_lost(struct ctl_run *run, int r, bool sent)
 	return say_state(run, "STOPPED", why, EXIT_STOPPED);
 }
 
-/* {"ok": false, "error": ...}: 77 for "permission denied", else 1. */
+static bool is_denied(const json_t *end)
+{
+	const char *code = json_string_value(json_object_get(end, "code"));
+
+	return code != NULL && strcmp(code, CTL_ERR_DENIED) == 0;
+}
+
+/* {"ok": false, "code": ..., "error": ...}: 77 when denied, else 1. */
 static int say_refused(const json_t *end)
 {
 	const char *msg = json_string_value(json_object_get(end, "error"));
 	char line[CTLPRINT_LINE_MAX];
 
 	ctlprint_sanitize(msg != NULL ? msg : "?", line, sizeof(line));
-	if (strncmp(line, "permission denied", 17) == 0) {
+	if (is_denied(end)) {
 		fprintf(stderr,
 			_("haishinctl: %s: changing haishind's settings needs root, the daemon's user or its admin group\n"),
 			line);
@@ -521,7 +541,7 @@ static int finish_download(struct ctl_run *run, const json_t *end)
 
 static int finish(struct ctl_run *run, const json_t *end)
 {
-	const struct ctl_cmd *cmd = run->o->cmd;
+	const struct cli_cmd *cmd = run->o->cmd;
 
 	if (is_download(run->o))
 		return finish_download(run, end);

@@ -165,6 +165,9 @@ static int prepare(const struct config *cfg, struct db **ret_db,
 	if (r < 0)
 		return r;
 	r = db_open(cfg->state, ret_db, e);
+	if (r == 0 && cycle_recover(*ret_db, e) < 0)
+		log_warn("cannot record the attempt that was cut off: %s",
+			 e->msg);
 	if (r == 0)
 		r = fetch_new(&fc, ret_fetch, e);
 	return r;

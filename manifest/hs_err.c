@@ -4,6 +4,7 @@
  */
 #include "hs_err.h"
 
+#include "i18n.h"
 #include "str.h"
 
 #include <stdarg.h>
@@ -24,6 +25,18 @@ static void err_sanitize(char *s)
 			*s = '?';
 }
 
+/*
+ * Every message is translated where it is made, in the locale of the program
+ * that made it: the daemon's reasons are stored and shown as they were
+ * written.  A program that never calls setlocale() (the publisher, the
+ * tests) gets the English text unchanged.  msgfmt --check keeps each
+ * translation's conversions equal to the original's.
+ */
+static const char *hs_err_text(const char *fmt)
+{
+	return dgettext(HAISHIN_TEXTDOMAIN, fmt);
+}
+
 void hs_err_clear(struct hs_err *e)
 {
 	if (e == NULL)
@@ -40,7 +53,7 @@ int hs_err_set(struct hs_err *e, int code, const char *fmt, ...)
 		return code;
 	e->code = code;
 	va_start(ap, fmt);
-	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	(void)vsnprintf(e->msg, sizeof(e->msg), hs_err_text(fmt), ap);
 	va_end(ap);
 	err_sanitize(e->msg);
 	return code;
@@ -56,7 +69,7 @@ void hs_err_prefix(struct hs_err *e, const char *fmt, ...)
 	if (e == NULL)
 		return;
 	va_start(ap, fmt);
-	(void)vsnprintf(head, sizeof(head), fmt, ap);
+	(void)vsnprintf(head, sizeof(head), hs_err_text(fmt), ap);
 	va_end(ap);
 	hn = strlen(head);
 	on = strnlen(e->msg, sizeof(e->msg) - 1);

@@ -10,7 +10,10 @@
  * Context is added on the way up with hs_err_prefix().  A NULL e is allowed
  * everywhere: the code is still returned, the text is dropped.  Control
  * bytes in a message become '?': messages quote untrusted input, and must
- * never fake a line of output.
+ * never fake a line of output.  The format is looked up in the haishin
+ * message catalogue (the locale of the calling program decides), so every
+ * message a person reads can be translated: scripts/i18n-update.sh extracts
+ * the formats of hs_err_set() and hs_err_prefix() with those of _().
  */
 #ifndef HAISHIN_HS_ERR_H
 #define HAISHIN_HS_ERR_H

@@ -221,12 +221,66 @@ for _ in $(seq 1 300); do
 done
 expect_eq "$(json 'j["attempts"][0]["to"] + " " + j["attempts"][0]["method"]')" "3.0 resumed" \
 	"after kill -9, the restarted daemon resumed the download"
+OUT=$(ctl --json history --limit 5)
+expect_eq "$(json 'any(a["state"] == "INTERRUPTED" and "stopped during this attempt" in a["reason"] and a["trigger"] == "manual" for a in j["attempts"])')" True \
+	"the attempt cut off by kill -9 is recorded INTERRUPTED, with its trigger"
 set +e
 ctl download-now >"$W/dn.out" 2>&1
 RC=$?
 set -e
 LAST=$(tail -n 1 "$W/dn.out")
 expect_state UP_TO_DATE 0 "serial 3"
+
+# --- history filters: component, a time window, and refusals that name the field
+OUT=$(ctl --json history --component app --limit 1000)
+expect_eq "$(json 'len(j["attempts"]) > 0 and all(a["component"] == "app" for a in j["attempts"])')" True \
+	"history --component app: only app's rows"
+OUT=$(ctl --json history --until 2000-01-01)
+expect_eq "$(json 'len(j["attempts"])')" 0 "history --until 2000-01-01: nothing that old"
+OUT=$(ctl --json history --since 2000-01-01 --until 2999-01-01 --limit 2)
+expect_eq "$(json 'len(j["attempts"])')" 2 "history --since/--until with --limit 2: two rows"
+OUT=$(printf '{"cmd": "history", "sinse": "2026-01-01T00:00:00Z"}\n' |
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); print(s.makefile().readline())' "$SOCK")
+expect_eq "$(json 'j["ok"], j["code"], "sinse" in j["error"]')" "(False, 'invalid', True)" \
+	"an unknown request field is refused, naming it"
+
+# --- status answers during an install, which shows INSTALLING ----------------
+mkdir -p "$W/src/app-4"
+for i in $(seq 1 1500); do echo "file $i" >"$W/src/app-4/f$i"; done
+"$PUBLISH" add "$W/repo" app 4.0 "$W/src/app-4" >/dev/null
+"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+fault_reset
+: >"$W/states"
+# One process asks for status every 10 ms and writes down the state seen,
+# or NO-ANSWER when a reply takes over a second.
+python3 - "$SOCK" "$W/states" <<'PY' &
+import json, socket, sys, time
+with open(sys.argv[2], "a", buffering=1) as out:
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(1.0)
+            s.connect(sys.argv[1])
+            s.sendall(b'{"cmd": "status"}\n')
+            j = json.loads(s.makefile().readline())
+            out.write(j["daemon"]["state"] + "\n")
+            s.close()
+        except (OSError, ValueError, KeyError):
+            out.write("NO-ANSWER\n")
+        time.sleep(0.01)
+PY
+poller=$!
+set +e
+ctl download-now >"$W/dn.out" 2>&1
+RC=$?
+set -e
+kill "$poller" 2>/dev/null || true
+wait "$poller" 2>/dev/null || true
+LAST=$(tail -n 1 "$W/dn.out")
+expect_state COMPLETED 0 "app 4.0 installed"
+grep -q '^INSTALLING$' "$W/states" && pass "status answered during the install and showed INSTALLING ($(grep -c . "$W/states") answers)" ||
+	fail "status never showed INSTALLING: $(sort "$W/states" | uniq -c | tr '\n' ' ')"
+grep -q '^NO-ANSWER$' "$W/states" && fail "status went unanswered during the attempt" || pass "every status request during the attempt was answered"
 
 # --- verify and --json ----------------------------------------------------------------
 set +e
@@ -253,5 +307,50 @@ expect_state COMPLETED_RESTART_REQUIRED 0 "restart the system"
 OUT=$(ctl --json status)
 expect_eq "$(json '"restart_pending" in [b["what"] for b in j["daemon"]["blocked_by"]]')" True \
 	"status: a pending reboot holds updates back"
+
+# --- SIGHUP: settings reload; held paths say they wait for a restart ----------
+cp "$W/client/haishin.conf" "$W/conf.bak"
+sed -i "s|^socket = .*|socket = $W/client/other.sock|" "$W/client/haishin.conf"
+kill -HUP "$DPID"
+for _ in $(seq 1 50); do
+	grep -q "configuration reloaded" "$W/daemon.log" && break
+	sleep 0.1
+done
+grep -q "socket changed to '$W/client/other.sock'; it takes effect when haishind restarts" "$W/daemon.log" &&
+	pass "reload: a new socket path is logged as waiting for a restart" || fail "reload did not name the held socket path"
+ctl status >/dev/null && pass "reload: the socket in use still answers" || fail "reload: the socket stopped answering"
+cp "$W/conf.bak" "$W/client/haishin.conf"
+
+# --- a peer in the socket's group may read, not change ----------------------
+if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null && command -v setpriv >/dev/null; then
+	stop_daemon
+	printf '[control]\ngroup = nogroup\n' >>"$W/client/haishin.conf"
+	chmod o+x "$W/client"
+	start_daemon
+	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$HAISHINCTL" --socket "$SOCK" "$@"; }
+	set +e
+	as_nobody status >/dev/null 2>&1
+	RC=$?
+	set -e
+	expect_eq "$RC" 0 "a member of [control] group reads status"
+	set +e
+	as_nobody disable >/dev/null 2>"$W/nobody.err"
+	RC=$?
+	set -e
+	expect_eq "$RC" 77 "but disable is refused with 77"
+	set +e
+	as_nobody download-now >"$W/dn.out" 2>&1
+	RC=$?
+	set -e
+	LAST=$(tail -n 1 "$W/dn.out")
+	expect_state STOPPED 78 "permission denied"
+	set +e
+	OUT=$(as_nobody --json download-now 2>/dev/null)
+	set -e
+	expect_eq "$(json '(j["code"], j["state"], j["exit"])')" "('denied', 'STOPPED', 78)" \
+		"download-now refused: --json end line has code, state and exit"
+else
+	pass "skipped: the group check needs root, nogroup and setpriv"
+fi
 
 finish
