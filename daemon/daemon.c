@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,7 @@ struct daemon {
 	/* check-connection runs in a thread of its own. */
 	pthread_t diag_thread;
 	bool diag_running;
+	atomic_bool diag_cancel;
 	int diag_efd;
 	struct config diag_cfg;
 	struct diag_report diag;
@@ -687,7 +689,7 @@ static void *diag_main(void *arg)
 
 	/* d->diag_cfg is this thread's own copy: a SIGHUP replaces d->cfg. */
 	(void)db_open(d->diag_cfg.state, &db, NULL);
-	diag_run(&d->diag_cfg, db, now_s(), &d->diag);
+	diag_run(&d->diag_cfg, db, now_s(), &d->diag_cancel, &d->diag);
 	db_free(db);
 	(void)!write(d->diag_efd, &one, sizeof(one));
 	return NULL;
@@ -701,6 +703,7 @@ static void cmd_check_connection(struct daemon *d, struct ctl_client *c)
 	if (d->diag_running)
 		return; /* it joins the diagnosis under way */
 	d->diag_cfg = d->cfg;
+	atomic_store(&d->diag_cancel, false);
 	r = pthread_create(&d->diag_thread, NULL, diag_main, d);
 	if (r != 0) {
 		send_error(c, CTL_ERR_UNAVAILABLE,
@@ -1048,11 +1051,15 @@ static void daemon_stop(struct daemon *d)
 			(void)poll(&p, 1, 1000);
 			daemon_worker_events(d);
 		}
-		for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
-			ctl_flush(&d->ctl.clients[i]);
 	}
-	if (d->diag_running)
-		(void)pthread_join(d->diag_thread, NULL);
+	if (d->diag_running) {
+		/* Its clients get the stages run so far, the one under way
+		 * marked as stopped. */
+		atomic_store(&d->diag_cancel, true);
+		daemon_diag_done(d);
+	}
+	for (size_t i = 0; i < CTL_MAX_CLIENTS; i++)
+		ctl_flush(&d->ctl.clients[i]);
 	ctl_close(&d->ctl);
 	worker_free(d->worker);
 	db_free(d->db);

@@ -121,6 +121,11 @@ const char *diag_stage_name(enum diag_stage s)
 	return diag_stages[s].name;
 }
 
+bool diag_cancelled(const struct diag *d)
+{
+	return d->cancel != NULL && atomic_load(d->cancel);
+}
+
 static int diag_stage_run(struct diag *d, enum diag_stage s,
 			  struct diag_result *res)
 {
@@ -130,7 +135,12 @@ static int diag_stage_run(struct diag *d, enum diag_stage s,
 
 	hs_err_clear(&e);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = diag_stages[s].run(d, res->detail, sizeof(res->detail), &e);
+	r = diag_cancelled(d) ? -ECANCELED
+			      : diag_stages[s].run(d, res->detail,
+						   sizeof(res->detail), &e);
+	if (r < 0 && diag_cancelled(d))
+		r = hs_err_set(&e, -ECANCELED,
+			       "stopped: haishind is shutting down");
 	res->ms = diag_ms_since(&t0);
 	res->ran = true;
 	res->ok = r >= 0;
@@ -138,7 +148,7 @@ static int diag_stage_run(struct diag *d, enum diag_stage s,
 		return 0;
 	diag_copy_cut(res->detail, sizeof(res->detail),
 		      e.msg[0] != '\0' ? e.msg : strerror(-r));
-	if (d->advice[0] == '\0')
+	if (d->advice[0] == '\0' && r != -ECANCELED)
 		(void)diag_advise(
 			d, r,
 			_("The %s check failed (see the detail): tell "
@@ -159,7 +169,7 @@ static void diag_clear(struct diag *d)
 }
 
 void diag_run(const struct config *cfg, struct db *db, int64_t now,
-	      struct diag_report *ret)
+	      const atomic_bool *cancel, struct diag_report *ret)
 {
 	struct diag d;
 	int s;
@@ -168,6 +178,7 @@ void diag_run(const struct config *cfg, struct db *db, int64_t now,
 	ret->failed = -1;
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
+	d.cancel = cancel;
 	d.db = db;
 	d.now = now;
 	d.advice = ret->advice;

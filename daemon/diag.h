@@ -22,6 +22,7 @@
 #ifndef HAISHIN_DIAG_H
 #define HAISHIN_DIAG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -71,9 +72,12 @@ const char *diag_stage_name(enum diag_stage s);
  * unreadable root, is a stage's result.  db may be NULL: then there is no
  * rollback check.  now is the wall clock (seconds since the epoch) that the
  * freshness stage judges by.  curl_global_init is the caller's.  It takes
- * up to a few connect timeouts when the network is down.
+ * up to a few connect timeouts when the network is down, unless cancel
+ * (may be NULL) is set: then the stage under way stops within a fraction
+ * of a second (a name lookup runs to its end) and reports that it was
+ * stopped.
  */
 void diag_run(const struct config *cfg, struct db *db, int64_t now,
-	      struct diag_report *ret);
+	      const atomic_bool *cancel, struct diag_report *ret);
 
 #endif

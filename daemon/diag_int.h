@@ -11,6 +11,7 @@
 #ifndef HAISHIN_DIAG_INT_H
 #define HAISHIN_DIAG_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@ struct diag_endpoint {
 
 struct diag {
 	const struct config *cfg;
+	const atomic_bool *cancel; /* set: stop at the next chance */
 	struct db *db;
 	int64_t now;
 	char *advice; /* the report's, DIAG_ADVICE_MAX bytes */
@@ -51,6 +53,9 @@ struct diag {
 	struct root *root;
 	struct manifest *m;
 };
+
+/* True once the caller asked the diagnosis to stop. */
+bool diag_cancelled(const struct diag *d);
 
 /* One stage: 0 with detail written, or a negative errno with e set. */
 typedef int diag_stage_fn(struct diag *d, char *detail, size_t n,

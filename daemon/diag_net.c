@@ -184,8 +184,11 @@ static void diag_addrs_text(const struct addrinfo *ai, char *out, size_t n)
 	}
 }
 
-/* Waits for a non-blocking connect: 0, -ETIMEDOUT, or its errno. */
-static int diag_connect_wait(int fd, int timeout_ms)
+#define DIAG_SLICE_MS 200 /* how often a wait looks at the cancel flag */
+
+/* Waits for a non-blocking connect: 0, -ETIMEDOUT, -ECANCELED, or its
+ * errno. */
+static int diag_connect_wait(const struct diag *d, int fd, int timeout_ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	struct timespec t0;
@@ -196,13 +199,13 @@ static int diag_connect_wait(int fd, int timeout_ms)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		n = poll(&p, 1, left);
+		n = poll(&p, 1, left < DIAG_SLICE_MS ? left : DIAG_SLICE_MS);
 		if (n > 0)
 			break;
-		if (n == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
+		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (diag_cancelled(d))
+			return -ECANCELED;
 		left = timeout_ms - (int)diag_ms_since(&t0);
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -212,7 +215,8 @@ static int diag_connect_wait(int fd, int timeout_ms)
 	return err > 0 ? -err : 0;
 }
 
-static int diag_connect_one(const struct addrinfo *ai, int timeout_ms)
+static int diag_connect_one(const struct diag *d, const struct addrinfo *ai,
+			    int timeout_ms)
 {
 	int fd;
 	int r;
@@ -224,7 +228,7 @@ static int diag_connect_one(const struct addrinfo *ai, int timeout_ms)
 		return -errno;
 	r = connect(fd, ai->ai_addr, ai->ai_addrlen);
 	if (r < 0 && errno == EINPROGRESS)
-		r = diag_connect_wait(fd, timeout_ms);
+		r = diag_connect_wait(d, fd, timeout_ms);
 	else if (r < 0)
 		r = -errno;
 	(void)close(fd);
@@ -250,7 +254,7 @@ static void diag_where_addr(const struct diag_endpoint *ep, const char *addr,
  * it connected goes to ret_where.  -EHOSTDOWN when the last one timed out
  * (as fetch.h says), else its connect errno (-ECONNREFUSED, -ENETUNREACH).
  */
-static int diag_connect(const struct diag_endpoint *ep,
+static int diag_connect(const struct diag *d, const struct diag_endpoint *ep,
 			const struct addrinfo *ai, uint32_t timeout_s,
 			char *ret_where, size_t n, struct hs_err *e)
 {
@@ -261,8 +265,8 @@ static int diag_connect(const struct diag_endpoint *ep,
 
 	for (k = 0; ai != NULL && k < DIAG_MAX_ADDRS; ai = ai->ai_next, k++) {
 		diag_addr_text(ai, addr, sizeof(addr));
-		r = diag_connect_one(ai, (int)timeout_s * 1000);
-		if (r == 0)
+		r = diag_connect_one(d, ai, (int)timeout_s * 1000);
+		if (r == 0 || r == -ECANCELED)
 			break;
 	}
 	diag_where_addr(ep, addr, where, sizeof(where));
@@ -312,7 +316,7 @@ int diag_proxy(struct diag *d, char *detail, size_t n, struct hs_err *e)
 			  "Check its DNS server or the proxy setting "
 			  "([server] proxy)."),
 			d->proxy.host);
-	r = diag_connect(&d->proxy, ai, d->cfg->connect_timeout, via,
+	r = diag_connect(d, &d->proxy, ai, d->cfg->connect_timeout, via,
 			 sizeof(via), e);
 	freeaddrinfo(ai);
 	if (r < 0)
@@ -378,8 +382,8 @@ int diag_tcp(struct diag *d, char *detail, size_t n, struct hs_err *e)
 
 	if (d->has_proxy)
 		return diag_detail(detail, n, _("through the proxy"));
-	r = diag_connect(&d->server, d->addrs, d->cfg->connect_timeout, where,
-			 sizeof(where), e);
+	r = diag_connect(d, &d->server, d->addrs, d->cfg->connect_timeout,
+			 where, sizeof(where), e);
 	if (r < 0)
 		return diag_tcp_advise(d, r);
 	return diag_detail(detail, n, "%s", where);
@@ -413,6 +417,17 @@ static int diag_tls_debug(CURL *h, curl_infotype type, char *data, size_t size,
 #define DIAG_SETOPT(h, opt, val) \
 	(curl_easy_setopt((h), (opt), (val)) == CURLE_OK)
 
+/* libcurl's progress callback: non-zero aborts the handshake. */
+static int diag_tls_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+			     curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return diag_cancelled(ud) ? 1 : 0;
+}
+
 /* A connect-only handle: TCP (or the proxy's tunnel) and the handshake. */
 static bool diag_tls_setup(const struct diag *d, CURL *h, char *version,
 			   char *errbuf)
@@ -430,6 +445,9 @@ static bool diag_tls_setup(const struct diag *d, CURL *h, char *version,
 	ok = ok && DIAG_SETOPT(h, CURLOPT_DEBUGFUNCTION, diag_tls_debug);
 	ok = ok && DIAG_SETOPT(h, CURLOPT_DEBUGDATA, version);
 	ok = ok && DIAG_SETOPT(h, CURLOPT_VERBOSE, 1L);
+	ok = ok && DIAG_SETOPT(h, CURLOPT_NOPROGRESS, 0L);
+	ok = ok && DIAG_SETOPT(h, CURLOPT_XFERINFOFUNCTION, diag_tls_progress);
+	ok = ok && DIAG_SETOPT(h, CURLOPT_XFERINFODATA, (void *)d);
 	if (d->has_proxy)
 		ok = ok && DIAG_SETOPT(h, CURLOPT_PROXY, c->proxy);
 	if (c->ca_file[0] != '\0')
@@ -588,7 +606,8 @@ int diag_http(struct diag *d, char *detail, size_t n, struct hs_err *e)
 				     .connect_timeout = c->connect_timeout,
 				     .stall_timeout = c->stall_timeout,
 				     .min_rate = c->min_rate,
-				     .max_rate = c->max_rate};
+				     .max_rate = c->max_rate,
+				     .cancel = d->cancel};
 	char url[DIAG_URL_MAX];
 	int r;
 

@@ -321,6 +321,28 @@ grep -q "socket changed to '$W/client/other.sock'; it takes effect when haishind
 ctl status >/dev/null && pass "reload: the socket in use still answers" || fail "reload: the socket stopped answering"
 cp "$W/conf.bak" "$W/client/haishin.conf"
 
+# --- SIGTERM during check-connection: the daemon stops at once ----------------
+fault_reset
+fault_plan /manifest.json '[{"stall_after": 0, "seconds": 120}]'
+ctl --json check-connection >"$W/cc.out" 2>&1 &
+cc=$!
+for _ in $(seq 1 100); do
+	[ "$(fault_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_path"].get("/manifest.json", {}).get("requests", 0))')" -gt 0 ] && break
+	sleep 0.1
+done
+start=$(date +%s%N)
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null || true
+DPID=""
+took=$((($(date +%s%N) - start) / 1000000))
+wait "$cc" 2>/dev/null || true
+[ "$took" -lt 10000 ] && pass "SIGTERM during check-connection: the daemon exited in ${took} ms" ||
+	fail "SIGTERM during check-connection took ${took} ms"
+OUT=$(tail -n 1 "$W/cc.out")
+expect_eq "$(json '(j["failed_stage"], "stopped" in [s for s in j["stages"] if s["stage"] == "http"][0]["detail"])')" "('http', True)" \
+	"the waiting client gets the stages so far, http marked stopped"
+fault_reset
+
 # --- a peer in the socket's group may read, not change ----------------------
 if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null && command -v setpriv >/dev/null; then
 	stop_daemon
