@@ -1,0 +1,560 @@
+/*
+ * daemon_cmd.c - what haishind's control requests mean: one handler per
+ * command of docs/protocol.md (status, history, verify, enable and disable,
+ * download-now, check-connection), who may change state, and the JSON
+ * each reply is encoded in, events included.
+ *
+ * Requests arrive parsed (ctlproto.c) on the loop's thread; the handlers
+ * read state from the database and the last verified manifest, change only
+ * settings, and leave starting attempts and the diagnosis to daemon.c.
+ * Every request ends in exactly one end line: a result with "ok": true, or
+ * a refusal with a fixed code and a person's text.
+ */
+#include "daemon_int.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctlproto.h"
+#include "db.h"
+#include "dsse.h"
+#include "i18n.h"
+#include "log.h"
+#include "manifest.h"
+#include "schedule.h"
+#include "state.h"
+#include "str.h"
+#include "version.h"
+#include "worker.h"
+
+/* RFC 3339 or JSON null. */
+static json_t *json_time(int64_t t)
+{
+	char buf[21];
+
+	if (t <= 0)
+		return json_null();
+	hs_time_format(t, buf);
+	return json_string(buf);
+}
+
+/* Sends a JSON object as one line and frees it. */
+void daemon_send_json(struct ctl_client *c, json_t *j, bool end)
+{
+	char *line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (line == NULL && !end) {
+		json_decref(j); /* a lost progress event, never a false end */
+		return;
+	}
+	if (line == NULL) {
+		(void)ctl_send(c,
+			       "{\"type\":\"end\",\"ok\":false,"
+			       "\"error\":\"out of memory\"}",
+			       true);
+	} else {
+		(void)ctl_send(c, line, end);
+	}
+	free(line);
+	json_decref(j);
+	if (end) {
+		c->closing = true;
+		c->waiting = WAIT_NONE;
+	}
+}
+
+/* A refusal: code is one of ctlproto.h's CTL_ERR_*, error a person's text. */
+void daemon_send_error(struct ctl_client *c, const char *code,
+		       const char *error)
+{
+	daemon_send_json(c,
+			 json_pack("{s:s, s:b, s:s, s:s}", "type", "end", "ok",
+				   0, "code", code, "error", error),
+			 true);
+}
+
+/* A refused download-now: no attempt ran, yet the contract wants it to end
+ * in a terminal state, so its end also says STOPPED with the reason. */
+static void send_refused_attempt(struct ctl_client *c, const char *code,
+				 const char *error)
+{
+	daemon_send_json(c,
+			 json_pack("{s:s, s:b, s:s, s:s, s:s, s:s, s:i}",
+				   "type", "end", "ok", 0, "code", code,
+				   "error", error, "state",
+				   state_name(STATE_STOPPED), "reason", error,
+				   "exit", state_exit_code(STATE_STOPPED)),
+			 true);
+}
+
+/* Adds "type": "end", "ok": true to a result object and sends it. */
+void daemon_send_end(struct ctl_client *c, json_t *j)
+{
+	if (j != NULL) {
+		(void)json_object_set_new(j, "type", json_string("end"));
+		(void)json_object_set_new(j, "ok", json_true());
+	}
+	daemon_send_json(c, j, true);
+}
+
+/* ---- reading state ------------------------------------------------------- */
+
+/* The last verified manifest, kept by the cycle in the state directory. */
+static struct manifest *daemon_manifest(const struct daemon *d)
+{
+	char path[PATH_MAX];
+	struct manifest *m = NULL;
+	struct dsse *env = NULL;
+	const uint8_t *p;
+	char *buf = NULL;
+	size_t len = 0;
+	size_t n;
+
+	if (hs_snprintf(path, sizeof(path), "%s/manifest.json", d->cfg.state) <
+		    0 ||
+	    hs_read_file(path, HS_MANIFEST_MAX_BYTES, &buf, &len, NULL) < 0)
+		return NULL;
+	if (dsse_parse(buf, len, HS_MANIFEST_MAX_BYTES, &env, NULL) == 0) {
+		p = dsse_payload(env, &n);
+		(void)manifest_parse(p, n, &m, NULL);
+	}
+	dsse_free(env);
+	free(buf);
+	return m;
+}
+
+static json_t *json_attempt(const struct db_attempt *a)
+{
+	return json_pack(
+		"{s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:s, "
+		"s:s}",
+		"id", (json_int_t)a->id, "started", json_time(a->started),
+		"finished", json_time(a->finished), "trigger", a->trigger,
+		"component", a->component, "from", a->from_version, "to",
+		a->to_version, "method", a->method, "bytes",
+		(json_int_t)a->bytes, "state", a->state, "reason", a->reason);
+}
+
+static int take_attempt(void *ctx, const struct db_attempt *a)
+{
+	*(struct db_attempt *)ctx = *a;
+	return -EINTR; /* the newest is enough */
+}
+
+/* The newest attempt (of a component, or of anything): null when none. */
+static json_t *json_last_result(struct daemon *d, const char *component)
+{
+	struct db_attempt a;
+
+	memset(&a, 0, sizeof(a));
+	(void)db_history_foreach(d->db, component, 1, take_attempt, &a, NULL);
+	if (a.id == 0)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o}", "state", a.state, "reason",
+			 a.reason, "at", json_time(a.finished));
+}
+
+static const char *component_state(const struct manifest_component *mc,
+				   const struct db_installed *in, bool have)
+{
+	if (!have)
+		return "NOT_INSTALLED";
+	if (!version_is_valid(in->version) ||
+	    version_compare(in->version, mc->minimum) < 0)
+		return "BELOW_MINIMUM";
+	if (version_compare(in->version, mc->version) < 0)
+		return "UPDATE_AVAILABLE";
+	return "UP_TO_DATE";
+}
+
+static json_t *json_components(struct daemon *d, const struct manifest *m)
+{
+	json_t *arr = json_array();
+	struct db_installed in;
+	size_t i;
+
+	for (i = 0; m != NULL && arr != NULL && i < m->n_components; i++) {
+		const struct manifest_component *mc = &m->components[i];
+		const bool have =
+			db_installed_get(d->db, mc->name, &in, NULL) == 0;
+
+		(void)json_array_append_new(
+			arr,
+			json_pack("{s:s, s:o, s:s, s:s, s:s, s:o}", "name",
+				  mc->name, "installed",
+				  have ? json_string(in.version) : json_null(),
+				  "latest", mc->version, "minimum", mc->minimum,
+				  "state", component_state(mc, &in, have),
+				  "last_result",
+				  json_last_result(d, mc->name)));
+	}
+	return arr;
+}
+
+/* ---- progress: rate and ETA ------------------------------------------- */
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Bytes per second since the component's first DOWNLOADING event. */
+static uint64_t daemon_rate(struct daemon *d, const struct cycle_event *ev)
+{
+	double dt;
+
+	if (strcmp(d->rate_component, ev->component) != 0 ||
+	    ev->done < d->rate_done0) {
+		(void)hs_strlcpy(d->rate_component, ev->component,
+				 sizeof(d->rate_component));
+		d->rate_done0 = ev->done;
+		(void)clock_gettime(CLOCK_MONOTONIC, &d->rate_t0);
+		return 0;
+	}
+	dt = elapsed_since(&d->rate_t0);
+	return dt > 0.5 ? (uint64_t)((double)(ev->done - d->rate_done0) / dt)
+			: 0;
+}
+
+/* An event as the protocol shows it. */
+json_t *daemon_json_event(struct daemon *d, const struct cycle_event *ev)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "type", "event", "state",
+			      state_name(ev->state), "component", ev->component,
+			      "text", ev->text);
+	uint64_t rate;
+
+	if (j == NULL)
+		return NULL;
+	if (ev->state == STATE_DOWNLOADING) {
+		rate = daemon_rate(d, ev);
+		(void)json_object_set_new(j, "done",
+					  json_integer((json_int_t)ev->done));
+		(void)json_object_set_new(j, "total",
+					  json_integer((json_int_t)ev->total));
+		(void)json_object_set_new(j, "rate",
+					  json_integer((json_int_t)rate));
+		if (rate > 0 && ev->total >= ev->done)
+			(void)json_object_set_new(
+				j, "eta",
+				json_integer(
+					(json_int_t)((ev->total - ev->done) /
+						     rate)));
+	}
+	if (ev->state == STATE_WAITING)
+		(void)json_object_set_new(j, "until", json_time(ev->until));
+	return j;
+}
+
+/* ---- status ----------------------------------------------------------- */
+
+static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
+{
+	struct sched_block b[SCHED_MAX_BLOCKS];
+	const size_t n = sched_blocks(in, b);
+	json_t *arr = json_array();
+	size_t i;
+
+	(void)d;
+	for (i = 0; arr != NULL && i < n; i++)
+		(void)json_array_append_new(
+			arr, json_pack("{s:s, s:o}", "what",
+				       sched_block_name(b[i].kind), "until",
+				       json_time(b[i].until)));
+	return arr;
+}
+
+static json_t *json_daemon(struct daemon *d)
+{
+	struct cycle_event ev;
+	struct sched_in in;
+	struct db_trust t;
+	char reason[256];
+	json_t *j;
+
+	daemon_sched_in(d, &in, reason, sizeof(reason));
+	memset(&t, 0, sizeof(t));
+	(void)db_trust_get(d->db, &t, NULL);
+	j = json_pack("{s:s, s:I, s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
+		      "version", DAEMON_VERSION, "pid", (json_int_t)getpid(),
+		      "state", "IDLE", "enabled", in.enabled, "disabled_reason",
+		      reason, "blocked_by", json_blocks(d, &in), "next_check",
+		      json_time(sched_due(&in)), "last_check",
+		      json_time(d->last_check), "last_contact",
+		      json_time(t.last_contact), "last_result",
+		      json_last_result(d, NULL));
+	if (j == NULL)
+		return NULL;
+	if (t.manifest_serial > 0)
+		(void)json_object_set_new(
+			j, "manifest",
+			json_pack("{s:I, s:o}", "serial",
+				  (json_int_t)t.manifest_serial, "expires",
+				  json_time(t.manifest_expires)));
+	if (worker_progress(d->worker, &ev)) {
+		(void)json_object_set_new(j, "state",
+					  json_string(state_name(ev.state)));
+		(void)json_object_set_new(j, "progress",
+					  daemon_json_event(d, &ev));
+	} else if (worker_running(d->worker)) {
+		(void)json_object_set_new(j, "state", json_string("CHECKING"));
+	}
+	return j;
+}
+
+static void cmd_status(struct daemon *d, struct ctl_client *c)
+{
+	struct manifest *m = daemon_manifest(d);
+
+	daemon_send_end(c, json_pack("{s:o, s:o}", "daemon", json_daemon(d),
+				     "components", json_components(d, m)));
+	manifest_free(m);
+}
+
+/* ---- history, verify --------------------------------------------------- */
+
+struct history_walk {
+	json_t *arr;
+	const struct ctl_request *req;
+	size_t n;
+};
+
+static int history_take(void *ctx, const struct db_attempt *a)
+{
+	struct history_walk *w = ctx;
+	json_t *j;
+
+	if (a->started < w->req->since || w->n >= w->req->limit)
+		return -EINTR; /* newest first: the rest is older */
+	if (a->started >= w->req->until)
+		return 0;
+	j = json_attempt(a);
+	if (j == NULL)
+		return 0; /* one row that cannot be shown hides nothing else */
+	w->n++;
+	return json_array_append_new(w->arr, j) < 0 ? -ENOMEM : 0;
+}
+
+static void cmd_history(struct daemon *d, struct ctl_client *c,
+			const struct ctl_request *req)
+{
+	struct history_walk w = {json_array(), req, 0};
+	struct hs_err e;
+	int r;
+
+	/* The time bounds are applied while walking, so the walk has no
+	 * row limit of its own; it stops at the first row too old. */
+	r = db_history_foreach(d->db,
+			       req->has_component ? req->component : NULL,
+			       SIZE_MAX, history_take, &w, &e);
+	if (r < 0 && r != -EINTR) {
+		json_decref(w.arr);
+		daemon_send_error(c, CTL_ERR_UNAVAILABLE, e.msg);
+		return;
+	}
+	daemon_send_end(c, json_pack("{s:o}", "attempts", w.arr));
+}
+
+static void cmd_verify(struct daemon *d, struct ctl_client *c)
+{
+	struct manifest *m = daemon_manifest(d);
+	json_t *arr = json_array();
+	struct db_installed in;
+	bool all_ok = true;
+	size_t i;
+
+	if (m == NULL) {
+		json_decref(arr);
+		daemon_send_error(
+			c, CTL_ERR_UNAVAILABLE,
+			_("no verified manifest yet: run 'haishinctl "
+			  "download-now' or wait for the next check"));
+		return;
+	}
+	for (i = 0; i < m->n_components; i++) {
+		const struct manifest_component *mc = &m->components[i];
+		const bool have =
+			db_installed_get(d->db, mc->name, &in, NULL) == 0;
+		const bool ok = have && version_is_valid(in.version) &&
+				version_compare(in.version, mc->minimum) >= 0;
+
+		all_ok = all_ok && ok;
+		(void)json_array_append_new(
+			arr,
+			json_pack("{s:s, s:o, s:s, s:b}", "name", mc->name,
+				  "installed",
+				  have ? json_string(in.version) : json_null(),
+				  "minimum", mc->minimum, "ok", ok));
+	}
+	manifest_free(m);
+	daemon_send_end(c, json_pack("{s:o, s:b}", "components", arr, "all_ok",
+				     all_ok));
+}
+
+/* ---- changing state -------------------------------------------------------- */
+
+static bool in_group(uid_t uid, gid_t gid, const char *group)
+{
+	gid_t groups[256];
+	int n = (int)(sizeof(groups) / sizeof(groups[0]));
+	struct passwd *pw;
+	struct group *g;
+	int i;
+
+	if (group[0] == '\0')
+		return false;
+	g = getgrnam(group);
+	if (g == NULL)
+		return false;
+	if (gid == g->gr_gid)
+		return true;
+	pw = getpwuid(uid);
+	if (pw == NULL || getgrouplist(pw->pw_name, gid, groups, &n) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == g->gr_gid)
+			return true;
+	return false;
+}
+
+/* Root, the daemon's own user, and [control] admin_group may change. */
+static bool may_change(const struct daemon *d, const struct ctl_client *c)
+{
+	return c->uid == 0 || c->uid == geteuid() ||
+	       in_group(c->uid, c->gid, d->cfg.admin_group);
+}
+
+static void cmd_enable(struct daemon *d, struct ctl_client *c,
+		       const struct ctl_request *req)
+{
+	const bool on = req->cmd == CTL_CMD_ENABLE;
+	char reason[CTL_REASON_MAX];
+	struct hs_err e;
+
+	if (db_setting_put(d->db, "enabled", on ? "yes" : "no", &e) < 0 ||
+	    db_setting_put(d->db, "disabled_reason", req->reason, &e) < 0) {
+		daemon_send_error(c, CTL_ERR_UNAVAILABLE, e.msg);
+		return;
+	}
+	log_info("automatic updates %s by uid %ld%s%s",
+		 on ? "enabled" : "disabled", (long)c->uid,
+		 req->reason[0] != '\0' ? ": " : "", req->reason);
+	daemon_send_end(c, json_pack("{s:b, s:s}", "enabled",
+				     daemon_enabled(d, reason, sizeof(reason)),
+				     "disabled_reason", reason));
+}
+
+/* ---- attempts --------------------------------------------------------------- */
+
+static void cmd_download_now(struct daemon *d, struct ctl_client *c)
+{
+	struct cycle_event ev;
+
+	/* An attempt already running is joined, not started twice. */
+	if (!worker_running(d->worker) &&
+	    daemon_start_attempt(d, "manual") < 0) {
+		send_refused_attempt(
+			c, CTL_ERR_UNAVAILABLE,
+			_("cannot start an update: see the daemon's log"));
+		return;
+	}
+	c->waiting = WAIT_ATTEMPT;
+	if (worker_progress(d->worker, &ev))
+		daemon_send_json(c, daemon_json_event(d, &ev), false);
+}
+
+/* ---- check-connection ------------------------------------------------------- */
+
+static void cmd_check_connection(struct daemon *d, struct ctl_client *c)
+{
+	c->waiting = WAIT_DIAG;
+	if (d->diag_running)
+		return; /* it joins the diagnosis under way */
+	if (daemon_diag_start(d) < 0)
+		daemon_send_error(c, CTL_ERR_UNAVAILABLE,
+				  _("cannot start the diagnosis"));
+}
+
+json_t *daemon_json_diag(const struct diag_report *rep)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; arr != NULL && i < DIAG_STAGES; i++) {
+		const struct diag_result *s = &rep->stages[i];
+
+		if (!s->ran)
+			continue;
+		(void)json_array_append_new(
+			arr, json_pack("{s:s, s:b, s:I, s:s}", "stage",
+				       diag_stage_name((enum diag_stage)i),
+				       "ok", s->ok, "ms", (json_int_t)s->ms,
+				       "detail", s->detail));
+	}
+	return json_pack("{s:o, s:b, s:s, s:s}", "stages", arr, "all_ok",
+			 rep->all_ok, "failed_stage",
+			 rep->failed >= 0
+				 ? diag_stage_name((enum diag_stage)rep->failed)
+				 : "",
+			 "advice", rep->advice);
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+void daemon_request(struct daemon *d, struct ctl_client *c)
+{
+	struct ctl_request req;
+	struct hs_err e;
+
+	if (ctl_request_parse(c->in, strlen(c->in), &req, &e) < 0) {
+		daemon_send_error(c, CTL_ERR_INVALID, e.msg);
+		return;
+	}
+	if (ctl_cmd_changes(req.cmd) && !may_change(d, c)) {
+		log_info("refused '%s' from uid %ld: not allowed to change "
+			 "state",
+			 ctl_cmd_name(req.cmd), (long)c->uid);
+		if (req.cmd == CTL_CMD_DOWNLOAD_NOW)
+			send_refused_attempt(
+				c, CTL_ERR_DENIED,
+				_("permission denied: starting an update "
+				  "needs root, haishind's user or its admin "
+				  "group"));
+		else
+			daemon_send_error(c, CTL_ERR_DENIED,
+					  _("permission denied"));
+		return;
+	}
+	switch (req.cmd) {
+	case CTL_CMD_STATUS:
+		cmd_status(d, c);
+		break;
+	case CTL_CMD_HISTORY:
+		cmd_history(d, c, &req);
+		break;
+	case CTL_CMD_VERIFY:
+		cmd_verify(d, c);
+		break;
+	case CTL_CMD_CHECK_CONNECTION:
+		cmd_check_connection(d, c);
+		break;
+	case CTL_CMD_DOWNLOAD_NOW:
+		cmd_download_now(d, c);
+		break;
+	case CTL_CMD_ENABLE:
+	case CTL_CMD_DISABLE:
+		cmd_enable(d, c, &req);
+		break;
+	}
+}

@@ -1,0 +1,110 @@
+/*
+ * daemon_int.h - what the two files of haishind share: struct daemon (the
+ * one state the loop passes around), what a client is waiting for, and the
+ * functions one file calls in the other.
+ *
+ * daemon.c holds the event loop, start and stop, signals, the schedule's
+ * ticks and the plumbing of the worker and diagnosis threads; daemon_cmd.c
+ * the control requests' handlers and their JSON encoding.  Nothing outside
+ * these files includes this header: daemon.h is the module's interface.
+ */
+#ifndef HAISHIN_DAEMON_INT_H
+#define HAISHIN_DAEMON_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "ctlserver.h"
+#include "cycle.h"
+#include "diag.h"
+#include "hs_limits.h"
+
+#define DAEMON_VERSION "0.1.0"
+
+struct sched_in;
+struct worker;
+
+/* What a client is owed (struct ctl_client's waiting). */
+enum waiting {
+	WAIT_NONE,
+	WAIT_ATTEMPT, /* download-now: events, then the end line */
+	WAIT_DIAG, /* check-connection */
+};
+
+struct daemon {
+	char config_path[PATH_MAX];
+	struct config cfg;
+	struct db *db;
+	struct worker *worker;
+	struct ctl_server ctl;
+	int sfd; /* signalfd */
+	int lock_fd;
+	bool stop;
+	/* The schedule's memory. */
+	int64_t boot_due;
+	int64_t last_check;
+	uint32_t jitter;
+	int64_t backoff_until;
+	/* The download rate, measured over the current component. */
+	char rate_component[HS_NAME_MAX + 1];
+	uint64_t rate_done0;
+	struct timespec rate_t0;
+	/* check-connection runs in a thread of its own. */
+	pthread_t diag_thread;
+	bool diag_running;
+	atomic_bool diag_cancel;
+	int diag_efd;
+	struct config diag_cfg;
+	struct diag_report diag;
+};
+
+/* ---- daemon.c ----------------------------------------------------------- */
+
+/* Automatic updates: the run-time setting (enable/disable) wins over the
+ * configuration.  Fills reason (n bytes) when they are off. */
+bool daemon_enabled(struct daemon *d, char *reason, size_t n);
+
+/* Fills the schedule's inputs as of now; reason as daemon_enabled(). */
+void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
+		     size_t n);
+
+/* Starts an attempt in the worker (trigger: "boot", "schedule", "manual");
+ * 0, or a negative errno logged here. */
+int daemon_start_attempt(struct daemon *d, const char *trigger);
+
+/* Starts the diagnosis thread on a copy of the configuration: 0, or a
+ * negative errno when the thread cannot start.  Its end is signalled on
+ * d->diag_efd. */
+int daemon_diag_start(struct daemon *d);
+
+/* ---- daemon_cmd.c ------------------------------------------------------- */
+
+/* Sends a JSON object (which may be NULL) as one line and frees it; end
+ * closes the client once it is sent. */
+void daemon_send_json(struct ctl_client *c, json_t *j, bool end);
+
+/* A refusal: code is one of ctlproto.h's CTL_ERR_*, error a person's text. */
+void daemon_send_error(struct ctl_client *c, const char *code,
+		       const char *error);
+
+/* Adds "type": "end", "ok": true to a result object and sends it. */
+void daemon_send_end(struct ctl_client *c, json_t *j);
+
+/* An event as the protocol shows it (a new reference, or NULL). */
+json_t *daemon_json_event(struct daemon *d, const struct cycle_event *ev);
+
+/* check-connection's end line, without "type" and "ok". */
+json_t *daemon_json_diag(const struct diag_report *rep);
+
+/* Answers the request line in c->in. */
+void daemon_request(struct daemon *d, struct ctl_client *c);
+
+#endif
