@@ -20,6 +20,7 @@
 
 #define DSSE_TYPE_ROOT "application/vnd.haishin.root+json"
 #define DSSE_TYPE_MANIFEST "application/vnd.haishin.manifest+json"
+#define DSSE_TYPE_ENTRY "application/vnd.haishin.entry+json"
 
 struct dsse;
 

@@ -12,6 +12,8 @@
 #define HS_ENVELOPE_MAX_SIGNATURES 32
 #define HS_ROOT_MAX_KEYS 64
 #define HS_ROLE_MAX_KEYS 32
+#define HS_ROOT_MAX_VENDORS 32
+#define HS_VENDOR_MAX_PATTERNS 64 /* component name patterns per vendor */
 #define HS_NAME_MAX 64 /* component name */
 #define HS_VERSION_MAX 64 /* version string */
 #define HS_URL_MAX 1024 /* URL, relative or absolute */

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "dsse.h"
 #include "field.h"
 #include "str.h"
 #include "version.h"
@@ -60,8 +61,12 @@ bool manifest_url_is_valid(const char *url)
 
 void manifest_free(struct manifest *m)
 {
+	size_t i;
+
 	if (m == NULL)
 		return;
+	for (i = 0; i < m->n_components; i++)
+		free(m->components[i].entry);
 	free(m->components);
 	free(m);
 }
@@ -92,18 +97,38 @@ static int manifest_parse_package(json_t *jc, struct manifest_package *p,
 	return r;
 }
 
-static int manifest_parse_component(const char *name, json_t *jc,
-				    struct manifest_component *c,
-				    struct hs_err *e)
+static int manifest_parse_forced(json_t *jc, struct manifest_component *c,
+				 struct hs_err *e)
+{
+	json_t *jf = json_object_get(jc, "forced");
+	json_t *ja;
+
+	if (jf == NULL)
+		return 0;
+	if (!json_is_object(jf))
+		return hs_err_set(e, -EBADMSG, "'forced' is not an object");
+	c->forced = true;
+	if (json_object_get(jf, "deadline") != NULL &&
+	    field_time(jf, "deadline", &c->deadline, e) < 0) {
+		hs_err_prefix(e, "forced: ");
+		return -EBADMSG;
+	}
+	ja = json_object_get(jf, "allow_downgrade");
+	if (ja != NULL && !json_is_boolean(ja))
+		return hs_err_set(e, -EBADMSG,
+				  "forced: 'allow_downgrade' is not true or "
+				  "false");
+	c->allow_downgrade = json_is_true(ja);
+	return 0;
+}
+
+/* The fields of an entry, plain or from a vendor's envelope. */
+static int manifest_parse_fields(json_t *jc, struct manifest_component *c,
+				 struct hs_err *e)
 {
 	char restart[16];
 	int r;
 
-	if (!version_name_is_valid(name))
-		return hs_err_set(e, -EBADMSG, "invalid component name");
-	if (!json_is_object(jc))
-		return hs_err_set(e, -EBADMSG, "not an object");
-	(void)hs_strlcpy(c->name, name, sizeof(c->name));
 	r = field_string(jc, "version", c->version, sizeof(c->version), e);
 	if (r == 0 && !version_is_valid(c->version))
 		r = hs_err_set(e, -EBADMSG, "invalid version '%s'", c->version);
@@ -123,7 +148,68 @@ static int manifest_parse_component(const char *name, json_t *jc,
 			       restart);
 	if (r == 0)
 		r = manifest_parse_package(jc, &c->package, e);
+	if (r == 0)
+		r = manifest_parse_forced(jc, c, e);
 	return r;
+}
+
+/* {"vendor": NAME, "entry": ENVELOPE}: the fields come from the payload. */
+static int manifest_parse_signed(json_t *jc, struct manifest_component *c,
+				 struct hs_err *e)
+{
+	json_t *jp = NULL;
+	struct dsse *d = NULL;
+	char name[HS_NAME_MAX + 1];
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	r = field_string(jc, "vendor", c->vendor, sizeof(c->vendor), e);
+	if (r == 0 && !version_name_is_valid(c->vendor))
+		r = hs_err_set(e, -EBADMSG, "invalid vendor name");
+	if (r < 0)
+		return r;
+	c->entry = json_dumps(json_object_get(jc, "entry"), JSON_COMPACT);
+	if (c->entry == NULL)
+		return hs_err_set(e, -EBADMSG, "'entry' is not an envelope");
+	c->entry_len = strlen(c->entry);
+	r = dsse_parse(c->entry, c->entry_len, HS_MANIFEST_MAX_BYTES, &d, e);
+	if (r == 0 && strcmp(dsse_payload_type(d), DSSE_TYPE_ENTRY) != 0)
+		r = hs_err_set(e, -EBADMSG, "entry: payload type '%.64s'",
+			       dsse_payload_type(d));
+	if (r == 0) {
+		p = dsse_payload(d, &n);
+		r = field_load(p, n, &jp, e);
+	}
+	if (r == 0)
+		r = field_check_type(jp, "entry", e);
+	if (r == 0)
+		r = field_string(jp, "name", name, sizeof(name), e);
+	if (r == 0 && strcmp(name, c->name) != 0)
+		r = hs_err_set(e, -EBADMSG,
+			       "the signed entry is for '%s': mix-and-match",
+			       name);
+	if (r == 0)
+		r = manifest_parse_fields(jp, c, e);
+	if (r < 0)
+		hs_err_prefix(e, "entry: ");
+	json_decref(jp);
+	dsse_free(d);
+	return r;
+}
+
+static int manifest_parse_component(const char *name, json_t *jc,
+				    struct manifest_component *c,
+				    struct hs_err *e)
+{
+	if (!version_name_is_valid(name))
+		return hs_err_set(e, -EBADMSG, "invalid component name");
+	if (!json_is_object(jc))
+		return hs_err_set(e, -EBADMSG, "not an object");
+	(void)hs_strlcpy(c->name, name, sizeof(c->name));
+	if (json_object_get(jc, "entry") != NULL)
+		return manifest_parse_signed(jc, c, e);
+	return manifest_parse_fields(jc, c, e);
 }
 
 static int component_cmp(const void *a, const void *b)
@@ -159,13 +245,15 @@ static int manifest_from_json(json_t *j, struct manifest *m, struct hs_err *e)
 		return hs_err_set(e, -ENOMEM, "out of memory");
 	json_object_foreach(jcs, name, jc)
 	{
+		/* Counted first, so manifest_free() frees a half-parsed
+		 * component's entry too. */
+		m->n_components++;
 		r = manifest_parse_component(
-			name, jc, &m->components[m->n_components], e);
+			name, jc, &m->components[m->n_components - 1], e);
 		if (r < 0) {
 			hs_err_prefix(e, "component '%.64s': ", name);
 			return r;
 		}
-		m->n_components++;
 	}
 	qsort(m->components, m->n_components, sizeof(*m->components),
 	      component_cmp);
@@ -214,13 +302,63 @@ const struct manifest_component *manifest_find(const struct manifest *m,
 		       sizeof(*m->components), component_cmp);
 }
 
+static json_t *manifest_build_fields(const struct manifest_component *c)
+{
+	char when[21];
+	json_t *j;
+	json_t *jf;
+
+	j = json_pack("{s:s, s:s, s:s, s:{s:s, s:I, s:s}}", "version",
+		      c->version, "minimum", c->minimum, "restart",
+		      manifest_restart_name(c->restart), "package", "url",
+		      c->package.url, "size", (json_int_t)c->package.size,
+		      "sha256", c->package.sha256);
+	if (j == NULL || !c->forced)
+		return j;
+	jf = json_pack("{s:b}", "allow_downgrade", c->allow_downgrade);
+	if (jf != NULL && c->deadline != 0) {
+		hs_time_format(c->deadline, when);
+		if (json_object_set_new(jf, "deadline", json_string(when)) <
+		    0) {
+			json_decref(jf);
+			jf = NULL;
+		}
+	}
+	if (jf == NULL || json_object_set_new(j, "forced", jf) < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+int manifest_entry_build(const struct manifest_component *c, char **ret_json,
+			 struct hs_err *e)
+{
+	json_t *j = manifest_build_fields(c);
+	char *out = NULL;
+
+	if (j != NULL &&
+	    json_object_set_new(j, "_type", json_string("entry")) == 0 &&
+	    json_object_set_new(j, "name", json_string(c->name)) == 0)
+		out = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(j);
+	if (out == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	*ret_json = out;
+	return 0;
+}
+
 static json_t *manifest_build_component(const struct manifest_component *c)
 {
-	return json_pack("{s:s, s:s, s:s, s:{s:s, s:I, s:s}}", "version",
-			 c->version, "minimum", c->minimum, "restart",
-			 manifest_restart_name(c->restart), "package", "url",
-			 c->package.url, "size", (json_int_t)c->package.size,
-			 "sha256", c->package.sha256);
+	json_error_t jerr;
+	json_t *env;
+
+	if (c->entry == NULL)
+		return manifest_build_fields(c);
+	env = json_loadb(c->entry, c->entry_len, 0, &jerr);
+	if (env == NULL)
+		return NULL;
+	return json_pack("{s:s, s:o}", "vendor", c->vendor, "entry", env);
 }
 
 int manifest_build(const struct manifest *m, char **ret_json, struct hs_err *e)

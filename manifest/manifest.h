@@ -7,7 +7,22 @@
  *	   "cardreader": {"version": "2.1.0", "minimum": "2.0.0",
  *	                  "restart": "app",
  *	                  "package": {"url": "packages/cardreader/<sha256>.tar.zst",
- *	                              "size": 123456, "sha256": "<hex>"}}}}
+ *	                              "size": 123456, "sha256": "<hex>"},
+ *	                  "forced": {"deadline": "2026-12-01T00:00:00Z",
+ *	                             "allow_downgrade": false}}}}
+ *
+ * "forced" is optional: the update is installed at once, not waiting for
+ * the schedule (and, with allow_downgrade, even when it is older than the
+ * installed version); deadline, optional, says by when it must be in.
+ *
+ * A component that a vendor role owns (root.h) comes signed by the vendor:
+ *
+ *	"cardreader": {"vendor": "acme", "entry": <DSSE envelope>}
+ *
+ * where the envelope (type DSSE_TYPE_ENTRY) holds {"_type": "entry",
+ * "name": "cardreader", ...the fields above...}.  Parsing takes the fields
+ * from the envelope's payload and keeps the envelope; trust_manifest()
+ * checks it against the owner's keys before anything acts on it.
  *
  * A url is relative to the repository's base URL (so every mirror serves
  * the same manifest): it is a path of [A-Za-z0-9._~/-] with no "..", no
@@ -43,6 +58,14 @@ struct manifest_component {
 	char minimum[HS_VERSION_MAX + 1];
 	enum manifest_restart restart;
 	struct manifest_package package;
+	bool forced;
+	int64_t deadline; /* forced: by when, or 0 */
+	bool allow_downgrade; /* forced: may replace a newer version */
+	/* A vendor-signed entry: the vendor it names and its envelope
+	 * (malloc'ed, owned by the manifest); "" and NULL when plain. */
+	char vendor[HS_NAME_MAX + 1];
+	char *entry;
+	size_t entry_len;
 };
 
 struct manifest {
@@ -60,7 +83,17 @@ struct manifest {
 int manifest_parse(const uint8_t *payload, size_t n, struct manifest **ret_m,
 		   struct hs_err *e);
 
-/* Builds a payload from m (compact JSON, malloc'ed into *ret_json). */
+/*
+ * The payload a vendor signs for component c (type DSSE_TYPE_ENTRY), as
+ * JSON malloc'ed into *ret_json.
+ */
+int manifest_entry_build(const struct manifest_component *c, char **ret_json,
+			 struct hs_err *e);
+
+/*
+ * Builds a payload from m (compact JSON, malloc'ed into *ret_json).  A
+ * component with an entry is written as its vendor and envelope.
+ */
 int manifest_build(const struct manifest *m, char **ret_json, struct hs_err *e);
 
 /* Finds a component by name, or NULL. */

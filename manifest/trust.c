@@ -201,6 +201,71 @@ static int trust_payload_sha256(const struct dsse *d, char out[static 65],
 	return 0;
 }
 
+/*
+ * Each component a vendor owns must come signed by that vendor's threshold;
+ * a signed entry that no vendor owns, or that names another vendor, is
+ * refused.  The whole manifest is refused: acting on the rest of it would
+ * let the manifest's signers drop a vendor's update silently.
+ */
+static int trust_check_entry(const struct root *root,
+			     const struct manifest_component *c,
+			     struct hs_err *e)
+{
+	const struct root_vendor *owner = NULL;
+	struct dsse *d = NULL;
+	char what[HS_NAME_MAX * 2 + 32];
+	int r;
+
+	r = root_owner(root, c->name, &owner, e);
+	if (r < 0)
+		return r;
+	if (owner == NULL && c->entry == NULL)
+		return 0; /* the manifest role's own */
+	if (owner == NULL)
+		return hs_err_set(e, -EKEYREJECTED,
+				  "wrong vendor: signed by vendor '%s', but "
+				  "no vendor owns it in root %llu",
+				  c->vendor,
+				  (unsigned long long)root_version(root));
+	if (c->entry == NULL)
+		return hs_err_set(e, -EKEYREJECTED,
+				  "vendor '%s' owns it, but its entry is not "
+				  "signed by '%s'",
+				  owner->name, owner->name);
+	if (strcmp(c->vendor, owner->name) != 0)
+		return hs_err_set(e, -EKEYREJECTED,
+				  "wrong vendor: signed as vendor '%s', but "
+				  "root %llu gives it to vendor '%s'",
+				  c->vendor,
+				  (unsigned long long)root_version(root),
+				  owner->name);
+	r = dsse_parse(c->entry, c->entry_len, HS_MANIFEST_MAX_BYTES, &d, e);
+	(void)hs_snprintf(what, sizeof(what), "entry (vendor '%s')",
+			  owner->name);
+	if (r == 0)
+		r = dsse_verify(d, what, owner->role.keys, owner->role.n_keys,
+				owner->role.threshold, e);
+	dsse_free(d);
+	return r;
+}
+
+static int trust_check_vendors(const struct root *root,
+			       const struct manifest *m, struct hs_err *e)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < m->n_components; i++) {
+		r = trust_check_entry(root, &m->components[i], e);
+		if (r < 0) {
+			hs_err_prefix(e, "manifest: component '%s': ",
+				      m->components[i].name);
+			return r;
+		}
+	}
+	return 0;
+}
+
 int trust_manifest(const struct root *root, const char *buf, size_t len,
 		   const struct trust_prev *prev, int64_t now,
 		   struct manifest **ret_m, char ret_sha256[static 65],
@@ -224,6 +289,8 @@ int trust_manifest(const struct root *root, const char *buf, size_t len,
 		p = dsse_payload(d, &n);
 		r = manifest_parse(p, n, &m, e);
 	}
+	if (r == 0)
+		r = trust_check_vendors(root, m, e);
 	if (r == 0)
 		r = trust_check_serial(m, sha256, prev, e);
 	if (r == 0)

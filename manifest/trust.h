@@ -7,6 +7,8 @@
  *	rollback	a root version or manifest serial below the last accepted
  *	serial reuse	the same serial with a different payload
  *	freeze		an expired root or manifest
+ *	wrong vendor	a component's entry not signed by the vendor that
+ *			owns it (root.h), or signed by one that does not
  *	size		an envelope over its cap
  *	format		malformed JSON or a missing field
  *
