@@ -465,6 +465,15 @@ static void cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 	cycle_keep_package(c, t->name, part);
 	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
 		log_warn("%s, ignoring", e.msg);
+	if (t->restart == MANIFEST_RESTART_SYSTEM) {
+		char now[24];
+
+		(void)hs_snprintf(now, sizeof(now), "%lld",
+				  (long long)cycle_now());
+		if (db_setting_put(c->env->db, CYCLE_SYSTEM_RESTART_KEY, now,
+				   &e) < 0)
+			log_warn("%s, ignoring", e.msg);
+	}
 	if (t->restart == MANIFEST_RESTART_NONE)
 		cycle_outcome_set(o, STATE_COMPLETED, _("%s %s installed"),
 				  t->name, t->version);
@@ -583,12 +592,93 @@ static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
 	}
 }
 
+/* Why a required item did not wait, appended to its reason. */
+static void cycle_why(const struct plan_item *it, struct cycle_outcome *o)
+{
+	const struct manifest_component *t = it->target;
+	const size_t n = strlen(o->reason);
+	char when[21];
+
+	if (it->why == PLAN_BELOW_MINIMUM) {
+		(void)hs_snprintf(o->reason + n, sizeof(o->reason) - n,
+				  _(" (required: %s was below the minimum "
+				    "%s)"),
+				  it->from, t->minimum);
+	} else if (it->why == PLAN_FORCED && t->deadline != 0) {
+		hs_time_format(t->deadline, when);
+		(void)hs_snprintf(o->reason + n, sizeof(o->reason) - n,
+				  _(" (forced by its publisher, due by %s%s)"),
+				  when,
+				  it->action == PLAN_DOWNGRADE
+					  ? _("; a downgrade it allows")
+					  : "");
+	} else if (it->why == PLAN_FORCED) {
+		(void)hs_snprintf(o->reason + n, sizeof(o->reason) - n,
+				  _(" (forced by its publisher%s)"),
+				  it->action == PLAN_DOWNGRADE
+					  ? _("; a downgrade it allows")
+					  : "");
+	}
+	hs_utf8_fix(o->reason);
+}
+
+static bool cycle_may_install(const struct cycle *c, const struct plan_item *it)
+{
+	switch (c->env->mode) {
+	case CYCLE_ALL:
+		return true;
+	case CYCLE_REQUIRED:
+		return plan_item_required(it);
+	case CYCLE_CHECK:
+	default:
+		return false;
+	}
+}
+
+/*
+ * What waits (held back by the mode) is one STOPPED row: the hold, then
+ * each component with its versions, the required ones marked.
+ */
+static void cycle_record_waiting(struct cycle *c, const struct plan *plan,
+				 struct cycle_result *ret, bool first)
+{
+	struct cycle_outcome o;
+	size_t n_waiting = 0;
+	size_t used;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	cycle_outcome_set(&o, STATE_STOPPED, "%s; %s",
+			  c->env->hold != NULL ? c->env->hold : "?",
+			  _("waiting:"));
+	for (i = 0; i < plan->n; i++) {
+		const struct plan_item *it = &plan->items[i];
+
+		if (cycle_may_install(c, it))
+			continue;
+		used = strlen(o.reason);
+		(void)hs_snprintf(
+			o.reason + used, sizeof(o.reason) - used,
+			"%s %s %s → %s%s", n_waiting > 0 ? "," : "",
+			it->target->name, it->from[0] != '\0' ? it->from : "-",
+			it->target->version,
+			plan_item_required(it) ? _(" (required)") : "");
+		n_waiting++;
+	}
+	hs_utf8_fix(o.reason);
+	if (n_waiting == 0)
+		return;
+	cycle_record(c, "", "", "", &o);
+	cycle_fold(ret, &o, first);
+}
+
 static void cycle_components(struct cycle *c, struct cycle_result *ret)
 {
 	struct db_installed *in;
 	struct cycle_outcome o;
 	struct plan plan;
 	struct hs_err e;
+	size_t n_done = 0;
 	size_t n = 0;
 	size_t i;
 	int r;
@@ -609,6 +699,17 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 		cycle_fold(ret, &o, true);
 		return;
 	}
+	if (plan.n == 0 && c->env->mode == CYCLE_CHECK) {
+		/* Off is STOPPED even with nothing to do: never silence. */
+		cycle_outcome_set(&o, STATE_STOPPED,
+				  _("%s; nothing is waiting (manifest serial "
+				    "%llu)"),
+				  c->env->hold != NULL ? c->env->hold : "?",
+				  (unsigned long long)c->m->serial);
+		cycle_record(c, "", "", "", &o);
+		cycle_fold(ret, &o, true);
+		return;
+	}
 	if (plan.n == 0) {
 		cycle_outcome_set(&o, STATE_UP_TO_DATE,
 				  _("%zu component(s) at the latest version "
@@ -620,11 +721,17 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 		return;
 	}
 	for (i = 0; i < plan.n; i++) {
-		cycle_component(c, &plan.items[i], &o);
-		cycle_record(c, plan.items[i].target->name, plan.items[i].from,
-			     plan.items[i].target->version, &o);
-		cycle_fold(ret, &o, i == 0);
+		const struct plan_item *it = &plan.items[i];
+
+		if (!cycle_may_install(c, it))
+			continue;
+		cycle_component(c, it, &o);
+		cycle_why(it, &o);
+		cycle_record(c, it->target->name, it->from, it->target->version,
+			     &o);
+		cycle_fold(ret, &o, n_done++ == 0);
 	}
+	cycle_record_waiting(c, &plan, ret, n_done == 0);
 }
 
 /*
@@ -693,6 +800,16 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	c.started = cycle_now();
 	cycle_mark_running(&c, true);
 	if (cycle_check(&c, &o) < 0) {
+		if (env->mode == CYCLE_CHECK) {
+			/* Off stays STOPPED; the failed check is its detail. */
+			char why[CYCLE_REASON_MAX];
+
+			memcpy(why, o.reason, sizeof(why));
+			cycle_outcome_set(&o, STATE_STOPPED,
+					  _("%s; the check failed: %s"),
+					  env->hold != NULL ? env->hold : "?",
+					  why);
+		}
 		cycle_record(&c, "", "", "", &o);
 		ret->state = o.state;
 		(void)hs_strlcpy(ret->reason, o.reason, sizeof(ret->reason));

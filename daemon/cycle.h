@@ -37,11 +37,25 @@ struct cycle_event {
  * DOWNLOADING repeats with new byte counts, a few times a second. */
 typedef void cycle_progress_fn(void *ctx, const struct cycle_event *ev);
 
+/* What the attempt may install (schedule.h decides for scheduled ones). */
+enum cycle_mode {
+	CYCLE_ALL, /* every update */
+	CYCLE_REQUIRED, /* forced and below-minimum updates; the rest waits */
+	CYCLE_CHECK, /* none: check and report (automatic updates are off) */
+};
+
+/* The settings key holding when an install last asked for a reboot. */
+#define CYCLE_SYSTEM_RESTART_KEY "system_restart_asked"
+
 struct cycle_env {
 	const struct config *cfg;
 	struct db *db;
 	struct fetch *fetch;
 	const char *trigger; /* "once", "boot", "manual", ... */
+	enum cycle_mode mode;
+	/* CYCLE_REQUIRED, CYCLE_CHECK: what holds the rest back, which
+	 * starts the reason of the STOPPED row for what waits. */
+	const char *hold;
 	cycle_progress_fn *progress;
 	void *progress_ctx;
 	const atomic_bool *cancel; /* set: stop soon, keeping what arrived */

@@ -44,8 +44,11 @@
 #include "db.h"
 #include "diag.h"
 #include "i18n.h"
+#include "dsse.h"
 #include "log.h"
+#include "manifest.h"
 #include "notify.h"
+#include "plan.h"
 #include "schedule.h"
 #include "state.h"
 #include "str.h"
@@ -86,12 +89,13 @@ bool daemon_enabled(struct daemon *d, char *reason, size_t n)
 		if (db_setting_get(d->db, "disabled_reason", reason, n, NULL) <
 			    0 ||
 		    reason[0] == '\0')
-			(void)hs_strlcpy(reason, "disabled with haishinctl", n);
+			(void)hs_strlcpy(reason, _("disabled with haishinctl"),
+					 n);
 		return false;
 	}
 	if (d->cfg.enabled)
 		return true;
-	(void)hs_strlcpy(reason, "disabled in the configuration", n);
+	(void)hs_strlcpy(reason, _("disabled in the configuration"), n);
 	return false;
 }
 
@@ -104,27 +108,74 @@ static bool daemon_low_disk(const struct daemon *d)
 	return (uint64_t)st.f_bavail * st.f_frsize < DAEMON_LOW_DISK;
 }
 
-/* The newest attempt that asked for a restart of the system. */
-static int take_system_restart(void *ctx, const struct db_attempt *a)
-{
-	if (strcmp(a->state, "COMPLETED_RESTART_REQUIRED") != 0 ||
-	    strstr(a->reason, "restart the system") == NULL)
-		return 0;
-	*(int64_t *)ctx = a->finished;
-	return -EINTR;
-}
-
-/* An installed update waits for a reboot that has not happened since. */
+/* An installed update asked for a reboot that has not happened since (the
+ * cycle records when, whatever the language of the reason). */
 static bool daemon_restart_pending(struct daemon *d)
 {
 	struct sysinfo si;
-	int64_t asked = 0;
+	char v[24];
+	uint64_t asked;
 
-	(void)db_history_foreach(d->db, NULL, 50, take_system_restart, &asked,
-				 NULL);
-	if (asked == 0 || sysinfo(&si) < 0)
+	if (db_setting_get(d->db, CYCLE_SYSTEM_RESTART_KEY, v, sizeof(v),
+			   NULL) < 0 ||
+	    hs_parse_u64(v, INT64_MAX, &asked) < 0 || sysinfo(&si) < 0)
 		return false;
-	return asked > now_s() - (int64_t)si.uptime;
+	return (int64_t)asked > now_s() - (int64_t)si.uptime;
+}
+
+/* The last verified manifest, kept by the cycle in the state directory. */
+struct manifest *daemon_manifest(const struct daemon *d)
+{
+	char path[PATH_MAX];
+	struct manifest *m = NULL;
+	struct dsse *env = NULL;
+	const uint8_t *p;
+	char *buf = NULL;
+	size_t len = 0;
+	size_t n;
+
+	if (hs_snprintf(path, sizeof(path), "%s/manifest.json", d->cfg.state) <
+		    0 ||
+	    hs_read_file(path, HS_MANIFEST_MAX_BYTES, &buf, &len, NULL) < 0)
+		return NULL;
+	if (dsse_parse(buf, len, HS_MANIFEST_MAX_BYTES, &env, NULL) == 0) {
+		p = dsse_payload(env, &n);
+		(void)manifest_parse(p, n, &m, NULL);
+	}
+	dsse_free(env);
+	free(buf);
+	return m;
+}
+
+/* The last verified manifest names a required update (forced, or a
+ * component below its minimum) that is not installed. */
+static bool daemon_required_pending(struct daemon *d)
+{
+	struct manifest *m = daemon_manifest(d);
+	struct db_installed *in = NULL;
+	struct plan *plan = NULL;
+	bool required = false;
+	size_t n = 0;
+	size_t i;
+
+	if (m != NULL) {
+		in = calloc(m->n_components + 1, sizeof(*in));
+		plan = malloc(sizeof(*plan));
+	}
+	if (in == NULL || plan == NULL)
+		goto out;
+	for (i = 0; i < m->n_components; i++)
+		if (db_installed_get(d->db, m->components[i].name, &in[n],
+				     NULL) == 0)
+			n++;
+	plan_make(m, in, n, plan);
+	for (i = 0; i < plan->n && !required; i++)
+		required = plan_item_required(&plan->items[i]);
+out:
+	free(plan);
+	free(in);
+	manifest_free(m);
+	return required;
 }
 
 void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
@@ -145,21 +196,24 @@ void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
 	in->backoff_until = d->backoff_until;
 	in->low_disk = daemon_low_disk(d);
 	in->restart_pending = daemon_restart_pending(d);
+	in->required_pending = daemon_required_pending(d);
 }
 
 /* ---- attempts --------------------------------------------------------------- */
 
-int daemon_start_attempt(struct daemon *d, const char *trigger)
+int daemon_start_attempt(struct daemon *d, const struct worker_job *job)
 {
 	struct hs_err e;
 
 	d->rate_component[0] = '\0';
-	if (worker_start(d->worker, &d->cfg, trigger, &e) < 0) {
+	if (worker_start(d->worker, &d->cfg, job, &e) < 0) {
 		log_err("cannot start an update: %s", e.msg);
 		return e.code;
 	}
-	log_info("update started (%s)", trigger);
-	notify_status("checking for updates (%s)", trigger);
+	log_info("update started (%s)%s%s", job->trigger,
+		 job->hold != NULL ? ": " : "",
+		 job->hold != NULL ? job->hold : "");
+	notify_status("checking for updates (%s)", job->trigger);
 	return 0;
 }
 
@@ -282,34 +336,35 @@ static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
 
 /* ---- the schedule -------------------------------------------------------------- */
 
-/* A scheduled check that automatic updates being off holds back is recorded
- * as STOPPED with the reason: never silence. */
-static void daemon_record_stopped(struct daemon *d, const char *reason)
+/* What holds back all but the required updates, for the STOPPED row. */
+static void daemon_hold(const struct daemon *d, const struct sched_in *in,
+			enum sched_run run, const char *off_reason, char *out,
+			size_t n)
 {
-	struct db_attempt a;
-	struct hs_err e;
-
-	memset(&a, 0, sizeof(a));
-	a.started = now_s();
-	a.finished = a.started;
-	(void)hs_strlcpy(a.trigger, "schedule", sizeof(a.trigger));
-	(void)hs_strlcpy(a.state, state_name(STATE_STOPPED), sizeof(a.state));
-	(void)hs_snprintf(a.reason, sizeof(a.reason),
-			  _("automatic updates are disabled: %s"), reason);
-	if (db_history_add(d->db, &a, &e) < 0)
-		log_warn("cannot record the attempt: %s", e.msg);
-	log_info("scheduled check skipped: automatic updates are disabled: %s",
-		 reason);
+	if (run == SCHED_RUN_CHECK) {
+		(void)hs_snprintf(out, n,
+				  _("automatic updates are disabled: %s"),
+				  off_reason);
+	} else if (in->restart_pending) {
+		(void)hs_snprintf(out, n, "%s",
+				  _("an installed update waits for a restart "
+				    "of the system"));
+	} else {
+		(void)hs_snprintf(out, n, _("quiet hours until %02u:%02u"),
+				  (unsigned)d->cfg.quiet_end / 60,
+				  (unsigned)d->cfg.quiet_end % 60);
+	}
 }
 
 /* Starts what the schedule says is due; returns seconds until the next look. */
 static int daemon_tick(struct daemon *d)
 {
-	struct sched_block b[SCHED_MAX_BLOCKS];
+	struct worker_job job;
 	struct sched_in in;
+	enum sched_run run;
 	char reason[256];
+	char hold[CYCLE_REASON_MAX];
 	int64_t due;
-	size_t n;
 
 	daemon_sched_in(d, &in, reason, sizeof(reason));
 	due = sched_due(&in);
@@ -318,18 +373,25 @@ static int daemon_tick(struct daemon *d)
 	if (in.now < due)
 		return (int)(due - in.now < DAEMON_TICK_MAX ? due - in.now + 1
 							    : DAEMON_TICK_MAX);
-	n = sched_blocks(&in, b);
-	if (n == 1 && b[0].kind == SCHED_DISABLED) {
-		daemon_record_stopped(d, reason);
-	} else if (n > 0) {
+	run = sched_decide(&in);
+	if (run == SCHED_RUN_NONE)
 		return DAEMON_TICK_MAX; /* held back: look again later */
-	} else if (daemon_start_attempt(
-			   d, d->last_check == 0 ? "boot" : "schedule") < 0) {
-		d->backoff_until = in.now + d->cfg.backoff_max;
+	job.trigger = sched_due_to_required(&in) ? "forced"
+		      : d->last_check == 0	 ? "boot"
+						 : "schedule";
+	job.mode = run == SCHED_RUN_FULL       ? CYCLE_ALL
+		   : run == SCHED_RUN_REQUIRED ? CYCLE_REQUIRED
+					       : CYCLE_CHECK;
+	job.hold = NULL;
+	if (run != SCHED_RUN_FULL) {
+		daemon_hold(d, &in, run, reason, hold, sizeof(hold));
+		job.hold = hold;
 	}
 	d->last_check = in.now;
 	d->backoff_until = 0; /* the attempt's end sets the next, if any */
 	d->jitter = random_below(d->cfg.interval / 10 + 1);
+	if (daemon_start_attempt(d, &job) < 0)
+		d->backoff_until = in.now + d->cfg.backoff_max;
 	return DAEMON_TICK_MAX;
 }
 

@@ -106,30 +106,6 @@ void daemon_send_end(struct ctl_client *c, json_t *j)
 
 /* ---- reading state ------------------------------------------------------- */
 
-/* The last verified manifest, kept by the cycle in the state directory. */
-static struct manifest *daemon_manifest(const struct daemon *d)
-{
-	char path[PATH_MAX];
-	struct manifest *m = NULL;
-	struct dsse *env = NULL;
-	const uint8_t *p;
-	char *buf = NULL;
-	size_t len = 0;
-	size_t n;
-
-	if (hs_snprintf(path, sizeof(path), "%s/manifest.json", d->cfg.state) <
-		    0 ||
-	    hs_read_file(path, HS_MANIFEST_MAX_BYTES, &buf, &len, NULL) < 0)
-		return NULL;
-	if (dsse_parse(buf, len, HS_MANIFEST_MAX_BYTES, &env, NULL) == 0) {
-		p = dsse_payload(env, &n);
-		(void)manifest_parse(p, n, &m, NULL);
-	}
-	dsse_free(env);
-	free(buf);
-	return m;
-}
-
 static json_t *json_attempt(const struct db_attempt *a)
 {
 	return json_pack(
@@ -459,11 +435,12 @@ static void cmd_enable(struct daemon *d, struct ctl_client *c,
 
 static void cmd_download_now(struct daemon *d, struct ctl_client *c)
 {
+	static const struct worker_job manual = {"manual", CYCLE_ALL, NULL};
 	struct cycle_event ev;
 
 	/* An attempt already running is joined, not started twice. */
 	if (!worker_running(d->worker) &&
-	    daemon_start_attempt(d, "manual") < 0) {
+	    daemon_start_attempt(d, &manual) < 0) {
 		send_refused_attempt(
 			c, CTL_ERR_UNAVAILABLE,
 			_("cannot start an update: see the daemon's log"));

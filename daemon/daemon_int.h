@@ -26,11 +26,11 @@
 #include "cycle.h"
 #include "diag.h"
 #include "hs_limits.h"
+#include "worker.h"
 
 #define DAEMON_VERSION "0.1.0"
 
 struct sched_in;
-struct worker;
 
 /* What a client is owed (struct ctl_client's waiting). */
 enum waiting {
@@ -76,9 +76,12 @@ bool daemon_enabled(struct daemon *d, char *reason, size_t n);
 void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
 		     size_t n);
 
-/* Starts an attempt in the worker (trigger: "boot", "schedule", "manual");
- * 0, or a negative errno logged here. */
-int daemon_start_attempt(struct daemon *d, const char *trigger);
+/* Starts an attempt in the worker; 0, or a negative errno logged here. */
+int daemon_start_attempt(struct daemon *d, const struct worker_job *job);
+
+/* The last verified manifest, kept by the cycle in the state directory
+ * (parsed, not verified again), or NULL.  The caller frees it. */
+struct manifest *daemon_manifest(const struct daemon *d);
 
 /* Starts the diagnosis thread on a copy of the configuration: 0, or a
  * negative errno when the thread cannot start.  Its end is signalled on

@@ -19,6 +19,40 @@ static const struct db_installed *find_installed(const struct db_installed *in,
 	return NULL;
 }
 
+bool plan_item_required(const struct plan_item *item)
+{
+	return item->why != PLAN_NEWER;
+}
+
+/* What to do about c, given what is installed; false: nothing. */
+static bool plan_decide(const struct manifest_component *c,
+			const struct db_installed *in, struct plan_item *item)
+{
+	int cmp;
+
+	item->why = c->forced ? PLAN_FORCED : PLAN_NEWER;
+	if (in == NULL) {
+		item->action = PLAN_INSTALL;
+		return true;
+	}
+	/* A version the database holds but cannot be compared is replaced,
+	 * as if it were below everything. */
+	cmp = version_is_valid(in->version)
+		      ? version_compare(in->version, c->version)
+		      : -1;
+	if (cmp == 0)
+		return false;
+	if (cmp > 0) {
+		item->action = PLAN_DOWNGRADE;
+		return c->forced && c->allow_downgrade;
+	}
+	item->action = PLAN_UPDATE;
+	if (!c->forced && (!version_is_valid(in->version) ||
+			   version_compare(in->version, c->minimum) < 0))
+		item->why = PLAN_BELOW_MINIMUM;
+	return true;
+}
+
 void plan_make(const struct manifest *m, const struct db_installed *installed,
 	       size_t n_installed, struct plan *ret)
 {
@@ -31,10 +65,8 @@ void plan_make(const struct manifest *m, const struct db_installed *installed,
 			find_installed(installed, n_installed, c->name);
 		struct plan_item *item = &ret->items[ret->n];
 
-		if (in != NULL && version_is_valid(in->version) &&
-		    version_compare(in->version, c->version) >= 0)
+		if (!plan_decide(c, in, item))
 			continue;
-		item->action = in != NULL ? PLAN_UPDATE : PLAN_INSTALL;
 		item->target = c;
 		(void)hs_strlcpy(item->from, in != NULL ? in->version : "",
 				 sizeof(item->from));

@@ -6,6 +6,7 @@
 #ifndef HAISHIN_PLAN_H
 #define HAISHIN_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "db.h"
@@ -15,10 +16,20 @@
 enum plan_action {
 	PLAN_INSTALL, /* not installed yet */
 	PLAN_UPDATE, /* installed below the manifest's version */
+	PLAN_DOWNGRADE, /* installed above it, and a forced entry allows */
+};
+
+/* Why an item is in the plan: anything but PLAN_NEWER is required, and
+ * does not wait for the schedule. */
+enum plan_why {
+	PLAN_NEWER, /* a newer version is out */
+	PLAN_BELOW_MINIMUM, /* the installed version is below the minimum */
+	PLAN_FORCED, /* the signed entry is forced */
 };
 
 struct plan_item {
 	enum plan_action action;
+	enum plan_why why;
 	const struct manifest_component *target; /* points into the manifest */
 	char from[HS_VERSION_MAX + 1]; /* "" for PLAN_INSTALL */
 };
@@ -31,11 +42,16 @@ struct plan {
 /*
  * Fills *ret with one item per component of m that is missing or older than
  * m says.  installed[] lists what is installed (any order).  A component
- * installed at a newer version than m's is left alone: no downgrade without
- * a signed entry that allows it.  A component installed but absent from m is
- * left alone too.  The items point into m, which must outlive *ret.
+ * installed at a newer version than m's is left alone, unless its signed
+ * entry is forced and allows a downgrade.  A component installed but absent
+ * from m is left alone too.  The items point into m, which must outlive
+ * *ret.
  */
 void plan_make(const struct manifest *m, const struct db_installed *installed,
 	       size_t n_installed, struct plan *ret);
+
+/* True when the item does not wait for the schedule (forced, or below the
+ * minimum). */
+bool plan_item_required(const struct plan_item *item);
 
 #endif

@@ -17,20 +17,44 @@ const char *sched_block_name(enum sched_block_kind kind)
 	return block_names[kind];
 }
 
+/* The due time of the plain schedule: boot delay, then the interval. */
+static int64_t sched_due_plain(const struct sched_in *in)
+{
+	if (in->last_check == 0)
+		return in->boot_due;
+	return in->last_check + (int64_t)in->cfg->interval +
+	       (int64_t)in->jitter;
+}
+
+/* A required update is due at once, then every SCHED_REQUIRED_RETRY; not
+ * while automatic updates are off (that would only report more often). */
+static int64_t sched_due_required(const struct sched_in *in)
+{
+	const int64_t retry = in->cfg->interval < SCHED_REQUIRED_RETRY
+				      ? (int64_t)in->cfg->interval
+				      : SCHED_REQUIRED_RETRY;
+
+	if (!in->required_pending || !in->enabled)
+		return INT64_MAX;
+	return in->last_check == 0 ? in->now : in->last_check + retry;
+}
+
 int64_t sched_due(const struct sched_in *in)
 {
-	int64_t due;
+	const int64_t plain = sched_due_plain(in);
+	const int64_t required = sched_due_required(in);
 
 	/* An attempt that broke off gave the time to go on: that, not the
 	 * interval, is when the next check is due. */
 	if (in->backoff_until > 0)
 		return in->backoff_until;
-	if (in->last_check == 0)
-		due = in->boot_due;
-	else
-		due = in->last_check + (int64_t)in->cfg->interval +
-		      (int64_t)in->jitter;
-	return due;
+	return required < plain ? required : plain;
+}
+
+bool sched_due_to_required(const struct sched_in *in)
+{
+	return in->backoff_until == 0 && in->now < sched_due_plain(in) &&
+	       sched_due_required(in) <= in->now;
 }
 
 /* When the quiet hours that include now end, to the minute. */
@@ -70,9 +94,15 @@ size_t sched_blocks(const struct sched_in *in,
 	return n;
 }
 
-bool sched_should_run(const struct sched_in *in)
+enum sched_run sched_decide(const struct sched_in *in)
 {
-	struct sched_block blocks[SCHED_MAX_BLOCKS];
-
-	return in->now >= sched_due(in) && sched_blocks(in, blocks) == 0;
+	if (in->now < sched_due(in) || in->now < in->backoff_until ||
+	    in->low_disk)
+		return SCHED_RUN_NONE;
+	if (!in->enabled)
+		return SCHED_RUN_CHECK;
+	if (config_is_quiet_at(in->cfg, in->local_minute) ||
+	    in->restart_pending)
+		return SCHED_RUN_REQUIRED;
+	return SCHED_RUN_FULL;
 }

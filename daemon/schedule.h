@@ -9,6 +9,14 @@
  * boot_delay_max, then every interval plus a random jitter, never before a
  * backoff set by the last attempt.  A manual download-now is not scheduled:
  * it runs at once, whatever holds scheduled work back.
+ *
+ * A required update (forced, or a component below its minimum, as the last
+ * verified manifest says) does not wait for the boot delay or the interval:
+ * it is due at once, and again every SCHED_REQUIRED_RETRY seconds until it
+ * is in.  What a due check may do depends on what holds updates back:
+ * automatic updates off — check and report only; quiet hours or a pending
+ * reboot — install the required updates only; a backoff or a full disk —
+ * wait.
  */
 #ifndef HAISHIN_SCHEDULE_H
 #define HAISHIN_SCHEDULE_H
@@ -30,6 +38,15 @@ enum sched_block_kind {
 };
 
 #define SCHED_MAX_BLOCKS SCHED_BLOCK_KINDS
+#define SCHED_REQUIRED_RETRY 900 /* seconds between tries of a required one */
+
+/* What a scheduled check may do now. */
+enum sched_run {
+	SCHED_RUN_NONE, /* nothing is due, or it must wait */
+	SCHED_RUN_FULL, /* check, and install every update */
+	SCHED_RUN_REQUIRED, /* check, install only the required updates */
+	SCHED_RUN_CHECK, /* check and report; install nothing */
+};
 
 struct sched_block {
 	enum sched_block_kind kind;
@@ -47,6 +64,7 @@ struct sched_in {
 	int64_t backoff_until; /* 0 when none */
 	bool low_disk;
 	bool restart_pending;
+	bool required_pending; /* a required update is known and not in */
 };
 
 /* When the next scheduled check is due (it may be in the past). */
@@ -59,8 +77,11 @@ int64_t sched_due(const struct sched_in *in);
 size_t sched_blocks(const struct sched_in *in,
 		    struct sched_block out[SCHED_MAX_BLOCKS]);
 
-/* A scheduled check should start now: it is due and nothing blocks it. */
-bool sched_should_run(const struct sched_in *in);
+/* What a scheduled check may do at in->now. */
+enum sched_run sched_decide(const struct sched_in *in);
+
+/* True when the check is due only because a required update waits. */
+bool sched_due_to_required(const struct sched_in *in);
 
 /* "disabled", "quiet_hours", ... as status reports them. */
 const char *sched_block_name(enum sched_block_kind kind);

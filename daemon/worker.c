@@ -25,6 +25,8 @@ struct worker {
 	atomic_bool cancel;
 	struct config *cfg;
 	char trigger[16];
+	enum cycle_mode mode;
+	char hold[CYCLE_REASON_MAX];
 
 	pthread_mutex_t mu; /* guards what follows */
 	struct cycle_event queue[WORKER_QUEUE];
@@ -98,6 +100,8 @@ static void worker_attempt(struct worker *w, struct cycle_result *res)
 	env.db = db;
 	env.fetch = fetch;
 	env.trigger = w->trigger;
+	env.mode = w->mode;
+	env.hold = w->hold;
 	env.progress = worker_on_event;
 	env.progress_ctx = w;
 	env.cancel = &w->cancel;
@@ -157,7 +161,7 @@ bool worker_running(const struct worker *w)
 }
 
 int worker_start(struct worker *w, const struct config *cfg,
-		 const char *trigger, struct hs_err *e)
+		 const struct worker_job *job, struct hs_err *e)
 {
 	int r;
 
@@ -168,7 +172,10 @@ int worker_start(struct worker *w, const struct config *cfg,
 	if (w->cfg == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
 	*w->cfg = *cfg;
-	(void)hs_strlcpy(w->trigger, trigger, sizeof(w->trigger));
+	(void)hs_strlcpy(w->trigger, job->trigger, sizeof(w->trigger));
+	w->mode = job->mode;
+	(void)hs_strlcpy(w->hold, job->hold != NULL ? job->hold : "",
+			 sizeof(w->hold));
 	atomic_store(&w->cancel, false);
 	w->done = false;
 	w->n_queued = 0;

@@ -25,12 +25,17 @@ int worker_new(struct worker **ret_w, struct hs_err *e);
 /* The eventfd that becomes readable when events or the result arrive. */
 int worker_fd(const struct worker *w);
 
-/*
- * Starts an attempt with a copy of cfg; trigger names it in the history
- * ("boot", "schedule", "manual").  -EBUSY while one runs.
- */
+/* What to start: the trigger names it in the history ("boot", "schedule",
+ * "manual", "forced"); mode and hold are cycle_env's. */
+struct worker_job {
+	const char *trigger;
+	enum cycle_mode mode;
+	const char *hold; /* NULL for CYCLE_ALL */
+};
+
+/* Starts an attempt with a copy of cfg and job.  -EBUSY while one runs. */
 int worker_start(struct worker *w, const struct config *cfg,
-		 const char *trigger, struct hs_err *e);
+		 const struct worker_job *job, struct hs_err *e);
 
 bool worker_running(const struct worker *w);
 

@@ -108,6 +108,61 @@ static void test_plan_several(void **state)
 	free(plan);
 }
 
+/* Why an item is planned, and when a forced entry may go down. */
+static void test_plan_why(void **state)
+{
+	static const struct {
+		const char *latest;
+		const char *minimum;
+		const char *have; /* NULL: not installed */
+		bool forced;
+		bool downgrade;
+		int action; /* -1: nothing to do */
+		enum plan_why why;
+	} rows[] = {
+		{"2.0", "1.0", "1.5", false, false, PLAN_UPDATE, PLAN_NEWER},
+		{"2.0", "1.8", "1.5", false, false, PLAN_UPDATE,
+		 PLAN_BELOW_MINIMUM},
+		{"2.0", "1.0", "1.5", true, false, PLAN_UPDATE, PLAN_FORCED},
+		{"2.0", "1.0", NULL, false, false, PLAN_INSTALL, PLAN_NEWER},
+		{"2.0", "1.0", NULL, true, false, PLAN_INSTALL, PLAN_FORCED},
+		{"2.0", "1.0", "2.0", true, true, -1, PLAN_FORCED},
+		{"2.0", "1.0", "2.1", true, false, -1, PLAN_FORCED},
+		{"2.0", "1.0", "2.1", false, true, -1, PLAN_NEWER},
+		{"2.0", "1.0", "2.1", true, true, PLAN_DOWNGRADE, PLAN_FORCED},
+	};
+	struct manifest_component c;
+	struct db_installed in;
+	struct manifest m;
+	struct plan *plan;
+	size_t i;
+
+	(void)state;
+	plan = calloc(1, sizeof(*plan));
+	assert_non_null(plan);
+	for (i = 0; i < TU_ARRAY_SIZE(rows); i++) {
+		component(&c, "cardreader", rows[i].latest);
+		(void)hs_strlcpy(c.minimum, rows[i].minimum, sizeof(c.minimum));
+		c.forced = rows[i].forced;
+		c.allow_downgrade = rows[i].downgrade;
+		m.components = &c;
+		m.n_components = 1;
+		if (rows[i].have != NULL)
+			installed(&in, "cardreader", rows[i].have);
+		plan_make(&m, &in, rows[i].have != NULL ? 1 : 0, plan);
+		if (rows[i].action < 0) {
+			assert_int_equal(plan->n, 0);
+			continue;
+		}
+		assert_int_equal(plan->n, 1);
+		assert_int_equal(plan->items[0].action, rows[i].action);
+		assert_int_equal(plan->items[0].why, rows[i].why);
+		assert_int_equal(plan_item_required(&plan->items[0]),
+				 rows[i].why != PLAN_NEWER);
+	}
+	free(plan);
+}
+
 static void test_state_names_and_codes(void **state)
 {
 	static const struct {
@@ -163,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_table),
 		cmocka_unit_test(test_plan_several),
+		cmocka_unit_test(test_plan_why),
 		cmocka_unit_test(test_state_names_and_codes),
 		cmocka_unit_test(test_state_merge),
 	};

@@ -29,21 +29,21 @@ static void test_due(void **state)
 	in_default(&in, &cfg);
 	/* First: after the boot delay. */
 	assert_int_equal(sched_due(&in), T0 + 100);
-	assert_false(sched_should_run(&in));
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
 	in.now = T0 + 100;
-	assert_true(sched_should_run(&in));
+	assert_int_equal(sched_decide(&in), SCHED_RUN_FULL);
 	/* Then every interval plus jitter. */
 	in.last_check = T0 + 100;
 	in.jitter = 7;
 	assert_int_equal(sched_due(&in), T0 + 100 + 21600 + 7);
 	in.now = T0 + 100 + 21600 + 6;
-	assert_false(sched_should_run(&in));
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
 	in.now++;
-	assert_true(sched_should_run(&in));
+	assert_int_equal(sched_decide(&in), SCHED_RUN_FULL);
 	/* Never before a backoff. */
 	in.backoff_until = in.now + 50;
 	assert_int_equal(sched_due(&in), in.now + 50);
-	assert_false(sched_should_run(&in));
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
 }
 
 static void test_blocks(void **state)
@@ -74,7 +74,7 @@ static void test_blocks(void **state)
 	assert_int_equal(b[1].until, T0 + 300);
 	assert_int_equal(b[2].kind, SCHED_LOW_DISK);
 	assert_int_equal(b[3].kind, SCHED_RESTART_PENDING);
-	assert_false(sched_should_run(&in));
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
 }
 
 static void test_quiet_hours(void **state)
@@ -108,14 +108,66 @@ static void test_quiet_hours(void **state)
 		in.local_minute = cases[i].minute;
 		if (cases[i].left < 0) {
 			assert_int_equal(sched_blocks(&in, b), 0);
-			assert_true(sched_should_run(&in));
+			assert_int_equal(sched_decide(&in), SCHED_RUN_FULL);
 			continue;
 		}
 		assert_int_equal(sched_blocks(&in, b), 1);
 		assert_int_equal(b[0].kind, SCHED_QUIET_HOURS);
 		assert_int_equal(b[0].until, in.now + cases[i].left * 60);
-		assert_false(sched_should_run(&in));
+		/* Quiet hours hold back all but the required updates. */
+		assert_int_equal(sched_decide(&in), SCHED_RUN_REQUIRED);
 	}
+}
+
+/* What a due check may do, by what holds updates back. */
+static void test_decide(void **state)
+{
+	struct sched_in in;
+	struct config cfg;
+
+	(void)state;
+	in_default(&in, &cfg);
+	in.now = T0 + 1000;
+	assert_int_equal(sched_decide(&in), SCHED_RUN_FULL);
+	in.restart_pending = true;
+	assert_int_equal(sched_decide(&in), SCHED_RUN_REQUIRED);
+	in.enabled = false; /* off wins: report only */
+	assert_int_equal(sched_decide(&in), SCHED_RUN_CHECK);
+	in.low_disk = true; /* a full disk waits, whatever else */
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
+}
+
+/* A required update skips the boot delay and the interval, not a backoff,
+ * and retries every SCHED_REQUIRED_RETRY; with updates off it waits. */
+static void test_required(void **state)
+{
+	struct sched_in in;
+	struct config cfg;
+
+	(void)state;
+	in_default(&in, &cfg);
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE); /* boot delay */
+	in.required_pending = true;
+	assert_int_equal(sched_due(&in), T0);
+	assert_int_equal(sched_decide(&in), SCHED_RUN_FULL);
+	assert_true(sched_due_to_required(&in));
+	in.last_check = T0;
+	in.now = T0 + SCHED_REQUIRED_RETRY - 1;
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
+	in.now = T0 + SCHED_REQUIRED_RETRY;
+	assert_int_equal(sched_decide(&in), SCHED_RUN_FULL);
+	assert_true(sched_due_to_required(&in));
+	in.backoff_until = in.now + 60;
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
+	assert_false(sched_due_to_required(&in));
+	in.backoff_until = 0;
+	in.enabled = false;
+	assert_int_equal(sched_due(&in), T0 + 21600);
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
+	/* Due by the plain schedule: not "due to required". */
+	in.enabled = true;
+	in.now = T0 + 21600;
+	assert_false(sched_due_to_required(&in));
 }
 
 int main(void)
@@ -124,6 +176,8 @@ int main(void)
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_quiet_hours),
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_required),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
