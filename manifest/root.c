@@ -170,7 +170,11 @@ static int root_parse_role(json_t *jrole, struct root *rt,
 	return 0;
 }
 
-/* A pattern is a component name in which '*' may stand for any run. */
+/*
+ * A pattern is a component name in which '*' may stand for any run.  Names
+ * are lowercase (version_name_is_valid), so an uppercase letter would make a
+ * pattern that never matches and leave the component it meant unowned.
+ */
 static bool root_pattern_is_valid(const char *p)
 {
 	size_t n = strlen(p);
@@ -181,8 +185,7 @@ static bool root_pattern_is_valid(const char *p)
 	for (i = 0; i < n; i++)
 		if (!(p[i] == '*' || p[i] == '-' || p[i] == '_' ||
 		      p[i] == '.' || (p[i] >= '0' && p[i] <= '9') ||
-		      (p[i] >= 'a' && p[i] <= 'z') ||
-		      (p[i] >= 'A' && p[i] <= 'Z')))
+		      (p[i] >= 'a' && p[i] <= 'z')))
 			return false;
 	return true;
 }
