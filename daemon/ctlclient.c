@@ -92,13 +92,46 @@ int ctlclient_set_timeout(struct ctlclient *c, unsigned seconds,
 	return 0;
 }
 
-static int client_send_all(struct ctlclient *c, const char *p, size_t n,
+/* Sends the first bytes of p with fd attached; returns how many went. */
+static ssize_t client_send_with_fd(struct ctlclient *c, const char *p, size_t n,
+				   int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = {(void *)p, n};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cm.buf,
+			     .msg_controllen = sizeof(cm.buf)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+	ssize_t w;
+
+	memset(&cm, 0, sizeof(cm));
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	do
+		w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w;
+}
+
+static int client_send_all(struct ctlclient *c, const char *p, size_t n, int fd,
 			   struct hs_err *e)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		w = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (fd >= 0) {
+			w = client_send_with_fd(c, p, n, fd);
+			if (w > 0)
+				fd = -1; /* it went with the first bytes */
+		} else {
+			w = send(c->fd, p, n, MSG_NOSIGNAL);
+		}
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
@@ -110,20 +143,32 @@ static int client_send_all(struct ctlclient *c, const char *p, size_t n,
 	return 0;
 }
 
-int ctlclient_send_line(struct ctlclient *c, const char *line, size_t len,
-			struct hs_err *e)
+static int client_send_line_fd(struct ctlclient *c, const char *line,
+			       size_t len, int fd, struct hs_err *e)
 {
 	int r;
 
 	if (memchr(line, '\n', len) != NULL)
 		return hs_err_set(e, -EINVAL, "a request line holds a newline");
-	r = client_send_all(c, line, len, e);
+	r = client_send_all(c, line, len, fd, e);
 	if (r < 0)
 		return r;
-	return client_send_all(c, "\n", 1, e);
+	return client_send_all(c, "\n", 1, -1, e);
+}
+
+int ctlclient_send_line(struct ctlclient *c, const char *line, size_t len,
+			struct hs_err *e)
+{
+	return client_send_line_fd(c, line, len, -1, e);
 }
 
 int ctlclient_send(struct ctlclient *c, const json_t *req, struct hs_err *e)
+{
+	return ctlclient_send_fd(c, req, -1, e);
+}
+
+int ctlclient_send_fd(struct ctlclient *c, const json_t *req, int fd,
+		      struct hs_err *e)
 {
 	char *line;
 	size_t len;
@@ -138,7 +183,7 @@ int ctlclient_send(struct ctlclient *c, const json_t *req, struct hs_err *e)
 			       "the request is %zu bytes, over the limit of %d",
 			       len + 1, CTLCLIENT_REQUEST_MAX);
 	else
-		r = ctlclient_send_line(c, line, len, e);
+		r = client_send_line_fd(c, line, len, fd, e);
 	free(line);
 	return r;
 }

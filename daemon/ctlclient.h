@@ -57,6 +57,11 @@ int ctlclient_send_line(struct ctlclient *c, const char *line, size_t len,
  */
 int ctlclient_send(struct ctlclient *c, const json_t *req, struct hs_err *e);
 
+/* ctlclient_send(), passing fd along (SCM_RIGHTS) when fd >= 0: the daemon
+ * reads the file with the descriptor, not by its path. */
+int ctlclient_send_fd(struct ctlclient *c, const json_t *req, int fd,
+		      struct hs_err *e);
+
 /*
  * Reads the next reply line.  Returns 1 with *ret_line (NUL-terminated,
  * without its '\n', owned by c and valid until the next call on c) and

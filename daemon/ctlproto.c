@@ -19,6 +19,7 @@ static const char *const ctl_names[] = {
 	[CTL_CMD_DOWNLOAD_NOW] = "download-now",
 	[CTL_CMD_ENABLE] = "enable",
 	[CTL_CMD_DISABLE] = "disable",
+	[CTL_CMD_PUSH] = "push",
 };
 
 #define CTL_N_CMDS (sizeof(ctl_names) / sizeof(ctl_names[0]))
@@ -31,7 +32,7 @@ const char *ctl_cmd_name(enum ctl_cmd cmd)
 bool ctl_cmd_changes(enum ctl_cmd cmd)
 {
 	return cmd == CTL_CMD_DOWNLOAD_NOW || cmd == CTL_CMD_ENABLE ||
-	       cmd == CTL_CMD_DISABLE;
+	       cmd == CTL_CMD_DISABLE || cmd == CTL_CMD_PUSH;
 }
 
 /* The fields each command takes; any other is refused, so a typo such as

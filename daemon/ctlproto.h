@@ -38,6 +38,7 @@ enum ctl_cmd {
 	CTL_CMD_DOWNLOAD_NOW,
 	CTL_CMD_ENABLE,
 	CTL_CMD_DISABLE,
+	CTL_CMD_PUSH, /* the bundle comes as a passed descriptor */
 };
 
 struct ctl_request {
@@ -60,8 +61,8 @@ const char *ctl_cmd_name(enum ctl_cmd cmd);
 int ctl_request_parse(const char *line, size_t n, struct ctl_request *req,
 		      struct hs_err *e);
 
-/* True for the commands that change state (download-now, enable, disable),
- * which only some peers may send. */
+/* True for the commands that change state (download-now, enable, disable,
+ * push), which only some peers may send. */
 bool ctl_cmd_changes(enum ctl_cmd cmd);
 
 #endif

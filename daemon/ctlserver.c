@@ -145,6 +145,8 @@ void ctl_drop(struct ctl_client *c)
 {
 	if (c->fd < 0)
 		return;
+	if (c->has_passed_fd)
+		(void)close(c->passed_fd);
 	(void)close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -226,12 +228,54 @@ void ctl_accept(struct ctl_server *s)
 	}
 }
 
+/*
+ * Reads what the peer sent, and a descriptor passed with it (SCM_RIGHTS:
+ * the bundle of a push, opened by the peer with its own permissions).  One
+ * descriptor is kept; any other is closed at once.
+ */
+static ssize_t ctl_recv(struct ctl_client *c)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct iovec iov = {c->in + c->in_len, CTL_LINE_MAX - c->in_len};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cm.buf,
+			     .msg_controllen = sizeof(cm.buf)};
+	struct cmsghdr *h;
+	ssize_t n;
+
+	n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (h = CMSG_FIRSTHDR(&msg); h != NULL; h = CMSG_NXTHDR(&msg, h)) {
+		const size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int fds[4];
+		size_t i;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(fds, CMSG_DATA(h), (k < 4 ? k : 4) * sizeof(int));
+		for (i = 0; i < k && i < 4; i++) {
+			if (!c->has_passed_fd) {
+				c->passed_fd = fds[i];
+				c->has_passed_fd = true;
+			} else {
+				(void)close(fds[i]);
+			}
+		}
+	}
+	return n;
+}
+
 int ctl_read(struct ctl_client *c)
 {
 	char *nl;
 	ssize_t n;
 
-	n = read(c->fd, c->in + c->in_len, CTL_LINE_MAX - c->in_len);
+	n = ctl_recv(c);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {

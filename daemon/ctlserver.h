@@ -28,6 +28,8 @@ struct ctl_client {
 	char in[CTL_LINE_MAX + 1];
 	size_t in_len;
 	bool has_request; /* a line was taken; no more are read */
+	bool has_passed_fd; /* the peer passed a descriptor (push) */
+	int passed_fd;
 	char *out;
 	size_t out_len;
 	size_t out_cap;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "i18n.h"
 #include "install.h"
 #include "log.h"
@@ -820,4 +821,51 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	ret->bytes = c.bytes;
 	manifest_free(c.m);
 	root_free(c.root);
+}
+
+void cycle_run_bundle(const struct cycle_env *env, int fd,
+		      struct cycle_result *ret)
+{
+	struct cycle_env benv = *env;
+	struct config cfg = *env->cfg;
+	const struct fetch_cfg fc = {.connect_timeout = cfg.connect_timeout,
+				     .stall_timeout = cfg.stall_timeout,
+				     .cancel = env->cancel,
+				     .local_files = true};
+	struct fetch *fetch = NULL;
+	struct cycle_outcome o;
+	struct cycle c;
+	char dir[PATH_MAX];
+	struct hs_err e;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	memset(ret, 0, sizeof(*ret));
+	c.env = env;
+	c.started = cycle_now();
+	cycle_progress(&c, STATE_CHECKING, "", "%s", _("unpacking the bundle"));
+	r = bundle_unpack(fd, cfg.cache, dir, sizeof(dir), &e);
+	if (r == 0) {
+		/* The same cycle, reading the unpacked bundle as its only
+		 * server: every check of the network path applies. */
+		r = bundle_url(dir, cfg.url, sizeof(cfg.url), &e);
+		cfg.n_mirrors = 0;
+		if (r == 0)
+			r = fetch_new(&fc, &fetch, &e);
+		if (r == 0) {
+			benv.cfg = &cfg;
+			benv.fetch = fetch;
+			cycle_run(&benv, ret);
+		}
+		fetch_free(fetch);
+		bundle_remove(dir);
+	}
+	if (r < 0) {
+		memset(&o, 0, sizeof(o));
+		cycle_outcome_set(&o, STATE_FAILED_VERIFY, "%s; %s", e.msg,
+				  _("nothing was installed"));
+		cycle_record(&c, "", "", "", &o);
+		ret->state = o.state;
+		(void)hs_strlcpy(ret->reason, o.reason, sizeof(ret->reason));
+	}
 }

@@ -88,4 +88,12 @@ int cycle_recover(struct db *db, struct hs_err *e);
 /* Runs one attempt and fills *ret.  Never fails: failures are states. */
 void cycle_run(const struct cycle_env *env, struct cycle_result *ret);
 
+/*
+ * Runs one attempt from a pushed bundle read from fd (bundle.h) instead of
+ * the server: the same checks, then the same install.  A bundle that cannot
+ * be unpacked is FAILED_VERIFY, recorded like any attempt.
+ */
+void cycle_run_bundle(const struct cycle_env *env, int fd,
+		      struct cycle_result *ret);
+
 #endif

@@ -383,6 +383,7 @@ static int daemon_tick(struct daemon *d)
 		   : run == SCHED_RUN_REQUIRED ? CYCLE_REQUIRED
 					       : CYCLE_CHECK;
 	job.hold = NULL;
+	job.bundle_fd = -1;
 	if (run != SCHED_RUN_FULL) {
 		daemon_hold(d, &in, run, reason, hold, sizeof(hold));
 		job.hold = hold;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -435,7 +436,7 @@ static void cmd_enable(struct daemon *d, struct ctl_client *c,
 
 static void cmd_download_now(struct daemon *d, struct ctl_client *c)
 {
-	static const struct worker_job manual = {"manual", CYCLE_ALL, NULL};
+	static const struct worker_job manual = {"manual", CYCLE_ALL, NULL, -1};
 	struct cycle_event ev;
 
 	/* An attempt already running is joined, not started twice. */
@@ -449,6 +450,45 @@ static void cmd_download_now(struct daemon *d, struct ctl_client *c)
 	c->waiting = WAIT_ATTEMPT;
 	if (worker_progress(d->worker, &ev))
 		daemon_send_json(c, daemon_json_event(d, &ev), false);
+}
+
+/*
+ * A pushed bundle: the peer passed it open (it may read it; the daemon's
+ * sandbox need not see its path).  It runs as an attempt of its own, with
+ * the events and end line of download-now; while another attempt runs it is
+ * refused rather than queued, so the technician knows to push again.
+ */
+static void cmd_push(struct daemon *d, struct ctl_client *c)
+{
+	struct worker_job job = {"push", CYCLE_ALL, NULL, -1};
+	struct stat st;
+
+	if (!c->has_passed_fd || fstat(c->passed_fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode)) {
+		send_refused_attempt(c, CTL_ERR_INVALID,
+				     _("push needs the bundle as an open "
+				       "regular file: use 'haishinctl push "
+				       "FILE'"));
+		return;
+	}
+	if (worker_running(d->worker)) {
+		send_refused_attempt(c, CTL_ERR_UNAVAILABLE,
+				     _("another update is running: push the "
+				       "bundle again when it has ended (see "
+				       "'haishinctl status')"));
+		return;
+	}
+	job.bundle_fd = c->passed_fd; /* the worker owns it from here */
+	c->has_passed_fd = false;
+	if (daemon_start_attempt(d, &job) < 0) {
+		send_refused_attempt(
+			c, CTL_ERR_UNAVAILABLE,
+			_("cannot start an update: see the daemon's log"));
+		return;
+	}
+	log_info("bundle pushed by uid %ld (%lld bytes)", (long)c->uid,
+		 (long long)st.st_size);
+	c->waiting = WAIT_ATTEMPT;
 }
 
 /* ---- check-connection ------------------------------------------------------- */
@@ -502,7 +542,7 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		log_info("refused '%s' from uid %ld: not allowed to change "
 			 "state",
 			 ctl_cmd_name(req.cmd), (long)c->uid);
-		if (req.cmd == CTL_CMD_DOWNLOAD_NOW)
+		if (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH)
 			send_refused_attempt(
 				c, CTL_ERR_DENIED,
 				_("permission denied: starting an update "
@@ -532,6 +572,9 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 	case CTL_CMD_ENABLE:
 	case CTL_CMD_DISABLE:
 		cmd_enable(d, c, &req);
+		break;
+	case CTL_CMD_PUSH:
+		cmd_push(d, c);
 		break;
 	}
 }

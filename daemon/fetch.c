@@ -379,9 +379,11 @@ static bool fetch_setup_common(struct fetch *f)
 
 	ok = ok && FETCH_SETOPT(f, CURLOPT_ERRORBUFFER, f->errbuf);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_NOSIGNAL, 1L);
-	ok = ok && FETCH_SETOPT(f, CURLOPT_PROTOCOLS_STR, "http,https");
+	ok = ok && FETCH_SETOPT(f, CURLOPT_PROTOCOLS_STR,
+				c->local_files ? "file" : "http,https");
 	ok = ok && FETCH_SETOPT(f, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	ok = ok && FETCH_SETOPT(f, CURLOPT_FOLLOWLOCATION, 1L);
+	ok = ok &&
+	     FETCH_SETOPT(f, CURLOPT_FOLLOWLOCATION, c->local_files ? 0L : 1L);
 	ok = ok &&
 	     FETCH_SETOPT(f, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_USERAGENT, FETCH_USER_AGENT);
@@ -427,7 +429,9 @@ static int fetch_setup(struct fetch *f, struct fetch_xfer *x, char *range,
 	ok = ok && FETCH_SETOPT(f, CURLOPT_HEADERDATA, x);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEFUNCTION, fetch_write);
 	ok = ok && FETCH_SETOPT(f, CURLOPT_WRITEDATA, x);
-	if (req->offset > 0) {
+	/* A file:// answer has no Content-Range to say where it starts:
+	 * it is read whole, and the part starts over. */
+	if (req->offset > 0 && !f->cfg.local_files) {
 		(void)hs_snprintf(range, range_len, "%" PRIu64 "-",
 				  req->offset);
 		ok = ok && FETCH_SETOPT(f, CURLOPT_RANGE, range);

@@ -48,6 +48,9 @@ struct fetch_cfg {
 	uint64_t min_rate; /* bytes per second below which a transfer stalls */
 	uint64_t max_rate; /* bytes per second, 0 = no limit */
 	const atomic_bool *cancel; /* set: abort the transfer (NULL: never) */
+	/* Read file:// URLs only (a pushed bundle, unpacked in the cache)
+	 * instead of http and https; a file is always read whole. */
+	bool local_files;
 };
 
 struct fetch;

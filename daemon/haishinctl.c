@@ -9,9 +9,11 @@
  * is never silent: the answer is "STOPPED <why>" and STOPPED's exit code.
  * Exit codes are those of sysexits.h and DESIGN.md: 0 ok, 1 a negative
  * answer (verify, an error), 64 usage, 65/69/73/75/78 terminal states,
- * 74 stdout could not be written, 77 permission denied.
+ * 66 push FILE cannot be opened, 74 stdout could not be written, 77
+ * permission denied.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdbool.h>
@@ -40,6 +42,7 @@
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 64
+#define EXIT_NOINPUT 66
 #define EXIT_IOERR 74
 #define EXIT_INTERRUPTED 75
 #define EXIT_NOPERM 77
@@ -64,6 +67,7 @@ struct ctl_opts {
 	const char *until;
 	const char *limit;
 	const char *reason;
+	const char *file; /* push FILE */
 	const struct cli_cmd *cmd;
 };
 
@@ -97,7 +101,8 @@ static void usage(FILE *f)
 		  "  verify            installed versions against their minimums\n"
 		  "  enable            turn automatic updates on\n"
 		  "  disable [--reason TEXT]\n"
-		  "                    turn automatic updates off\n"));
+		  "                    turn automatic updates off\n"
+		  "  push FILE         install from a bundle made by haishin-publish\n"));
 	fprintf(f,
 		_("options:\n"
 		  "  --socket PATH  the daemon's socket (default: from the configuration,\n"
@@ -131,11 +136,18 @@ static const struct cli_cmd commands[] = {
 	{"verify", 0, CTL_TIMEOUT, ctlprint_verify, ctlprint_verify_exit},
 	{"enable", 0, CTL_TIMEOUT, ctlprint_setting, exit_ok},
 	{"disable", OPT_REASON, CTL_TIMEOUT, ctlprint_setting, exit_ok},
+	{"push", 0, 0, NULL, NULL},
 };
 
+static bool is_push(const struct ctl_opts *o)
+{
+	return strcmp(o->cmd->name, "push") == 0;
+}
+
+/* download-now and push run an attempt: progress, then a terminal state. */
 static bool is_download(const struct ctl_opts *o)
 {
-	return strcmp(o->cmd->name, "download-now") == 0;
+	return strcmp(o->cmd->name, "download-now") == 0 || is_push(o);
 }
 
 static const struct cli_cmd *find_command(const char *name)
@@ -210,15 +222,23 @@ static int parse_command(int argc, char **argv, struct ctl_opts *o)
 		fprintf(stderr, "%s\n", _("haishinctl: no command given"));
 		return -EINVAL;
 	}
-	if (optind + 1 < argc) {
-		fprintf(stderr, _("haishinctl: unexpected argument '%s'\n"),
-			argv[optind + 1]);
-		return -EINVAL;
-	}
 	o->cmd = find_command(argv[optind]);
 	if (o->cmd == NULL) {
 		fprintf(stderr, _("haishinctl: unknown command '%s'\n"),
 			argv[optind]);
+		return -EINVAL;
+	}
+	if (is_push(o)) {
+		if (optind + 1 >= argc) {
+			fprintf(stderr, "%s\n",
+				_("haishinctl: push needs the bundle's file"));
+			return -EINVAL;
+		}
+		o->file = argv[++optind];
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, _("haishinctl: unexpected argument '%s'\n"),
+			argv[optind + 1]);
 		return -EINVAL;
 	}
 	if ((o->given & ~o->cmd->opts) != 0) {
@@ -596,7 +616,8 @@ static bool on_line(struct ctl_run *run, const char *line, const json_t *j,
 }
 
 /* Sends the request and reads to the end line; returns the exit code. */
-static int talk(struct ctl_run *run, struct ctlclient *c, const json_t *req)
+static int talk(struct ctl_run *run, struct ctlclient *c, const json_t *req,
+		int fd)
 {
 	const char *line;
 	struct hs_err e;
@@ -609,7 +630,7 @@ static int talk(struct ctl_run *run, struct ctlclient *c, const json_t *req)
 	hs_err_clear(&e);
 	r = ctlclient_set_timeout(c, run->o->cmd->timeout, &e);
 	if (r == 0)
-		r = ctlclient_send(c, req, &e);
+		r = ctlclient_send_fd(c, req, fd, &e);
 	/* A daemon that turns a client away (too many clients) may answer
 	 * and close before it reads the request: read that answer. */
 	sent = r == 0;
@@ -629,6 +650,7 @@ static int talk(struct ctl_run *run, struct ctlclient *c, const json_t *req)
 static int run_command(struct ctl_run *run)
 {
 	struct ctlclient *c = NULL;
+	int fd = -1;
 	json_t *req = NULL;
 	struct hs_err e;
 	int r;
@@ -640,13 +662,26 @@ static int run_command(struct ctl_run *run)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (run->o->file != NULL) {
+		/* Opened here, with the user's rights: the daemon reads the
+		 * descriptor, whatever its sandbox lets it see. */
+		fd = open(run->o->file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, _("haishinctl: cannot open '%s': %s\n"),
+				run->o->file, strerror(errno));
+			json_decref(req);
+			return EXIT_NOINPUT;
+		}
+	}
 	r = ctlclient_connect(run->socket, &c, &e);
 	if (r < 0)
 		r = say_unreachable(run, r);
 	else
-		r = talk(run, c, req);
+		r = talk(run, c, req, fd);
 	ctlclient_free(c);
 	json_decref(req);
+	if (fd >= 0)
+		(void)close(fd);
 	return r;
 }
 

@@ -29,8 +29,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return unlink(path) < 0 ? -1 : 0;
 }
 
-/* rm -rf without following symlinks; a missing path is not an error. */
-static int install_rmtree(const char *path, struct hs_err *e)
+int install_rmtree(const char *path, struct hs_err *e)
 {
 	struct stat st;
 

@@ -63,4 +63,7 @@ int install_remove(const char *root, const char *name, const char *version,
 int install_prune(const char *root, const char *name, const char *keep,
 		  struct hs_err *e);
 
+/* rm -rf without following symlinks; a missing path is not an error. */
+int install_rmtree(const char *path, struct hs_err *e);
+
 #endif

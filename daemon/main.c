@@ -43,10 +43,12 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: haishind [-c CONFIG] [--once] [-v]\n"
+		"usage: haishind [-c CONFIG] [--once [--bundle FILE]] [-v]\n"
 		"  -c, --config FILE  configuration (default %s)\n"
 		"      --once         run one update cycle and exit with "
 		"its state's code\n"
+		"      --bundle FILE  with --once: install from a bundle made "
+		"by haishin-publish\n"
 		"  -v, --verbose      log debugging detail\n",
 		CONFIG_DEFAULT_PATH);
 }
@@ -173,7 +175,7 @@ static int prepare(const struct config *cfg, struct db **ret_db,
 	return r;
 }
 
-static int run_once(const char *config_path)
+static int run_once(const char *config_path, const char *bundle)
 {
 	struct cycle_result res;
 	struct cycle_env env;
@@ -197,10 +199,24 @@ static int run_once(const char *config_path)
 	env.cfg = &cfg;
 	env.db = db;
 	env.fetch = fetch;
-	env.trigger = "once";
+	env.trigger = bundle != NULL ? "push" : "once";
 	env.progress = print_progress;
 	env.progress_ctx = &printed_tenth;
-	cycle_run(&env, &res);
+	if (bundle != NULL) {
+		const int fd = open(bundle, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			printf("%s ", state_name(STATE_FAILED_VERIFY));
+			printf(_("cannot open the bundle '%s': %s\n"), bundle,
+			       strerror(errno));
+			code = state_exit_code(STATE_FAILED_VERIFY);
+			goto out;
+		}
+		cycle_run_bundle(&env, fd, &res);
+		(void)close(fd);
+	} else {
+		cycle_run(&env, &res);
+	}
 	printf("%s %s\n", state_name(res.state), res.reason);
 	code = state_exit_code(res.state);
 out:
@@ -216,11 +232,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, 'o'},
+		{"bundle", required_argument, NULL, 'b'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = CONFIG_DEFAULT_PATH;
+	const char *bundle = NULL;
 	bool once = false;
 	int code;
 	int c;
@@ -234,6 +252,9 @@ int main(int argc, char **argv)
 		case 'o':
 			once = true;
 			break;
+		case 'b':
+			bundle = optarg;
+			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
@@ -245,7 +266,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (bundle != NULL && !once)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -255,7 +276,7 @@ int main(int argc, char **argv)
 		printf("%s libcurl cannot start\n", state_name(STATE_STOPPED));
 		return state_exit_code(STATE_STOPPED);
 	}
-	code = run_once(config_path);
+	code = run_once(config_path, bundle);
 	curl_global_cleanup();
 	return code;
 }

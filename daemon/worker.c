@@ -27,6 +27,7 @@ struct worker {
 	char trigger[16];
 	enum cycle_mode mode;
 	char hold[CYCLE_REASON_MAX];
+	int bundle_fd; /* -1, or owned by the attempt */
 
 	pthread_mutex_t mu; /* guards what follows */
 	struct cycle_event queue[WORKER_QUEUE];
@@ -105,8 +106,14 @@ static void worker_attempt(struct worker *w, struct cycle_result *res)
 	env.progress = worker_on_event;
 	env.progress_ctx = w;
 	env.cancel = &w->cancel;
-	cycle_run(&env, res);
+	if (w->bundle_fd >= 0)
+		cycle_run_bundle(&env, w->bundle_fd, res);
+	else
+		cycle_run(&env, res);
 out:
+	if (w->bundle_fd >= 0)
+		(void)close(w->bundle_fd);
+	w->bundle_fd = -1;
 	fetch_free(fetch);
 	db_free(db);
 }
@@ -146,6 +153,7 @@ int worker_new(struct worker **ret_w, struct hs_err *e)
 		return hs_err_set(e, -r, "cannot create a mutex");
 	}
 	atomic_init(&w->cancel, false);
+	w->bundle_fd = -1;
 	*ret_w = w;
 	return 0;
 }
@@ -165,27 +173,38 @@ int worker_start(struct worker *w, const struct config *cfg,
 {
 	int r;
 
-	if (w->running)
-		return hs_err_set(e, -EBUSY, "an attempt is already running");
+	if (w->running) {
+		r = hs_err_set(e, -EBUSY, "an attempt is already running");
+		goto refuse;
+	}
 	free(w->cfg);
 	w->cfg = malloc(sizeof(*w->cfg));
-	if (w->cfg == NULL)
-		return hs_err_set(e, -ENOMEM, "out of memory");
+	if (w->cfg == NULL) {
+		r = hs_err_set(e, -ENOMEM, "out of memory");
+		goto refuse;
+	}
 	*w->cfg = *cfg;
 	(void)hs_strlcpy(w->trigger, job->trigger, sizeof(w->trigger));
 	w->mode = job->mode;
 	(void)hs_strlcpy(w->hold, job->hold != NULL ? job->hold : "",
 			 sizeof(w->hold));
+	w->bundle_fd = job->bundle_fd;
 	atomic_store(&w->cancel, false);
 	w->done = false;
 	w->n_queued = 0;
 	w->has_latest = false;
 	r = pthread_create(&w->thread, NULL, worker_main, w);
-	if (r != 0)
-		return hs_err_set(e, -r, "cannot start a thread: %s",
-				  strerror(r));
+	if (r != 0) {
+		w->bundle_fd = -1;
+		r = hs_err_set(e, -r, "cannot start a thread: %s", strerror(r));
+		goto refuse;
+	}
 	w->running = true;
 	return 0;
+refuse:
+	if (job->bundle_fd >= 0)
+		(void)close(job->bundle_fd);
+	return r;
 }
 
 size_t worker_drain(struct worker *w, struct cycle_event *out, size_t n,

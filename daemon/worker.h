@@ -31,6 +31,9 @@ struct worker_job {
 	const char *trigger;
 	enum cycle_mode mode;
 	const char *hold; /* NULL for CYCLE_ALL */
+	int bundle_fd; /* a pushed bundle to read instead of the server, or
+			* -1; the worker owns it from worker_start() on, even
+			* when that fails */
 };
 
 /* Starts an attempt with a copy of cfg and job.  -EBUSY while one runs. */

@@ -40,9 +40,6 @@
 /* Copy buffer for file contents. */
 #define PACK_BUF_SIZE (128u * 1024)
 
-#define PACK_STR_(x) #x
-#define PACK_STR(x) PACK_STR_(x)
-
 struct pack_entry {
 	char *name; /* archive name; a directory's ends in '/' */
 	char *target; /* a symlink's target, else NULL */
@@ -401,19 +398,21 @@ static int pack_write_entry(struct archive *a, int rootfd,
 }
 
 /* A writer for deterministic pax + zstd output onto out_fd. */
-static int pack_open(int out_fd, struct archive **ret_a, struct hs_err *e)
+static int pack_open(int out_fd, int level, struct archive **ret_a,
+		     struct hs_err *e)
 {
+	char lv[16];
 	struct archive *a;
 	int r;
 
+	(void)snprintf(lv, sizeof(lv), "%d", level);
 	a = archive_write_new();
 	if (a == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
 	    archive_write_set_filter_option(a, "zstd", "compression-level",
-					    PACK_STR(PACK_ZSTD_LEVEL)) !=
-		    ARCHIVE_OK ||
+					    lv) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, out_fd) != ARCHIVE_OK) {
 		r = pack_from_archive(a, "cannot start the archive", e);
@@ -426,7 +425,7 @@ static int pack_open(int out_fd, struct archive **ret_a, struct hs_err *e)
 
 /* Writes the sorted list l as an archive onto out_fd. */
 static int pack_write_all(int rootfd, const struct pack_list *l, int out_fd,
-			  struct hs_err *e)
+			  int level, struct hs_err *e)
 {
 	struct archive_entry *ent = NULL;
 	struct archive *a = NULL;
@@ -440,7 +439,7 @@ static int pack_write_all(int rootfd, const struct pack_list *l, int out_fd,
 		r = hs_err_set(e, -ENOMEM, "out of memory");
 		goto out_free;
 	}
-	r = pack_open(out_fd, &a, e);
+	r = pack_open(out_fd, level, &a, e);
 	if (r < 0)
 		goto out_free;
 	for (i = 0; i < l->n && r == 0; i++)
@@ -456,7 +455,7 @@ out_free:
 
 /* pack_write_all() in the "C" locale, this thread only. */
 static int pack_write(int rootfd, const struct pack_list *l, int out_fd,
-		      struct hs_err *e)
+		      int level, struct hs_err *e)
 {
 	locale_t c_locale;
 	locale_t old;
@@ -473,13 +472,18 @@ static int pack_write(int rootfd, const struct pack_list *l, int out_fd,
 		freelocale(c_locale);
 		return r;
 	}
-	r = pack_write_all(rootfd, l, out_fd, e);
+	r = pack_write_all(rootfd, l, out_fd, level, e);
 	(void)uselocale(old);
 	freelocale(c_locale);
 	return r;
 }
 
 int pack_dir(const char *dir, int out_fd, struct hs_err *e)
+{
+	return pack_dir_level(dir, out_fd, PACK_ZSTD_LEVEL, e);
+}
+
+int pack_dir_level(const char *dir, int out_fd, int level, struct hs_err *e)
 {
 	struct pack_list l = {0};
 	int rootfd;
@@ -500,7 +504,7 @@ int pack_dir(const char *dir, int out_fd, struct hs_err *e)
 		goto out_prefix;
 	if (l.n > 0)
 		qsort(l.v, l.n, sizeof(*l.v), pack_cmp);
-	r = pack_write(rootfd, &l, out_fd, e);
+	r = pack_write(rootfd, &l, out_fd, level, e);
 out_prefix:
 	if (r < 0)
 		hs_err_prefix(e, "pack '%s': ", dir);

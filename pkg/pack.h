@@ -29,4 +29,8 @@
  */
 int pack_dir(const char *dir, int out_fd, struct hs_err *e);
 
+/* pack_dir() at another zstd level (1 to 19): a bundle of packages that
+ * are compressed already gains nothing from 19. */
+int pack_dir_level(const char *dir, int out_fd, int level, struct hs_err *e);
+
 #endif
