@@ -40,6 +40,9 @@ struct cycle {
 	const struct cycle_env *env;
 	int64_t started;
 	struct root *root;
+	struct root *first_root; /* the root the check began with, once the
+				  * chain moved on from it */
+	bool manifest_keys_changed; /* by the roots walked in this check */
 	struct manifest *m;
 	uint64_t bytes;
 	enum state fail_as; /* the state a failure of the current step gives */
@@ -255,7 +258,10 @@ static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
 	r = trust_root_next(c->root, buf, len, &next, e);
 	if (r < 0)
 		return r;
-	root_free(c->root);
+	if (c->first_root == NULL)
+		c->first_root = c->root;
+	else
+		root_free(c->root);
 	c->root = next;
 	log_info("trusting root version %llu",
 		 (unsigned long long)root_version(c->root));
@@ -301,6 +307,9 @@ static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
 	}
 	if (r < 0)
 		return r;
+	if (c->first_root != NULL &&
+	    !root_role_equal(c->first_root, c->root, ROOT_ROLE_MANIFEST))
+		c->manifest_keys_changed = true;
 	c->fail_as = STATE_FAILED_VERIFY;
 	if (root_version(c->root) < trusted_version)
 		return hs_err_set(e, -ESTALE,
@@ -322,6 +331,17 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 
 	prev.serial = t->manifest_serial;
 	(void)hs_strlcpy(prev.sha256, t->manifest_sha256, sizeof(prev.sha256));
+	if (c->manifest_keys_changed) {
+		/* Fast-forward recovery: a serial pushed up by a manifest key
+		 * that the new root revoked must not freeze the client, so
+		 * the serial starts over under the new keys. */
+		log_warn("the manifest keys changed with root %llu: the "
+			 "manifest serial starts over (was %llu)",
+			 (unsigned long long)root_version(c->root),
+			 (unsigned long long)prev.serial);
+		prev.serial = 0;
+		prev.sha256[0] = '\0';
+	}
 	r = cycle_fetch_meta(c, "manifest.json", HS_MANIFEST_MAX_BYTES, &buf,
 			     &len, e);
 	if (r == 0) {
@@ -820,6 +840,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	cycle_mark_running(&c, false);
 	ret->bytes = c.bytes;
 	manifest_free(c.m);
+	root_free(c.first_root);
 	root_free(c.root);
 }
 

@@ -374,6 +374,27 @@ const struct root_role *root_role(const struct root *r, enum root_role_id id)
 	return &r->roles[id];
 }
 
+bool root_role_equal(const struct root *a, const struct root *b,
+		     enum root_role_id id)
+{
+	const struct root_role *x = &a->roles[id];
+	const struct root_role *y = &b->roles[id];
+	size_t i;
+	size_t k;
+
+	if (x->threshold != y->threshold || x->n_keys != y->n_keys)
+		return false;
+	/* Keys are distinct within a role: same size and x within y. */
+	for (i = 0; i < x->n_keys; i++) {
+		for (k = 0; k < y->n_keys; k++)
+			if (strcmp(key_id(x->keys[i]), key_id(y->keys[k])) == 0)
+				break;
+		if (k == y->n_keys)
+			return false;
+	}
+	return true;
+}
+
 size_t root_n_vendors(const struct root *r)
 {
 	return r->n_vendors;

@@ -70,6 +70,10 @@ int root_owner(const struct root *r, const char *name,
 /* True when pattern (with '*' wildcards) matches the whole of name. */
 bool root_pattern_match(const char *pattern, const char *name);
 
+/* True when role id has the same keys and threshold in a and b. */
+bool root_role_equal(const struct root *a, const struct root *b,
+		     enum root_role_id id);
+
 /* The role's name as in root.json ("root", "manifest"). */
 const char *root_role_name(enum root_role_id id);
 
