@@ -420,8 +420,9 @@ static void verify_row(const json_t *c, char cells[][TABLE_CELL_MAX])
 		     inst[0] ? inst : _("not installed"));
 	cell_or_dash(cells[2], c, "minimum");
 	ctlprint_fmt(cells[3], TABLE_CELL_MAX, "%s",
-		     json_is_true(json_object_get(c, "ok"))
-			     ? _("ok")
+		     json_is_true(json_object_get(c, "ok")) ? _("ok")
+		     : json_is_true(json_object_get(c, "overdue"))
+			     ? _("FORCED, OVERDUE")
 			     : _("BELOW MINIMUM"));
 }
 

@@ -151,6 +151,31 @@ static const char *component_state(const struct manifest_component *mc,
 	return "UP_TO_DATE";
 }
 
+/* A forced entry's terms, or null. */
+static json_t *json_forced(const struct manifest_component *mc)
+{
+	if (!mc->forced)
+		return json_null();
+	return json_pack("{s:o, s:b}", "deadline",
+			 mc->deadline != 0 ? json_time(mc->deadline)
+					   : json_null(),
+			 "allow_downgrade", mc->allow_downgrade);
+}
+
+/* A forced entry not yet in (at another version than the entry's). */
+static bool forced_pending(const struct manifest_component *mc,
+			   const struct db_installed *in, bool have)
+{
+	int cmp;
+
+	if (!mc->forced)
+		return false;
+	if (!have || !version_is_valid(in->version))
+		return true;
+	cmp = version_compare(in->version, mc->version);
+	return cmp < 0 || (cmp > 0 && mc->allow_downgrade);
+}
+
 static json_t *json_components(struct daemon *d, const struct manifest *m)
 {
 	json_t *arr = json_array();
@@ -162,14 +187,18 @@ static json_t *json_components(struct daemon *d, const struct manifest *m)
 		const bool have =
 			db_installed_get(d->db, mc->name, &in, NULL) == 0;
 
+		const char *state = component_state(mc, &in, have);
+
 		(void)json_array_append_new(
 			arr,
-			json_pack("{s:s, s:o, s:s, s:s, s:s, s:o}", "name",
-				  mc->name, "installed",
+			json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:o, s:o}",
+				  "name", mc->name, "installed",
 				  have ? json_string(in.version) : json_null(),
 				  "latest", mc->version, "minimum", mc->minimum,
-				  "state", component_state(mc, &in, have),
-				  "last_result",
+				  "state", state, "required",
+				  forced_pending(mc, &in, have) ||
+					  strcmp(state, "BELOW_MINIMUM") == 0,
+				  "forced", json_forced(mc), "last_result",
 				  json_last_result(d, mc->name)));
 	}
 	return arr;
@@ -363,16 +392,23 @@ static void cmd_verify(struct daemon *d, struct ctl_client *c)
 		const struct manifest_component *mc = &m->components[i];
 		const bool have =
 			db_installed_get(d->db, mc->name, &in, NULL) == 0;
+		/* A forced entry still not in after its deadline fails too:
+		 * its publisher said by when it must be. */
+		const bool overdue = forced_pending(mc, &in, have) &&
+				     mc->deadline != 0 &&
+				     (int64_t)time(NULL) >= mc->deadline;
 		const bool ok = have && version_is_valid(in.version) &&
-				version_compare(in.version, mc->minimum) >= 0;
+				version_compare(in.version, mc->minimum) >= 0 &&
+				!overdue;
 
 		all_ok = all_ok && ok;
 		(void)json_array_append_new(
 			arr,
-			json_pack("{s:s, s:o, s:s, s:b}", "name", mc->name,
-				  "installed",
+			json_pack("{s:s, s:o, s:s, s:b, s:b, s:o}", "name",
+				  mc->name, "installed",
 				  have ? json_string(in.version) : json_null(),
-				  "minimum", mc->minimum, "ok", ok));
+				  "minimum", mc->minimum, "ok", ok, "overdue",
+				  overdue, "forced", json_forced(mc)));
 	}
 	manifest_free(m);
 	daemon_send_end(c, json_pack("{s:o, s:b}", "components", arr, "all_ok",
