@@ -7,12 +7,28 @@
  *	haishin-publish init REPO --root-key PREFIX... --manifest-key PREFIX...
  *	                [--root-threshold N] [--manifest-threshold N]
  *	                [--expires DAYS]
+ *	haishin-publish rotate REPO --root-key PREFIX...
+ *	                [--new-root-key PREFIX...] [--new-manifest-key PREFIX...]
+ *	                [--root-threshold N] [--manifest-threshold N]
+ *	                [--expires DAYS]
+ *	haishin-publish vendor REPO NAME --root-key PREFIX...
+ *	                (--vendor-key PREFIX... --components PATTERN...
+ *	                 [--threshold N] | --remove) [--expires DAYS]
  *	haishin-publish add REPO NAME VERSION DIR [--minimum V]
- *	                [--restart none|app|system]
+ *	                [--restart none|app|system] [--forced
+ *	                [--deadline TIME] [--allow-downgrade]]
+ *	                [--vendor-key PREFIX...]
+ *	haishin-publish endorse REPO NAME --vendor-key PREFIX...
  *	haishin-publish sign REPO --key PREFIX... [--expires DAYS]
  *
- * A one-shot tool: errors go to stderr as "haishin-publish: <what>" and the
- * exit code is 1 (usage errors 2).
+ * rotate and vendor write the next root version (N+1.root.json and
+ * root.json), signed by a threshold of the current root keys and of the
+ * new ones; add --vendor-key and endorse store a vendor's signature over a
+ * component's entry in index.json; sign embeds it for every component a
+ * vendor owns.  Whatever is written is first verified as a client would.
+ *
+ * A one-shot tool: errors go to stderr as "haishin-publish VERB: <what>"
+ * and the exit code is 1 (usage errors 2).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,21 +45,11 @@
 #include "str.h"
 #include "trust.h"
 
-#define PUBLISH_MAX_KEYS 16
-#define PUBLISH_ROOT_DAYS 1825 /* a root lives five years */
-#define PUBLISH_MANIFEST_DAYS 30 /* re-sign at least monthly */
-#define PUBLISH_MAX_DAYS 36500
+#include "publish.h"
 
 #define EXIT_USAGE 2
 
-/* Keys named on the command line, loaded and owned here. */
-struct keyset {
-	struct key *keys[PUBLISH_MAX_KEYS];
-	const char *prefixes[PUBLISH_MAX_KEYS];
-	size_t n;
-};
-
-static void keyset_clear(struct keyset *ks)
+void keyset_clear(struct keyset *ks)
 {
 	size_t i;
 
@@ -52,8 +58,7 @@ static void keyset_clear(struct keyset *ks)
 	ks->n = 0;
 }
 
-static int keyset_add_prefix(struct keyset *ks, const char *prefix,
-			     struct hs_err *e)
+int keyset_add_prefix(struct keyset *ks, const char *prefix, struct hs_err *e)
 {
 	if (ks->n == PUBLISH_MAX_KEYS)
 		return hs_err_set(e, -E2BIG, "more than %d keys",
@@ -65,7 +70,7 @@ static int keyset_add_prefix(struct keyset *ks, const char *prefix,
 }
 
 /* Loads PREFIX.key (private) or PREFIX.pub (public) for every prefix. */
-static int keyset_load(struct keyset *ks, bool private, struct hs_err *e)
+int keyset_load(struct keyset *ks, bool private, struct hs_err *e)
 {
 	char path[PATH_MAX];
 	size_t i;
@@ -93,8 +98,34 @@ static int keyset_load(struct keyset *ks, bool private, struct hs_err *e)
 	return 0;
 }
 
-static int parse_count(const char *s, const char *what, uint64_t max,
-		       uint64_t *ret, struct hs_err *e)
+int keyset_check_role(const struct keyset *ks, struct key *const *keys,
+		      size_t n_keys, size_t threshold, const char *what,
+		      struct hs_err *e)
+{
+	size_t i;
+	size_t j;
+	bool found;
+
+	for (i = 0; i < ks->n; i++) {
+		found = false;
+		for (j = 0; j < n_keys; j++)
+			found = found || strcmp(key_id(keys[j]),
+						key_id(ks->keys[i])) == 0;
+		if (!found)
+			return hs_err_set(e, -EKEYREJECTED,
+					  "key '%s' is not in %s",
+					  ks->prefixes[i], what);
+	}
+	if (ks->n < threshold)
+		return hs_err_set(e, -EKEYREJECTED,
+				  "%s needs %zu signatures (its threshold); "
+				  "%zu of its keys given",
+				  what, threshold, ks->n);
+	return 0;
+}
+
+int publish_parse_count(const char *s, const char *what, uint64_t max,
+			uint64_t *ret, struct hs_err *e)
 {
 	if (hs_parse_u64(s, max, ret) < 0 || *ret == 0)
 		return hs_err_set(e, -EINVAL, "%s must be 1 to %llu, not '%s'",
@@ -102,7 +133,7 @@ static int parse_count(const char *s, const char *what, uint64_t max,
 	return 0;
 }
 
-static int64_t days_from_now(uint64_t days)
+int64_t publish_days_from_now(uint64_t days)
 {
 	return (int64_t)time(NULL) + (int64_t)days * 86400;
 }
@@ -113,7 +144,7 @@ static int cmd_keygen(int argc, char **argv, struct hs_err *e)
 	int r;
 
 	if (argc != 2)
-		return hs_err_set(e, -EINVAL, "usage: keygen PREFIX");
+		return publish_usage_error("keygen", e);
 	r = key_generate(&k, e);
 	if (r == 0)
 		r = key_save_pair(k, argv[1], e);
@@ -151,25 +182,23 @@ static int init_parse(int argc, char **argv, struct init_opts *o,
 		else if (c == 'm')
 			r = keyset_add_prefix(&o->manifest, optarg, e);
 		else if (c == 'R')
-			r = parse_count(optarg, "--root-threshold",
-					PUBLISH_MAX_KEYS,
-					&o->thresholds[ROOT_ROLE_ROOT], e);
+			r = publish_parse_count(
+				optarg, "--root-threshold", PUBLISH_MAX_KEYS,
+				&o->thresholds[ROOT_ROLE_ROOT], e);
 		else if (c == 'M')
-			r = parse_count(optarg, "--manifest-threshold",
-					PUBLISH_MAX_KEYS,
-					&o->thresholds[ROOT_ROLE_MANIFEST], e);
+			r = publish_parse_count(
+				optarg, "--manifest-threshold",
+				PUBLISH_MAX_KEYS,
+				&o->thresholds[ROOT_ROLE_MANIFEST], e);
 		else if (c == 'x')
-			r = parse_count(optarg, "--expires", PUBLISH_MAX_DAYS,
-					&o->days, e);
+			r = publish_parse_count(optarg, "--expires",
+						PUBLISH_MAX_DAYS, &o->days, e);
 		else
-			r = hs_err_set(e, -EINVAL, "unknown option");
+			r = publish_usage_error("init", e);
 	}
 	if (r == 0 &&
 	    (optind != argc - 1 || o->root.n == 0 || o->manifest.n == 0))
-		r = hs_err_set(e, -EINVAL,
-			       "usage: init REPO --root-key PREFIX... "
-			       "--manifest-key PREFIX... [--root-threshold N] "
-			       "[--manifest-threshold N] [--expires DAYS]");
+		r = publish_usage_error("init", e);
 	return r;
 }
 
@@ -187,8 +216,8 @@ static int write_root(const char *dir, const struct init_opts *o,
 	char *env = NULL;
 	int r;
 
-	r = root_build(1, days_from_now(o->days), keys, n_keys, thresholds,
-		       &payload, e);
+	r = root_build(1, publish_days_from_now(o->days), keys, n_keys,
+		       thresholds, &payload, e);
 	if (r == 0)
 		r = dsse_sign(DSSE_TYPE_ROOT, payload, strlen(payload),
 			      o->root.keys, o->root.n, &env, e);
@@ -196,9 +225,7 @@ static int write_root(const char *dir, const struct init_opts *o,
 		r = repo_open(dir, &repo, e);
 	/* 1.root.json starts the chain that later roots extend. */
 	if (r == 0)
-		r = repo_write(repo, "1.root.json", env, strlen(env), e);
-	if (r == 0)
-		r = repo_write(repo, "root.json", env, strlen(env), e);
+		r = publish_root_write(repo, 1, env, e);
 	repo_free(repo);
 	free(env);
 	free(payload);
@@ -235,179 +262,82 @@ static int cmd_init(int argc, char **argv, struct hs_err *e)
 	return r;
 }
 
-static int cmd_add(int argc, char **argv, struct hs_err *e)
-{
-	static const struct option opts[] = {
-		{"minimum", required_argument, NULL, 'm'},
-		{"restart", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *minimum = NULL;
-	const char *restart = NULL;
-	struct manifest_package pkg;
-	struct repo *repo = NULL;
-	int r;
-	int c;
+/*
+ * The verbs: one line each (a new verb is its cmd_ function and a line
+ * here).  usage is what follows the verb's name in --help and in usage
+ * errors.
+ */
+static const struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct hs_err *e);
+	const char *usage;
+} verbs[] = {
+	{"keygen", cmd_keygen, "PREFIX"},
+	{"init", cmd_init,
+	 "REPO --root-key PREFIX... --manifest-key PREFIX... "
+	 "[--root-threshold N] [--manifest-threshold N] [--expires DAYS]"},
+	{"rotate", cmd_rotate,
+	 "REPO --root-key PREFIX... [--new-root-key PREFIX...] "
+	 "[--new-manifest-key PREFIX...] [--root-threshold N] "
+	 "[--manifest-threshold N] [--expires DAYS]"},
+	{"vendor", cmd_vendor,
+	 "REPO NAME --root-key PREFIX... (--vendor-key PREFIX... "
+	 "--components PATTERN... [--threshold N] | --remove) "
+	 "[--expires DAYS]"},
+	{"add", cmd_add,
+	 "REPO NAME VERSION DIR [--minimum V] [--restart none|app|system] "
+	 "[--forced [--deadline TIME] [--allow-downgrade]] "
+	 "[--vendor-key PREFIX...]"},
+	{"endorse", cmd_endorse, "REPO NAME --vendor-key PREFIX..."},
+	{"sign", cmd_sign, "REPO --key PREFIX... [--expires DAYS]"},
+};
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'm')
-			minimum = optarg;
-		else if (c == 'r')
-			restart = optarg;
-		else
-			return hs_err_set(e, -EINVAL, "unknown option");
-	}
-	if (optind != argc - 4)
-		return hs_err_set(e, -EINVAL,
-				  "usage: add REPO NAME VERSION DIR "
-				  "[--minimum V] [--restart none|app|system]");
-	r = repo_open(argv[optind], &repo, e);
-	if (r == 0)
-		r = repo_add(repo, argv[optind + 1], argv[optind + 2],
-			     argv[optind + 3], minimum, restart, &pkg, e);
-	if (r == 0)
-		printf("%s %s: %s (%llu bytes)\n", argv[optind + 1],
-		       argv[optind + 2], pkg.url, (unsigned long long)pkg.size);
-	repo_free(repo);
-	return r;
-}
+#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
-/* The manifest keys given must be in root.json's manifest role. */
-static int check_sign_keys(const struct repo *repo, const struct keyset *ks,
-			   struct hs_err *e)
+int publish_usage_error(const char *verb, struct hs_err *e)
 {
-	char path[PATH_MAX];
-	const struct root_role *role;
-	struct root *root = NULL;
-	char *buf = NULL;
-	size_t len = 0;
 	size_t i;
-	size_t j;
-	int r;
 
-	if (hs_snprintf(path, sizeof(path), "%s/root.json", repo_dir(repo)) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	r = hs_read_file(path, HS_ROOT_MAX_BYTES, &buf, &len, e);
-	if (r == 0)
-		r = trust_root_load(buf, len, &root, e);
-	free(buf);
-	if (r < 0)
-		return r;
-	role = root_role(root, ROOT_ROLE_MANIFEST);
-	for (i = 0; r == 0 && i < ks->n; i++) {
-		bool found = false;
-
-		for (j = 0; j < role->n_keys; j++)
-			found = found || strcmp(key_id(role->keys[j]),
-						key_id(ks->keys[i])) == 0;
-		if (!found)
-			r = hs_err_set(e, -EKEYREJECTED,
-				       "key '%s' is not a manifest key of "
-				       "root.json",
-				       ks->prefixes[i]);
-	}
-	if (r == 0 && ks->n < role->threshold)
-		r = hs_err_set(e, -EKEYREJECTED,
-			       "root.json requires %zu manifest signatures; "
-			       "%zu key(s) given",
-			       role->threshold, ks->n);
-	root_free(root);
-	return r;
+	for (i = 0; i < N_VERBS; i++)
+		if (strcmp(verbs[i].name, verb) == 0)
+			return hs_err_set(e, -EINVAL, "usage: %s %s", verb,
+					  verbs[i].usage);
+	return hs_err_set(e, -EINVAL, "usage: %s ...", verb);
 }
 
-static int sign_manifest(struct repo *repo, const struct keyset *ks,
-			 uint64_t days, struct hs_err *e)
+/* Prints "  verb usage", folded at spaces to fit 80 columns. */
+static void usage_verb(FILE *f, const struct verb *v)
 {
-	struct manifest *m = NULL;
-	char *payload = NULL;
-	char *env = NULL;
-	int r;
+	const char *p = v->usage;
+	int col = fprintf(f, "  %s", v->name);
+	size_t n;
 
-	r = repo_next_manifest(repo, days_from_now(days), &m, e);
-	if (r == 0)
-		r = manifest_build(m, &payload, e);
-	if (r == 0)
-		r = dsse_sign(DSSE_TYPE_MANIFEST, payload, strlen(payload),
-			      ks->keys, ks->n, &env, e);
-	/* The serial is spent before the manifest is written: a serial may be
-	 * skipped, never reused with other contents. */
-	if (r == 0)
-		r = repo_set_serial(repo, m->serial, e);
-	if (r == 0)
-		r = repo_write(repo, "manifest.json", env, strlen(env), e);
-	if (r == 0)
-		printf("%s/manifest.json: serial %llu, %zu component(s)\n",
-		       repo_dir(repo), (unsigned long long)m->serial,
-		       m->n_components);
-	free(env);
-	free(payload);
-	manifest_free(m);
-	return r;
-}
-
-static int cmd_sign(int argc, char **argv, struct hs_err *e)
-{
-	static const struct option opts[] = {
-		{"key", required_argument, NULL, 'k'},
-		{"expires", required_argument, NULL, 'x'},
-		{NULL, 0, NULL, 0},
-	};
-	uint64_t days = PUBLISH_MANIFEST_DAYS;
-	struct repo *repo = NULL;
-	struct keyset ks;
-	int r = 0;
-	int c;
-
-	memset(&ks, 0, sizeof(ks));
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'k')
-			r = keyset_add_prefix(&ks, optarg, e);
-		else if (c == 'x')
-			r = parse_count(optarg, "--expires", PUBLISH_MAX_DAYS,
-					&days, e);
-		else
-			r = hs_err_set(e, -EINVAL, "unknown option");
+	while (*p != '\0') {
+		n = strcspn(p, " ");
+		if (col + 1 + (int)n > 79) {
+			fprintf(f, "\n       ");
+			col = 7;
+		}
+		col += fprintf(f, " %.*s", (int)n, p);
+		p += n;
+		p += strspn(p, " ");
 	}
-	if (r == 0 && (optind != argc - 1 || ks.n == 0))
-		r = hs_err_set(e, -EINVAL,
-			       "usage: sign REPO --key PREFIX... "
-			       "[--expires DAYS]");
-	if (r == 0)
-		r = keyset_load(&ks, true, e);
-	if (r == 0)
-		r = repo_open(argv[optind], &repo, e);
-	if (r == 0)
-		r = check_sign_keys(repo, &ks, e);
-	if (r == 0)
-		r = sign_manifest(repo, &ks, days, e);
-	repo_free(repo);
-	keyset_clear(&ks);
-	return r;
+	fputc('\n', f);
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: haishin-publish COMMAND ...\n"
-		   "  keygen PREFIX\n"
-		   "  init REPO --root-key PREFIX... --manifest-key PREFIX...\n"
-		   "       [--root-threshold N] [--manifest-threshold N] "
-		   "[--expires DAYS]\n"
-		   "  add REPO NAME VERSION DIR [--minimum V] "
-		   "[--restart none|app|system]\n"
-		   "  sign REPO --key PREFIX... [--expires DAYS]\n");
+	size_t i;
+
+	fprintf(f, "usage: haishin-publish COMMAND ...\n");
+	for (i = 0; i < N_VERBS; i++)
+		usage_verb(f, &verbs[i]);
+	fprintf(f, "An option written PREFIX... may be repeated. "
+		   "See docs/repository.md.\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int argc, char **argv, struct hs_err *e);
-	} cmds[] = {
-		{"keygen", cmd_keygen},
-		{"init", cmd_init},
-		{"add", cmd_add},
-		{"sign", cmd_sign},
-	};
 	struct hs_err e;
 	size_t i;
 
@@ -417,10 +347,10 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[1], cmds[i].name) != 0)
+	for (i = 0; i < N_VERBS; i++) {
+		if (strcmp(argv[1], verbs[i].name) != 0)
 			continue;
-		if (cmds[i].fn(argc - 1, argv + 1, &e) < 0) {
+		if (verbs[i].fn(argc - 1, argv + 1, &e) < 0) {
 			fprintf(stderr, "haishin-publish %s: %s\n", argv[1],
 				e.msg);
 			return e.code == -EINVAL ? EXIT_USAGE : 1;

@@ -19,6 +19,7 @@
 #include "hash.h"
 #include "pack.h"
 #include "str.h"
+#include "trust.h"
 #include "version.h"
 
 #define REPO_INDEX "index.json"
@@ -225,7 +226,13 @@ static int repo_store_package(struct repo *repo, const char *name,
 	return r;
 }
 
-static json_t *repo_component(struct repo *repo, const char *name)
+static json_t *repo_component(const struct repo *repo, const char *name)
+{
+	return json_object_get(json_object_get(repo->index, "components"),
+			       name);
+}
+
+static json_t *repo_component_new(struct repo *repo, const char *name)
 {
 	json_t *comps = json_object_get(repo->index, "components");
 	json_t *c = json_object_get(comps, name);
@@ -237,81 +244,6 @@ static json_t *repo_component(struct repo *repo, const char *name)
 	if (c == NULL || json_object_set_new(comps, name, c) < 0)
 		return NULL;
 	return c;
-}
-
-static int repo_record(json_t *comp, const char *version, const char *minimum,
-		       const char *restart, const struct manifest_package *pkg,
-		       struct hs_err *e)
-{
-	json_t *versions = json_object_get(comp, "versions");
-	json_t *old = json_object_get(versions, version);
-	const char *old_sha = json_string_value(json_object_get(old, "sha256"));
-
-	if (old != NULL && (old_sha == NULL || strcmp(old_sha, pkg->sha256)))
-		return hs_err_set(e, -EEXIST,
-				  "version %s was published before with other "
-				  "contents; publish a new version instead",
-				  version);
-	if (json_object_set_new(versions, version,
-				json_pack("{s:s, s:I, s:s}", "url", pkg->url,
-					  "size", (json_int_t)pkg->size,
-					  "sha256", pkg->sha256)) < 0)
-		return hs_err_set(e, -ENOMEM, "out of memory");
-	if (minimum == NULL && json_is_null(json_object_get(comp, "minimum")))
-		minimum = version;
-	if ((minimum != NULL &&
-	     json_object_set_new(comp, "minimum", json_string(minimum)) < 0) ||
-	    (restart != NULL &&
-	     json_object_set_new(comp, "restart", json_string(restart)) < 0))
-		return hs_err_set(e, -ENOMEM, "out of memory");
-	return 0;
-}
-
-int repo_add(struct repo *repo, const char *name, const char *version,
-	     const char *tree, const char *minimum, const char *restart,
-	     struct manifest_package *ret_pkg, struct hs_err *e)
-{
-	enum manifest_restart rs;
-	struct manifest_package pkg;
-	json_t *comp;
-	int r;
-
-	if (!version_name_is_valid(name))
-		return hs_err_set(e, -EINVAL,
-				  "invalid component name '%s' (use a-z, 0-9, "
-				  "'.', '_', '-')",
-				  name);
-	if (!version_is_valid(version))
-		return hs_err_set(e, -EINVAL, "invalid version '%s'", version);
-	if (minimum != NULL && !version_is_valid(minimum))
-		return hs_err_set(e, -EINVAL, "invalid minimum '%s'", minimum);
-	if (restart != NULL && manifest_restart_parse(restart, &rs) < 0)
-		return hs_err_set(e, -EINVAL,
-				  "restart '%s' is not none, app or system",
-				  restart);
-	memset(&pkg, 0, sizeof(pkg));
-	r = repo_store_package(repo, name, tree, &pkg, e);
-	if (r < 0)
-		return r;
-	comp = repo_component(repo, name);
-	if (comp == NULL)
-		return hs_err_set(e, -ENOMEM, "out of memory");
-	r = repo_record(comp, version, minimum, restart, &pkg, e);
-	if (r == 0)
-		r = repo_save_index(repo, e);
-	if (r == 0)
-		*ret_pkg = pkg;
-	return r;
-}
-
-/* Copies a string field of the index; -EBADMSG when absent or too long. */
-static int index_str(json_t *obj, const char *key, char *out, size_t n)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	if (s == NULL)
-		return -EBADMSG;
-	return hs_strlcpy(out, s, n) < 0 ? -EBADMSG : 0;
 }
 
 /* The highest valid version among the keys of versions, or NULL. */
@@ -330,22 +262,189 @@ static const char *index_highest(json_t *versions)
 	return best;
 }
 
-/* Fills c from the index entry of one component at its highest version. */
-static int repo_latest(const char *name, json_t *comp,
-		       struct manifest_component *c, struct hs_err *e)
+/* The version the next manifest names: "current", else the highest. */
+static const char *repo_current(json_t *comp)
 {
 	json_t *versions = json_object_get(comp, "versions");
-	const char *best = index_highest(versions);
-	json_t *pick = json_object_get(versions, best != NULL ? best : "");
+	const char *cur = json_string_value(json_object_get(comp, "current"));
+
+	if (cur != NULL && json_object_get(versions, cur) != NULL)
+		return cur;
+	return index_highest(versions);
+}
+
+/*
+ * Whether version becomes comp's current version (comp NULL: a new
+ * component), and whether the minimum then stays at or below it.
+ */
+static int repo_check_add(json_t *comp, const char *version,
+			  const struct repo_add_opts *o, bool *ret_current,
+			  struct hs_err *e)
+{
+	const char *cur = comp != NULL ? repo_current(comp) : NULL;
+	const char *min = o->minimum;
+	bool current;
+
+	if (!o->forced && (o->deadline != 0 || o->allow_downgrade))
+		return hs_err_set(e, -EINVAL,
+				  "a deadline or a downgrade needs a forced "
+				  "entry");
+	current = cur == NULL || o->forced || version_compare(version, cur) > 0;
+	if (min == NULL && comp != NULL)
+		min = json_string_value(json_object_get(comp, "minimum"));
+	if (min == NULL)
+		min = version;
+	if (version_is_valid(min) &&
+	    version_compare(min, current ? version : cur) > 0)
+		return hs_err_set(e, -EINVAL,
+				  "the minimum %s would be above the current "
+				  "version %s (give --minimum)",
+				  min, current ? version : cur);
+	*ret_current = current;
+	return 0;
+}
+
+/* Sets or removes the "forced" object of a version's record. */
+static int repo_set_forced(json_t *v, const struct repo_add_opts *o)
+{
+	char when[21];
+	json_t *jf;
+
+	if (!o->forced) {
+		(void)json_object_del(v, "forced"); /* -1: there was none */
+		return 0;
+	}
+	jf = json_pack("{s:b}", "allow_downgrade", o->allow_downgrade);
+	if (jf != NULL && o->deadline != 0) {
+		hs_time_format(o->deadline, when);
+		if (json_object_set_new(jf, "deadline", json_string(when)) <
+		    0) {
+			json_decref(jf);
+			return -ENOMEM;
+		}
+	}
+	return json_object_set_new(v, "forced", jf) < 0 ? -ENOMEM : 0;
+}
+
+static int repo_record(json_t *comp, const char *version,
+		       const struct repo_add_opts *o, bool current,
+		       const struct manifest_package *pkg, struct hs_err *e)
+{
+	json_t *versions = json_object_get(comp, "versions");
+	json_t *v = json_object_get(versions, version);
+	const char *old_sha = json_string_value(json_object_get(v, "sha256"));
+	const char *minimum = o->minimum;
+
+	if (v != NULL && (old_sha == NULL || strcmp(old_sha, pkg->sha256)))
+		return hs_err_set(e, -EEXIST,
+				  "version %s was published before with other "
+				  "contents; publish a new version instead",
+				  version);
+	if (v == NULL) {
+		v = json_object();
+		if (v == NULL || json_object_set_new(versions, version, v) < 0)
+			return hs_err_set(e, -ENOMEM, "out of memory");
+	}
+	if (json_object_set_new(v, "url", json_string(pkg->url)) < 0 ||
+	    json_object_set_new(v, "size",
+				json_integer((json_int_t)pkg->size)) < 0 ||
+	    json_object_set_new(v, "sha256", json_string(pkg->sha256)) < 0 ||
+	    repo_set_forced(v, o) < 0 ||
+	    (current &&
+	     json_object_set_new(comp, "current", json_string(version)) < 0))
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	if (minimum == NULL && json_is_null(json_object_get(comp, "minimum")))
+		minimum = version;
+	if ((minimum != NULL &&
+	     json_object_set_new(comp, "minimum", json_string(minimum)) < 0) ||
+	    (o->restart != NULL &&
+	     json_object_set_new(comp, "restart", json_string(o->restart)) < 0))
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int repo_add(struct repo *repo, const char *name, const char *version,
+	     const char *tree, const struct repo_add_opts *o,
+	     struct manifest_package *ret_pkg, struct hs_err *e)
+{
+	enum manifest_restart rs;
+	struct manifest_package pkg;
+	bool current = false;
+	json_t *comp;
+	int r;
+
+	if (!version_name_is_valid(name))
+		return hs_err_set(e, -EINVAL,
+				  "invalid component name '%s' (use a-z, 0-9, "
+				  "'.', '_', '-')",
+				  name);
+	if (!version_is_valid(version))
+		return hs_err_set(e, -EINVAL, "invalid version '%s'", version);
+	if (o->minimum != NULL && !version_is_valid(o->minimum))
+		return hs_err_set(e, -EINVAL, "invalid minimum '%s'",
+				  o->minimum);
+	if (o->restart != NULL && manifest_restart_parse(o->restart, &rs) < 0)
+		return hs_err_set(e, -EINVAL,
+				  "restart '%s' is not none, app or system",
+				  o->restart);
+	r = repo_check_add(repo_component(repo, name), version, o, &current, e);
+	if (r < 0)
+		return r;
+	memset(&pkg, 0, sizeof(pkg));
+	r = repo_store_package(repo, name, tree, &pkg, e);
+	if (r < 0)
+		return r;
+	comp = repo_component_new(repo, name);
+	if (comp == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	r = repo_record(comp, version, o, current, &pkg, e);
+	if (r == 0)
+		r = repo_save_index(repo, e);
+	if (r == 0)
+		*ret_pkg = pkg;
+	return r;
+}
+
+/* Copies a string field of the index; -EBADMSG when absent or too long. */
+static int index_str(json_t *obj, const char *key, char *out, size_t n)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	if (s == NULL)
+		return -EBADMSG;
+	return hs_strlcpy(out, s, n) < 0 ? -EBADMSG : 0;
+}
+
+static int index_forced(json_t *v, struct manifest_component *c)
+{
+	json_t *jf = json_object_get(v, "forced");
+	const char *when;
+
+	if (jf == NULL)
+		return 0;
+	c->forced = true;
+	c->allow_downgrade =
+		json_is_true(json_object_get(jf, "allow_downgrade"));
+	when = json_string_value(json_object_get(jf, "deadline"));
+	if (when != NULL && hs_time_parse(when, &c->deadline) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Fills c from the index record of one component at one version. */
+static int repo_fill(const char *name, json_t *comp, const char *version,
+		     struct manifest_component *c, struct hs_err *e)
+{
+	json_t *v = json_object_get(json_object_get(comp, "versions"), version);
 	char restart[16];
 	int r;
 
-	if (best == NULL)
-		return hs_err_set(e, -ENOENT, "component '%s' has no version",
-				  name);
+	if (v == NULL)
+		return hs_err_set(e, -ENOENT, "'%s' has no version %s", name,
+				  version);
 	r = hs_strlcpy(c->name, name, sizeof(c->name));
 	if (r == 0)
-		r = hs_strlcpy(c->version, best, sizeof(c->version));
+		r = hs_strlcpy(c->version, version, sizeof(c->version));
 	if (r == 0)
 		r = index_str(comp, "minimum", c->minimum, sizeof(c->minimum));
 	if (r == 0)
@@ -353,21 +452,119 @@ static int repo_latest(const char *name, json_t *comp,
 	if (r == 0)
 		r = manifest_restart_parse(restart, &c->restart);
 	if (r == 0)
-		r = index_str(pick, "url", c->package.url,
-			      sizeof(c->package.url));
+		r = index_str(v, "url", c->package.url, sizeof(c->package.url));
 	if (r == 0)
-		r = index_str(pick, "sha256", c->package.sha256,
+		r = index_str(v, "sha256", c->package.sha256,
 			      sizeof(c->package.sha256));
+	if (r == 0)
+		r = index_forced(v, c);
 	c->package.size =
-		(uint64_t)json_integer_value(json_object_get(pick, "size"));
+		(uint64_t)json_integer_value(json_object_get(v, "size"));
 	if (r < 0 || !version_is_valid(c->minimum))
 		return hs_err_set(e, -EBADMSG,
 				  "the index entry of '%s' is damaged", name);
 	if (version_compare(c->minimum, c->version) > 0)
 		return hs_err_set(e, -EINVAL,
-				  "'%s': minimum %s is above the latest "
-				  "version %s",
-				  name, c->minimum, c->version);
+				  "'%s': minimum %s is above version %s", name,
+				  c->minimum, c->version);
+	return 0;
+}
+
+int repo_entry(const struct repo *repo, const char *name, const char *version,
+	       struct manifest_component *ret_c, struct hs_err *e)
+{
+	json_t *comp = repo_component(repo, name);
+	struct manifest_component c;
+	int r;
+
+	if (comp == NULL)
+		return hs_err_set(e, -ENOENT,
+				  "the repository has no component '%s'", name);
+	if (version == NULL)
+		version = repo_current(comp);
+	if (version == NULL)
+		return hs_err_set(e, -ENOENT, "component '%s' has no version",
+				  name);
+	memset(&c, 0, sizeof(c));
+	r = repo_fill(name, comp, version, &c, e);
+	if (r == 0)
+		*ret_c = c;
+	return r;
+}
+
+static json_t *repo_version(const struct repo *repo, const char *name,
+			    const char *version, struct hs_err *e)
+{
+	json_t *comp = repo_component(repo, name);
+	json_t *v = json_object_get(json_object_get(comp, "versions"), version);
+
+	if (v == NULL)
+		(void)hs_err_set(e, -ENOENT, "the repository has no %s %s",
+				 name, version);
+	return v;
+}
+
+int repo_endorsement(const struct repo *repo, const char *name,
+		     const char *version, char ret_vendor[HS_NAME_MAX + 1],
+		     char **ret_env, struct hs_err *e)
+{
+	json_t *v = repo_version(repo, name, version, e);
+	char vendor[HS_NAME_MAX + 1];
+	json_t *env;
+	char *s;
+
+	if (v == NULL)
+		return -ENOENT;
+	env = json_object_get(v, "entry");
+	if (env == NULL) {
+		*ret_env = NULL;
+		return 0;
+	}
+	if (!json_is_object(env) ||
+	    index_str(v, "vendor", vendor, sizeof(vendor)) < 0)
+		return hs_err_set(e, -EBADMSG,
+				  "the index entry of '%s' %s is damaged", name,
+				  version);
+	s = json_dumps(env, JSON_COMPACT);
+	if (s == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	memcpy(ret_vendor, vendor, sizeof(vendor));
+	*ret_env = s;
+	return 0;
+}
+
+int repo_endorse(struct repo *repo, const char *name, const char *version,
+		 const char *vendor, const char *env, struct hs_err *e)
+{
+	json_t *v = repo_version(repo, name, version, e);
+	json_error_t jerr;
+	json_t *jenv;
+
+	if (v == NULL)
+		return -ENOENT;
+	jenv = json_loads(env, JSON_REJECT_DUPLICATES, &jerr);
+	if (jenv == NULL)
+		return hs_err_set(e, -EBADMSG, "envelope: %s", jerr.text);
+	if (json_object_set_new(v, "entry", jenv) < 0 ||
+	    json_object_set_new(v, "vendor", json_string(vendor)) < 0)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	return repo_save_index(repo, e);
+}
+
+int repo_foreach_name(const struct repo *repo, repo_name_fn *fn, void *ctx,
+		      struct hs_err *e)
+{
+	json_t *comps = json_object_get(repo->index, "components");
+	const char *name;
+	json_t *comp;
+	int r;
+
+	json_object_foreach(comps, name, comp)
+	{
+		r = fn(ctx, name, e);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -394,8 +591,8 @@ int repo_next_manifest(struct repo *repo, int64_t expires,
 	m->expires = expires;
 	json_object_foreach(comps, name, comp)
 	{
-		r = repo_latest(name, comp, &m->components[m->n_components++],
-				e);
+		r = repo_entry(repo, name, NULL,
+			       &m->components[m->n_components++], e);
 		if (r < 0)
 			break;
 	}
@@ -405,6 +602,17 @@ int repo_next_manifest(struct repo *repo, int64_t expires,
 	}
 	*ret_m = m;
 	return 0;
+}
+
+int repo_root(const struct repo *repo, struct root **ret_root, struct hs_err *e)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = repo_path(repo, "root.json", path, sizeof(path), e);
+	if (r < 0)
+		return r;
+	return trust_root_load_file(path, ret_root, e);
 }
 
 int repo_set_serial(struct repo *repo, uint64_t serial, struct hs_err *e)

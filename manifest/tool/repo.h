@@ -2,7 +2,18 @@
  * repo.h - a publisher's repository directory: the signed root.json and
  * manifest.json, content-addressed packages under packages/NAME/, and
  * index.json, the publisher's own record of every version it added (plain,
- * public data: what the next "sign" turns into a manifest).
+ * public data: what the next "sign" turns into a manifest):
+ *
+ *	{"_type": "publisher-index", "serial": 7,
+ *	 "components": {"cardreader": {"minimum": "2.0", "restart": "app",
+ *	   "current": "2.1",
+ *	   "versions": {"2.1": {"url": ..., "size": ..., "sha256": ...,
+ *	                        "forced": {"allow_downgrade": false,
+ *	                                   "deadline": "2026-12-01T00:00:00Z"},
+ *	                        "vendor": "acme", "entry": <DSSE envelope>}}}}}
+ *
+ * "current" is the version the next manifest names (absent in older
+ * indexes: the highest); "forced" and the vendor's envelope are optional.
  *
  * Everything written into a repository is readable by everyone (files 0644,
  * directories 0755), since a web server serves it; no private key is ever
@@ -11,10 +22,12 @@
 #ifndef HAISHIN_REPO_H
 #define HAISHIN_REPO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hs_err.h"
 #include "manifest.h"
+#include "root.h"
 
 struct repo;
 
@@ -24,23 +37,66 @@ int repo_open(const char *dir, struct repo **ret_repo, struct hs_err *e);
 /* Creates REPO (if missing) with an empty index; refuses if it has one. */
 int repo_create(const char *dir, struct hs_err *e);
 
+/* What "add" records with a version besides its package. */
+struct repo_add_opts {
+	const char *minimum; /* NULL: keep the component's (new: VERSION) */
+	const char *restart; /* NULL: keep the component's (new: "none") */
+	bool forced;
+	int64_t deadline; /* forced: by when, or 0 */
+	bool allow_downgrade; /* forced: may replace a newer version */
+};
+
 /*
  * Packs tree into packages/NAME/<sha256>.tar.zst and records VERSION in the
- * index.  minimum NULL keeps the component's minimum (or VERSION for a new
- * component); restart NULL keeps its restart (or "none").  Re-adding a
- * version with the same contents is a no-op; with other contents, -EEXIST.
+ * index with o's fields (-EINVAL for a deadline or allow_downgrade that is
+ * not forced).  VERSION becomes the component's current version (the one
+ * the next manifest names) when it is above the current one, or when it is
+ * forced; otherwise it is only kept (a base for deltas).  Refuses a minimum
+ * above the resulting current version.  Re-adding a version with the same
+ * contents updates its fields (a vendor's envelope is kept: "sign" finds
+ * out whether it still matches); with other contents, -EEXIST.
  */
 int repo_add(struct repo *repo, const char *name, const char *version,
-	     const char *tree, const char *minimum, const char *restart,
+	     const char *tree, const struct repo_add_opts *o,
 	     struct manifest_package *ret_pkg, struct hs_err *e);
 
 /*
+ * Fills *ret_c with NAME's entry at version (NULL: its current version) as
+ * a manifest names it: plain (vendor "", entry NULL).  -ENOENT when the
+ * index has no such component or version.
+ */
+int repo_entry(const struct repo *repo, const char *name, const char *version,
+	       struct manifest_component *ret_c, struct hs_err *e);
+
+/*
+ * The envelope a vendor signed for NAME's version (the vendor's name into
+ * ret_vendor, the envelope as compact JSON malloc'ed into *ret_env, which
+ * the caller frees); *ret_env NULL when there is none.
+ */
+int repo_endorsement(const struct repo *repo, const char *name,
+		     const char *version, char ret_vendor[HS_NAME_MAX + 1],
+		     char **ret_env, struct hs_err *e);
+
+/* Stores env, vendor's envelope for NAME's version, and saves the index. */
+int repo_endorse(struct repo *repo, const char *name, const char *version,
+		 const char *vendor, const char *env, struct hs_err *e);
+
+/* Calls fn for each component of the index; stops at its first error. */
+typedef int repo_name_fn(void *ctx, const char *name, struct hs_err *e);
+int repo_foreach_name(const struct repo *repo, repo_name_fn *fn, void *ctx,
+		      struct hs_err *e);
+
+/*
  * Builds the next manifest: serial one above the last signed, each
- * component at its highest version, expiring at expires.  The caller frees
+ * component's entry at its current version (plain), expiring at expires.  The caller frees
  * *ret_m with manifest_free().
  */
 int repo_next_manifest(struct repo *repo, int64_t expires,
 		       struct manifest **ret_m, struct hs_err *e);
+
+/* Loads REPO/root.json, signed by a threshold of its own root keys. */
+int repo_root(const struct repo *repo, struct root **ret_root,
+	      struct hs_err *e);
 
 /* Records that the manifest with this serial was signed and written. */
 int repo_set_serial(struct repo *repo, uint64_t serial, struct hs_err *e);

@@ -1,0 +1,434 @@
+/*
+ * publish_entry.c - the verbs for components and the manifest: add (a
+ * version, optionally forced, optionally signed by its vendor), endorse (a
+ * vendor signs a component's current entry) and sign (manifest.json).
+ *
+ * A vendor signs the payload manifest_entry_build() makes of an entry; the
+ * envelope waits in index.json beside the version.  sign rebuilds each
+ * entry from the index and embeds the envelope only while its payload is
+ * still exactly that entry, so an entry changed after the vendor signed it
+ * (a new --minimum, --restart, --forced) is never published under the
+ * vendor's name: sign stops and says to endorse it again.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dsse.h"
+#include "publish.h"
+#include "str.h"
+#include "trust.h"
+
+/* The vendor that owns name in root; ks must be enough of its keys. */
+static int vendor_check(const struct root *root, const char *name,
+			const struct keyset *ks,
+			const struct root_vendor **ret_v, struct hs_err *e)
+{
+	const struct root_vendor *v = NULL;
+	char what[HS_NAME_MAX + 64];
+	int r;
+
+	r = root_owner(root, name, &v, e);
+	if (r < 0)
+		return r;
+	if (v == NULL)
+		return hs_err_set(e, -EKEYREJECTED,
+				  "no vendor owns '%s' in root %llu (give it "
+				  "to one with 'haishin-publish vendor')",
+				  name, (unsigned long long)root_version(root));
+	(void)hs_snprintf(what, sizeof(what), "vendor '%s' of root %llu",
+			  v->name, (unsigned long long)root_version(root));
+	r = keyset_check_role(ks, v->role.keys, v->role.n_keys,
+			      v->role.threshold, what, e);
+	if (r < 0) {
+		hs_err_prefix(e, "--vendor-key: ");
+		return r;
+	}
+	*ret_v = v;
+	return 0;
+}
+
+/* Signs name's entry at version (NULL: current) by v's keys ks; stores it. */
+static int entry_endorse(struct repo *repo, const struct root_vendor *v,
+			 const char *name, const char *version,
+			 const struct keyset *ks, struct hs_err *e)
+{
+	struct manifest_component c;
+	char *payload = NULL;
+	char *env = NULL;
+	int r;
+
+	r = repo_entry(repo, name, version, &c, e);
+	if (r == 0)
+		r = manifest_entry_build(&c, &payload, e);
+	if (r == 0)
+		r = dsse_sign(DSSE_TYPE_ENTRY, payload, strlen(payload),
+			      ks->keys, ks->n, &env, e);
+	if (r == 0)
+		r = repo_endorse(repo, name, c.version, v->name, env, e);
+	if (r == 0)
+		printf("%s %s: entry signed by vendor '%s' (%zu key(s))\n",
+		       name, c.version, v->name, ks->n);
+	free(env);
+	free(payload);
+	return r;
+}
+
+struct add_opts {
+	struct repo_add_opts ro;
+	const char *deadline;
+	struct keyset vendor; /* private: the owner vendor's keys */
+};
+
+static int add_parse(int argc, char **argv, struct add_opts *o,
+		     struct hs_err *e)
+{
+	static const struct option opts[] = {
+		{"minimum", required_argument, NULL, 'm'},
+		{"restart", required_argument, NULL, 'r'},
+		{"forced", no_argument, NULL, 'f'},
+		{"deadline", required_argument, NULL, 'd'},
+		{"allow-downgrade", no_argument, NULL, 'D'},
+		{"vendor-key", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	int r = 0;
+	int c;
+
+	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'm')
+			o->ro.minimum = optarg;
+		else if (c == 'r')
+			o->ro.restart = optarg;
+		else if (c == 'f')
+			o->ro.forced = true;
+		else if (c == 'd')
+			o->deadline = optarg;
+		else if (c == 'D')
+			o->ro.allow_downgrade = true;
+		else if (c == 'k')
+			r = keyset_add_prefix(&o->vendor, optarg, e);
+		else
+			r = publish_usage_error("add", e);
+	}
+	if (r == 0 && optind != argc - 4)
+		r = publish_usage_error("add", e);
+	if (r == 0 && !o->ro.forced &&
+	    (o->deadline != NULL || o->ro.allow_downgrade))
+		r = hs_err_set(e, -EINVAL,
+			       "--deadline and --allow-downgrade belong to a "
+			       "forced entry: add --forced");
+	if (r == 0 && o->deadline != NULL &&
+	    hs_time_parse(o->deadline, &o->ro.deadline) < 0)
+		r = hs_err_set(e, -EINVAL,
+			       "--deadline '%s' is not an RFC 3339 UTC time "
+			       "(like 2026-12-01T00:00:00Z)",
+			       o->deadline);
+	if (r == 0)
+		r = keyset_load(&o->vendor, true, e);
+	return r;
+}
+
+static void add_print(const struct repo *repo, const char *name,
+		      const char *version, const struct manifest_package *pkg,
+		      const struct repo_add_opts *o)
+{
+	struct manifest_component cur;
+	const char *forced = "";
+
+	if (o->forced)
+		forced = o->allow_downgrade ? ", forced, may downgrade"
+					    : ", forced";
+	printf("%s %s: %s (%llu bytes)%s", name, version, pkg->url,
+	       (unsigned long long)pkg->size, forced);
+	if (repo_entry(repo, name, NULL, &cur, NULL) == 0 &&
+	    strcmp(cur.version, version) != 0)
+		printf("; kept, the next manifest names %s", cur.version);
+	printf("\n");
+}
+
+int cmd_add(int argc, char **argv, struct hs_err *e)
+{
+	const struct root_vendor *v = NULL;
+	struct repo *repo = NULL;
+	struct root *root = NULL;
+	struct manifest_package pkg;
+	struct add_opts o;
+	const char *name;
+	const char *version;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	r = add_parse(argc, argv, &o, e);
+	if (r < 0)
+		goto out;
+	name = argv[optind + 1];
+	version = argv[optind + 2];
+	r = repo_open(argv[optind], &repo, e);
+	/* The vendor's keys are checked before anything is stored. */
+	if (r == 0 && o.vendor.n > 0)
+		r = repo_root(repo, &root, e);
+	if (r == 0 && o.vendor.n > 0)
+		r = vendor_check(root, name, &o.vendor, &v, e);
+	if (r == 0)
+		r = repo_add(repo, name, version, argv[optind + 3], &o.ro, &pkg,
+			     e);
+	if (r == 0)
+		add_print(repo, name, version, &pkg, &o.ro);
+	if (r == 0 && v != NULL)
+		r = entry_endorse(repo, v, name, version, &o.vendor, e);
+out:
+	root_free(root);
+	repo_free(repo);
+	keyset_clear(&o.vendor);
+	return r;
+}
+
+int cmd_endorse(int argc, char **argv, struct hs_err *e)
+{
+	static const struct option opts[] = {
+		{"vendor-key", required_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct root_vendor *v = NULL;
+	struct repo *repo = NULL;
+	struct root *root = NULL;
+	struct keyset ks;
+	int r = 0;
+	int c;
+
+	memset(&ks, 0, sizeof(ks));
+	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'k')
+			r = keyset_add_prefix(&ks, optarg, e);
+		else
+			r = publish_usage_error("endorse", e);
+	}
+	if (r == 0 && (optind != argc - 2 || ks.n == 0))
+		r = publish_usage_error("endorse", e);
+	if (r == 0)
+		r = keyset_load(&ks, true, e);
+	if (r == 0)
+		r = repo_open(argv[optind], &repo, e);
+	if (r == 0)
+		r = repo_root(repo, &root, e);
+	if (r == 0)
+		r = vendor_check(root, argv[optind + 1], &ks, &v, e);
+	if (r == 0)
+		r = entry_endorse(repo, v, argv[optind + 1], NULL, &ks, e);
+	root_free(root);
+	repo_free(repo);
+	keyset_clear(&ks);
+	return r;
+}
+
+/*
+ * The stored envelope env is v's signature over exactly c's entry: its
+ * payload equals manifest_entry_build(c), and v's keys verify it.
+ */
+static int entry_check(const struct manifest_component *c,
+		       const struct root_vendor *v, const char *env,
+		       struct hs_err *e)
+{
+	struct dsse *d = NULL;
+	char *want = NULL;
+	const uint8_t *p;
+	size_t n = 0;
+	int r;
+
+	r = manifest_entry_build(c, &want, e);
+	if (r == 0)
+		r = dsse_parse(env, strlen(env), HS_MANIFEST_MAX_BYTES, &d, e);
+	if (r == 0 && strcmp(dsse_payload_type(d), DSSE_TYPE_ENTRY) != 0)
+		r = hs_err_set(e, -EBADMSG, "the stored envelope is no entry");
+	if (r == 0) {
+		p = dsse_payload(d, &n);
+		if (n != strlen(want) || memcmp(p, want, n) != 0)
+			r = hs_err_set(e, -EKEYREJECTED,
+				       "entry %s changed after '%s' signed it",
+				       c->version, v->name);
+	}
+	if (r == 0)
+		r = dsse_verify(d, "the stored signature", v->role.keys,
+				v->role.n_keys, v->role.threshold, e);
+	dsse_free(d);
+	free(want);
+	return r;
+}
+
+/*
+ * Embeds the envelope of the vendor that owns c (if any) into c; refuses,
+ * naming the command that fixes it, when there is no valid one.
+ */
+static int sign_embed(const struct repo *repo, const struct root *root,
+		      struct manifest_component *c, struct hs_err *e)
+{
+	const struct root_vendor *v = NULL;
+	char vendor[HS_NAME_MAX + 1];
+	struct hs_err why;
+	char *env = NULL;
+	int r;
+
+	r = root_owner(root, c->name, &v, e);
+	if (r < 0 || v == NULL)
+		return r;
+	hs_err_clear(&why);
+	r = repo_endorsement(repo, c->name, c->version, vendor, &env, &why);
+	if (r == 0 && env == NULL)
+		r = hs_err_set(&why, -EKEYREJECTED,
+			       "entry %s is not signed by it", c->version);
+	else if (r == 0 && strcmp(vendor, v->name) != 0)
+		r = hs_err_set(&why, -EKEYREJECTED,
+			       "entry %s was signed by vendor '%s'", c->version,
+			       vendor);
+	else if (r == 0)
+		r = entry_check(c, v, env, &why);
+	if (r < 0) {
+		free(env);
+		return hs_err_set(e, r,
+				  "component '%s' is owned by vendor '%s' in "
+				  "root %llu, but %s: run 'haishin-publish "
+				  "endorse %s %s --vendor-key PREFIX...' with "
+				  "the keys of '%s'",
+				  c->name, v->name,
+				  (unsigned long long)root_version(root),
+				  why.msg, repo_dir(repo), c->name, v->name);
+	}
+	(void)hs_strlcpy(c->vendor, v->name, sizeof(c->vendor));
+	c->entry = env;
+	c->entry_len = strlen(env);
+	return 1;
+}
+
+/* The manifest keys, against the root the clients will hold. */
+static int sign_check_root(const struct root *root, const struct keyset *ks,
+			   struct hs_err *e)
+{
+	const struct root_role *role = root_role(root, ROOT_ROLE_MANIFEST);
+	char what[64];
+	int r;
+
+	(void)hs_snprintf(what, sizeof(what), "the manifest role of root %llu",
+			  (unsigned long long)root_version(root));
+	r = keyset_check_role(ks, role->keys, role->n_keys, role->threshold,
+			      what, e);
+	if (r < 0) {
+		hs_err_prefix(e, "--key: ");
+		return r;
+	}
+	r = trust_check_fresh(root, time(NULL), e);
+	if (r < 0)
+		hs_err_prefix(e, "root.json (renew it with 'haishin-publish "
+				 "rotate'): ");
+	return r;
+}
+
+/* Signs m and checks the envelope as a client holding root would. */
+static int sign_envelope(const struct root *root, const struct manifest *m,
+			 const struct keyset *ks, char **ret_env,
+			 struct hs_err *e)
+{
+	const struct trust_prev prev = {0};
+	struct manifest *check = NULL;
+	char sha256[65];
+	char *payload = NULL;
+	char *env = NULL;
+	int r;
+
+	r = manifest_build(m, &payload, e);
+	if (r == 0)
+		r = dsse_sign(DSSE_TYPE_MANIFEST, payload, strlen(payload),
+			      ks->keys, ks->n, &env, e);
+	if (r == 0) {
+		r = trust_manifest(root, env, strlen(env), &prev, time(NULL),
+				   &check, sha256, e);
+		if (r < 0)
+			hs_err_prefix(e, "clients would refuse it: ");
+	}
+	manifest_free(check);
+	free(payload);
+	if (r < 0) {
+		free(env);
+		return r;
+	}
+	*ret_env = env;
+	return 0;
+}
+
+static int sign_manifest(struct repo *repo, const struct root *root,
+			 const struct keyset *ks, uint64_t days,
+			 struct hs_err *e)
+{
+	struct manifest *m = NULL;
+	char *env = NULL;
+	size_t n_vendor = 0;
+	size_t i;
+	int r;
+
+	r = repo_next_manifest(repo, publish_days_from_now(days), &m, e);
+	for (i = 0; r >= 0 && i < m->n_components; i++) {
+		r = sign_embed(repo, root, &m->components[i], e);
+		n_vendor += r > 0;
+	}
+	if (r >= 0)
+		r = sign_envelope(root, m, ks, &env, e);
+	/* The serial is spent before the manifest is written: a serial may be
+	 * skipped, never reused with other contents. */
+	if (r == 0)
+		r = repo_set_serial(repo, m->serial, e);
+	if (r == 0)
+		r = repo_write(repo, "manifest.json", env, strlen(env), e);
+	if (r == 0)
+		printf("%s/manifest.json: serial %llu, %zu component(s), %zu "
+		       "signed by their vendor\n",
+		       repo_dir(repo), (unsigned long long)m->serial,
+		       m->n_components, n_vendor);
+	free(env);
+	manifest_free(m);
+	return r;
+}
+
+int cmd_sign(int argc, char **argv, struct hs_err *e)
+{
+	static const struct option opts[] = {
+		{"key", required_argument, NULL, 'k'},
+		{"expires", required_argument, NULL, 'x'},
+		{NULL, 0, NULL, 0},
+	};
+	uint64_t days = PUBLISH_MANIFEST_DAYS;
+	struct repo *repo = NULL;
+	struct root *root = NULL;
+	struct keyset ks;
+	int r = 0;
+	int c;
+
+	memset(&ks, 0, sizeof(ks));
+	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'k')
+			r = keyset_add_prefix(&ks, optarg, e);
+		else if (c == 'x')
+			r = publish_parse_count(optarg, "--expires",
+						PUBLISH_MAX_DAYS, &days, e);
+		else
+			r = publish_usage_error("sign", e);
+	}
+	if (r == 0 && (optind != argc - 1 || ks.n == 0))
+		r = publish_usage_error("sign", e);
+	if (r == 0)
+		r = keyset_load(&ks, true, e);
+	if (r == 0)
+		r = repo_open(argv[optind], &repo, e);
+	if (r == 0)
+		r = repo_root(repo, &root, e);
+	if (r == 0)
+		r = sign_check_root(root, &ks, e);
+	if (r == 0)
+		r = sign_manifest(repo, root, &ks, days, e);
+	root_free(root);
+	repo_free(repo);
+	keyset_clear(&ks);
+	return r;
+}
