@@ -20,6 +20,7 @@
  *	                [--vendor-key PREFIX...]
  *	haishin-publish endorse REPO NAME --vendor-key PREFIX...
  *	haishin-publish sign REPO --key PREFIX... [--expires DAYS]
+ *	haishin-publish bundle REPO -o FILE
  *
  * rotate and vendor write the next root version (N+1.root.json and
  * root.json), signed by a threshold of the current root keys and of the
@@ -40,6 +41,7 @@
 
 #include "dsse.h"
 #include "key.h"
+#include "publish_bundle.h"
 #include "repo.h"
 #include "root.h"
 #include "str.h"
@@ -290,6 +292,7 @@ static const struct verb {
 	 "[--vendor-key PREFIX...]"},
 	{"endorse", cmd_endorse, "REPO NAME --vendor-key PREFIX..."},
 	{"sign", cmd_sign, "REPO --key PREFIX... [--expires DAYS]"},
+	{"bundle", publish_bundle, "REPO -o FILE"},
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -7,6 +7,7 @@
  *	publish.c		main, the table, keys, keygen, init
  *	publish_root.c		rotate, vendor: the next root.json
  *	publish_entry.c		add, endorse, sign: entries and manifest.json
+ *	bundle.c		bundle: one file for haishinctl push
  */
 #ifndef HAISHIN_PUBLISH_H
 #define HAISHIN_PUBLISH_H
