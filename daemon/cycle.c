@@ -35,13 +35,18 @@
 #define CYCLE_MANIFEST_FILE "manifest.json" /* the last verified, in state */
 #define CYCLE_RUNNING_KEY \
 	"attempt_running" /* "STARTED TRIGGER" while one runs */
+/* The manifest role the last accepted manifest was verified by (its
+ * threshold and sorted key ids): the serial baseline belongs to those keys. */
+#define CYCLE_MANIFEST_KEYS_KEY "manifest_keys"
+#define CYCLE_MANIFEST_KEYS_MAX (HS_ROLE_MAX_KEYS * 65 + 32)
 
 struct cycle {
 	const struct cycle_env *env;
 	int64_t started;
 	struct root *root;
-	struct root *first_root; /* the root the check began with, once the
-				  * chain moved on from it */
+	struct root *first_root; /* the first root walked at or above the
+				  * version trusted before, once the chain
+				  * moved on from it */
 	bool manifest_keys_changed; /* by the roots walked in this check */
 	struct manifest *m;
 	uint64_t bytes;
@@ -247,9 +252,14 @@ static int cycle_store(const struct cycle *c, const char *name, const char *buf,
 	return hs_write_file_atomic(path, buf, len, 0644, e);
 }
 
-/* Verifies one step of the chain and makes it the current root. */
-static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
-			   struct hs_err *e)
+/*
+ * Verifies one step of the chain and makes it the current root.  The first
+ * root at or above trusted_version is kept as the baseline for a change of
+ * the manifest keys: a walk that starts lower (the stored root lost or
+ * replaced) re-walks steps whose keys the client has already moved past.
+ */
+static int cycle_root_step(struct cycle *c, uint64_t trusted_version,
+			   const char *buf, size_t len, struct hs_err *e)
 {
 	struct root *next = NULL;
 	int r;
@@ -258,7 +268,7 @@ static int cycle_root_step(struct cycle *c, const char *buf, size_t len,
 	r = trust_root_next(c->root, buf, len, &next, e);
 	if (r < 0)
 		return r;
-	if (c->first_root == NULL)
+	if (c->first_root == NULL && root_version(c->root) >= trusted_version)
 		c->first_root = c->root;
 	else
 		root_free(c->root);
@@ -302,7 +312,7 @@ static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
 		buf = NULL;
 		r = cycle_fetch_meta(c, name, HS_ROOT_MAX_BYTES, &buf, &len, e);
 		if (r == 0)
-			r = cycle_root_step(c, buf, len, e);
+			r = cycle_root_step(c, trusted_version, buf, len, e);
 		free(buf);
 	}
 	if (r < 0)
@@ -320,9 +330,73 @@ static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
 	return trust_check_fresh(c->root, cycle_now(), e);
 }
 
+static int cycle_key_id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The manifest role of r as text: "THRESHOLD KEYID KEYID...", ids sorted. */
+static void cycle_manifest_keys(const struct root *r, char *out, size_t n)
+{
+	const struct root_role *role = root_role(r, ROOT_ROLE_MANIFEST);
+	const char *ids[HS_ROLE_MAX_KEYS];
+	size_t len;
+	size_t i;
+
+	out[0] = '\0';
+	if (role->n_keys > HS_ROLE_MAX_KEYS)
+		return; /* root_parse refuses it */
+	for (i = 0; i < role->n_keys; i++)
+		ids[i] = key_id(role->keys[i]);
+	qsort(ids, role->n_keys, sizeof(ids[0]), cycle_key_id_cmp);
+	(void)snprintf(out, n, "%zu", role->threshold);
+	for (i = 0; i < role->n_keys; i++) {
+		len = strlen(out);
+		(void)snprintf(out + len, n - len, " %s", ids[i]);
+	}
+}
+
+/*
+ * Whether the manifest keys differ from those the last accepted manifest was
+ * verified by.  A database from before they were kept falls back on the
+ * roots walked in this check.
+ */
+static bool cycle_manifest_keys_changed(const struct cycle *c,
+					const char *keys)
+{
+	char stored[CYCLE_MANIFEST_KEYS_MAX];
+
+	if (db_setting_get(c->env->db, CYCLE_MANIFEST_KEYS_KEY, stored,
+			   sizeof(stored), NULL) == 0 &&
+	    stored[0] != '\0')
+		return strcmp(stored, keys) != 0;
+	return c->manifest_keys_changed;
+}
+
+/* The accepted manifest's trust state and keys, together. */
+static int cycle_trust_put(const struct cycle *c, const struct db_trust *t,
+			   const char *keys, struct hs_err *e)
+{
+	int r;
+
+	r = db_begin(c->env->db, e);
+	if (r < 0)
+		return r;
+	r = db_trust_put(c->env->db, t, e);
+	if (r == 0)
+		r = db_setting_put(c->env->db, CYCLE_MANIFEST_KEYS_KEY, keys,
+				   e);
+	if (r == 0)
+		r = db_commit(c->env->db, e);
+	if (r < 0)
+		db_rollback(c->env->db);
+	return r;
+}
+
 static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 				struct hs_err *e)
 {
+	char keys[CYCLE_MANIFEST_KEYS_MAX];
 	char sha256[65];
 	struct trust_prev prev;
 	char *buf = NULL;
@@ -331,10 +405,16 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 
 	prev.serial = t->manifest_serial;
 	(void)hs_strlcpy(prev.sha256, t->manifest_sha256, sizeof(prev.sha256));
-	if (c->manifest_keys_changed) {
+	cycle_manifest_keys(c->root, keys, sizeof(keys));
+	if (prev.serial > 0 && cycle_manifest_keys_changed(c, keys)) {
 		/* Fast-forward recovery: a serial pushed up by a manifest key
-		 * that the new root revoked must not freeze the client, so
-		 * the serial starts over under the new keys. */
+		 * that a new root revoked must not freeze the client, so the
+		 * serial starts over under the new keys.  "New" is against
+		 * the keys that signed the last accepted manifest (kept with
+		 * it), not against the roots walked now: a check that walked
+		 * to the new root but failed before the manifest still
+		 * resets the next time, and re-walking old roots (the stored
+		 * root lost or replaced) resets nothing. */
 		log_warn("the manifest keys changed with root %llu: the "
 			 "manifest serial starts over (was %llu)",
 			 (unsigned long long)root_version(c->root),
@@ -362,9 +442,10 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 	(void)hs_strlcpy(t->manifest_sha256, sha256,
 			 sizeof(t->manifest_sha256));
 	t->manifest_expires = c->m->expires;
-	t->last_contact = cycle_now();
+	if (!c->env->from_bundle)
+		t->last_contact = cycle_now();
 	c->fail_as = STATE_FAILED_INSTALL;
-	return db_trust_put(c->env->db, t, e);
+	return cycle_trust_put(c, t, keys, e);
 }
 
 /*
@@ -876,6 +957,7 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 		if (r == 0) {
 			benv.cfg = &cfg;
 			benv.fetch = fetch;
+			benv.from_bundle = true;
 			cycle_run(&benv, ret);
 		}
 		fetch_free(fetch);

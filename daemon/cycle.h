@@ -59,6 +59,7 @@ struct cycle_env {
 	cycle_progress_fn *progress;
 	void *progress_ctx;
 	const atomic_bool *cancel; /* set: stop soon, keeping what arrived */
+	bool from_bundle; /* set by cycle_run_bundle: no server was reached */
 };
 
 struct cycle_result {

@@ -4,8 +4,10 @@
 #   nginx serves it on loopback, the terminal's resident haishind starts,
 #   `haishinctl download-now` installs them with a progress bar, the vendor
 #   publishes an update, the terminal installs it (COMPLETED), a further
-#   check finds nothing to do (UP_TO_DATE), and status, history and
-#   check-connection show what happened.
+#   check finds nothing to do (UP_TO_DATE); then, during the clinic's quiet
+#   hours, a forced fix goes in at once while an ordinary update waits, and
+#   a technician pushes a signed bundle that installs with no server; status,
+#   history and check-connection show what happened.
 # Everything lives in a temporary directory, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,11 +114,50 @@ run terminal/install/cardreader/current/bin/cardreader
 step "Terminal: nothing new"
 ctl download-now
 
+step "Vendor: an ordinary linkage update, and an urgent cardreader fix, forced"
+echo "billing endpoint: https://billing.example/v2" >src/linkage/etc/linkage.conf
+run "$publish" add repo linkage 3.3.0 src/linkage
+printf '#!/bin/sh\necho "card reader 1.1.1 (security fix)"\n' >src/cardreader/bin/cardreader
+run "$publish" add repo cardreader 1.1.1 src/cardreader --forced \
+	--deadline "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)"
+run "$publish" sign repo --key manifest
+
+step "Terminal: restarted inside the clinic's quiet hours"
+quiet="$(date -d '-1 min' +%H:%M)-$(date -d '+2 hours' +%H:%M)"
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+sed -i "s/^boot_delay_max = .*/boot_delay_max = 0/" terminal/haishin.conf
+printf 'quiet_hours = %s\n' "$quiet" >>terminal/haishin.conf
+grep -A3 '^\[schedule\]' terminal/haishin.conf
+"$haishind" -c "$w/terminal/haishin.conf" >>"$w/terminal/haishind.log" 2>&1 &
+daemon_pid=$!
+# The boot check: the forced fix is installed at once; linkage waits.
+for _ in $(seq 1 100); do
+	[ "$(readlink terminal/install/cardreader/current 2>/dev/null)" = 1.1.1 ] && break
+	sleep 0.2
+done
+sleep 1
+ctl history --limit 2
+run terminal/install/cardreader/current/bin/cardreader
+
+step "Vendor: a bundle for a site without the network"
+run "$publish" bundle repo -o site.bundle
+ls -l site.bundle
+
+step "Technician: pushes the bundle (no server is needed for it)"
+ctl push site.bundle
+cat terminal/install/linkage/current/etc/linkage.conf
+
 step "Terminal: what happened, and whether the server is reachable"
 ctl status
 ctl history
 ctl verify
 ctl check-connection
+
+step "Terminal: automatic updates off for a while, then on again"
+ctl disable --reason "clinic closed for renovation"
+ctl status
+ctl enable
 
 step "Terminal: the daemon's log"
 cat "$w/terminal/haishind.log"
