@@ -38,7 +38,6 @@
 /* The manifest role the last accepted manifest was verified by (its
  * threshold and sorted key ids): the serial baseline belongs to those keys. */
 #define CYCLE_MANIFEST_KEYS_KEY "manifest_keys"
-#define CYCLE_MANIFEST_KEYS_MAX (HS_ROLE_MAX_KEYS * 65 + 32)
 
 struct cycle {
 	const struct cycle_env *env;
@@ -335,8 +334,7 @@ static int cycle_key_id_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The manifest role of r as text: "THRESHOLD KEYID KEYID...", ids sorted. */
-static void cycle_manifest_keys(const struct root *r, char *out, size_t n)
+void cycle_manifest_keys(const struct root *r, char *out, size_t n)
 {
 	const struct root_role *role = root_role(r, ROOT_ROLE_MANIFEST);
 	const char *ids[HS_ROLE_MAX_KEYS];
@@ -361,16 +359,22 @@ static void cycle_manifest_keys(const struct root *r, char *out, size_t n)
  * verified by.  A database from before they were kept falls back on the
  * roots walked in this check.
  */
-static bool cycle_manifest_keys_changed(const struct cycle *c,
-					const char *keys)
+int cycle_manifest_keys_differ(struct db *db, const char *keys)
 {
 	char stored[CYCLE_MANIFEST_KEYS_MAX];
 
-	if (db_setting_get(c->env->db, CYCLE_MANIFEST_KEYS_KEY, stored,
-			   sizeof(stored), NULL) == 0 &&
-	    stored[0] != '\0')
-		return strcmp(stored, keys) != 0;
-	return c->manifest_keys_changed;
+	if (db_setting_get(db, CYCLE_MANIFEST_KEYS_KEY, stored, sizeof(stored),
+			   NULL) < 0 ||
+	    stored[0] == '\0')
+		return -ENOENT;
+	return strcmp(stored, keys) != 0;
+}
+
+static bool cycle_manifest_keys_changed(const struct cycle *c, const char *keys)
+{
+	const int r = cycle_manifest_keys_differ(c->env->db, keys);
+
+	return r >= 0 ? r == 1 : c->manifest_keys_changed;
 }
 
 /* The accepted manifest's trust state and keys, together. */

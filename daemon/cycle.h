@@ -78,6 +78,20 @@ struct cycle_result {
 int cycle_trusted_root(const struct config *cfg, struct root **ret_root,
 		       bool *ret_stored_damaged, struct hs_err *e);
 
+/* Room for cycle_manifest_keys()'s text. */
+#define CYCLE_MANIFEST_KEYS_MAX (HS_ROLE_MAX_KEYS * 65 + 32)
+
+/* The manifest role of r as text: "THRESHOLD KEYID KEYID...", ids sorted. */
+void cycle_manifest_keys(const struct root *r, char *out, size_t n);
+
+/*
+ * Whether keys (cycle_manifest_keys() of the root trusted now) differ from
+ * those that verified the last accepted manifest: 1 they do, and the
+ * manifest serial starts over (fast-forward recovery); 0 they do not;
+ * -ENOENT when none are recorded.
+ */
+int cycle_manifest_keys_differ(struct db *db, const char *keys);
+
 /*
  * An attempt whose process was killed (kill -9, a crash, a power cut) never
  * recorded its end: this records it as INTERRUPTED.  Called at start, under

@@ -211,6 +211,7 @@ static size_t diag_count_keys(const struct diag *d)
 
 int diag_signature(struct diag *d, char *detail, size_t n, struct hs_err *e)
 {
+	char keys[CYCLE_MANIFEST_KEYS_MAX];
 	struct trust_prev prev;
 	char sha256[65];
 	int r;
@@ -226,6 +227,10 @@ int diag_signature(struct diag *d, char *detail, size_t n, struct hs_err *e)
 	prev.serial = d->trust.manifest_serial;
 	(void)hs_strlcpy(prev.sha256, d->trust.manifest_sha256,
 			 sizeof(prev.sha256));
+	/* As the cycle judges it: new manifest keys start the serial over. */
+	cycle_manifest_keys(d->root, keys, sizeof(keys));
+	if (d->db != NULL && cycle_manifest_keys_differ(d->db, keys) == 1)
+		memset(&prev, 0, sizeof(prev));
 	/* At the earliest time: expiry is the freshness stage's verdict. */
 	r = trust_manifest(d->root, d->manifest, d->manifest_len, &prev,
 			   INT64_MIN, &d->m, sha256, e);
