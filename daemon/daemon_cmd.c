@@ -138,6 +138,17 @@ static json_t *json_last_result(struct daemon *d, const char *component)
 			 a.reason, "at", json_time(a.finished));
 }
 
+/* When the last check began, whatever started it (the schedule, a person,
+ * a push), as the history keeps it across restarts. */
+static int64_t last_check_started(struct daemon *d)
+{
+	struct db_attempt a;
+
+	memset(&a, 0, sizeof(a));
+	(void)db_history_foreach(d->db, NULL, 1, take_attempt, &a, NULL);
+	return a.started > d->last_check ? a.started : d->last_check;
+}
+
 static const char *component_state(const struct manifest_component *mc,
 				   const struct db_installed *in, bool have)
 {
@@ -297,7 +308,7 @@ static json_t *json_daemon(struct daemon *d)
 		      "state", "IDLE", "enabled", in.enabled, "disabled_reason",
 		      reason, "blocked_by", json_blocks(d, &in), "next_check",
 		      json_time(sched_due(&in)), "last_check",
-		      json_time(d->last_check), "last_contact",
+		      json_time(last_check_started(d)), "last_contact",
 		      json_time(t.last_contact), "last_result",
 		      json_last_result(d, NULL));
 	if (j == NULL)
