@@ -18,6 +18,7 @@
 #define HS_VERSION_MAX 64 /* version string */
 #define HS_URL_MAX 1024 /* URL, relative or absolute */
 #define HS_PACKAGE_MAX_BYTES (4ull * 1024 * 1024 * 1024) /* one package */
+#define HS_MANIFEST_MAX_DELTAS 8 /* deltas offered per component */
 
 /* Extraction. */
 #define HS_ARCHIVE_MAX_ENTRIES 100000

@@ -94,7 +94,94 @@ static int manifest_parse_package(json_t *jc, struct manifest_package *p,
 	if (r == 0 && !hs_is_sha256_hex(p->sha256))
 		r = hs_err_set(e, -EBADMSG,
 			       "package sha256 is not 64 lowercase hex digits");
+	if (r == 0 && json_object_get(jp, "tar_sha256") != NULL) {
+		r = field_u64(jp, "tar_size", HS_ARCHIVE_MAX_TOTAL_BYTES,
+			      &p->tar_size, e);
+		if (r == 0)
+			r = field_string(jp, "tar_sha256", p->tar_sha256,
+					 sizeof(p->tar_sha256), e);
+		if (r == 0 && !hs_is_sha256_hex(p->tar_sha256))
+			r = hs_err_set(e, -EBADMSG,
+				       "package tar_sha256 is not 64 lowercase "
+				       "hex digits");
+	}
 	return r;
+}
+
+static bool manifest_method_is_known(const char *m)
+{
+	return strcmp(m, "zstd") == 0 || strcmp(m, "sufdiff") == 0;
+}
+
+static int manifest_parse_delta(json_t *jd, struct manifest_delta *d,
+				struct hs_err *e)
+{
+	int r;
+
+	if (!json_is_object(jd))
+		return hs_err_set(e, -EBADMSG, "not an object");
+	r = field_string(jd, "from", d->from, sizeof(d->from), e);
+	if (r == 0 && !version_is_valid(d->from))
+		r = hs_err_set(e, -EBADMSG, "invalid version '%s'", d->from);
+	if (r == 0)
+		r = field_string(jd, "method", d->method, sizeof(d->method), e);
+	if (r == 0)
+		r = field_string(jd, "base_sha256", d->base_sha256,
+				 sizeof(d->base_sha256), e);
+	if (r == 0 && !hs_is_sha256_hex(d->base_sha256))
+		r = hs_err_set(e, -EBADMSG,
+			       "base_sha256 is not 64 lowercase hex digits");
+	if (r == 0)
+		r = field_string(jd, "url", d->url, sizeof(d->url), e);
+	if (r == 0 && !manifest_url_is_valid(d->url))
+		r = hs_err_set(e, -EBADMSG,
+			       "url '%s' is not a plain relative path", d->url);
+	if (r == 0)
+		r = field_u64(jd, "size", HS_PACKAGE_MAX_BYTES, &d->size, e);
+	if (r == 0 && d->size == 0)
+		r = hs_err_set(e, -EBADMSG, "size is 0");
+	if (r == 0)
+		r = field_string(jd, "sha256", d->sha256, sizeof(d->sha256), e);
+	if (r == 0 && !hs_is_sha256_hex(d->sha256))
+		r = hs_err_set(e, -EBADMSG,
+			       "sha256 is not 64 lowercase hex digits");
+	return r;
+}
+
+/* "deltas": optional; an unknown method is skipped (a newer publisher),
+ * anything else malformed is refused. */
+static int manifest_parse_deltas(json_t *jc, struct manifest_component *c,
+				 struct hs_err *e)
+{
+	json_t *jds = json_object_get(jc, "deltas");
+	json_t *jd;
+	size_t i;
+	int r;
+
+	if (jds == NULL)
+		return 0;
+	if (!json_is_array(jds) ||
+	    json_array_size(jds) > HS_MANIFEST_MAX_DELTAS)
+		return hs_err_set(e, -EBADMSG,
+				  "'deltas' is not a list of at most %d",
+				  HS_MANIFEST_MAX_DELTAS);
+	if (json_array_size(jds) > 0 && c->package.tar_sha256[0] == '\0')
+		return hs_err_set(e, -EBADMSG,
+				  "deltas without the package's tar_sha256");
+	json_array_foreach(jds, i, jd)
+	{
+		struct manifest_delta *d = &c->deltas[c->n_deltas];
+
+		memset(d, 0, sizeof(*d));
+		r = manifest_parse_delta(jd, d, e);
+		if (r < 0) {
+			hs_err_prefix(e, "delta %zu: ", i);
+			return r;
+		}
+		if (manifest_method_is_known(d->method))
+			c->n_deltas++;
+	}
+	return 0;
 }
 
 static int manifest_parse_forced(json_t *jc, struct manifest_component *c,
@@ -148,6 +235,8 @@ static int manifest_parse_fields(json_t *jc, struct manifest_component *c,
 			       restart);
 	if (r == 0)
 		r = manifest_parse_package(jc, &c->package, e);
+	if (r == 0)
+		r = manifest_parse_deltas(jc, c, e);
 	if (r == 0)
 		r = manifest_parse_forced(jc, c, e);
 	return r;
@@ -302,6 +391,42 @@ const struct manifest_component *manifest_find(const struct manifest *m,
 		       sizeof(*m->components), component_cmp);
 }
 
+/* The package's tar and the deltas to it, when there are. */
+static int manifest_build_deltas(const struct manifest_component *c, json_t *j)
+{
+	json_t *jp = json_object_get(j, "package");
+	json_t *jds;
+	size_t i;
+
+	if (c->package.tar_sha256[0] == '\0')
+		return 0;
+	if (json_object_set_new(jp, "tar_size",
+				json_integer((json_int_t)c->package.tar_size)) <
+		    0 ||
+	    json_object_set_new(jp, "tar_sha256",
+				json_string(c->package.tar_sha256)) < 0)
+		return -ENOMEM;
+	if (c->n_deltas == 0)
+		return 0;
+	jds = json_array();
+	for (i = 0; jds != NULL && i < c->n_deltas; i++) {
+		const struct manifest_delta *d = &c->deltas[i];
+
+		if (json_array_append_new(
+			    jds, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}",
+					   "from", d->from, "method", d->method,
+					   "base_sha256", d->base_sha256, "url",
+					   d->url, "size", (json_int_t)d->size,
+					   "sha256", d->sha256)) < 0) {
+			json_decref(jds);
+			jds = NULL;
+		}
+	}
+	return jds == NULL || json_object_set_new(j, "deltas", jds) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
 static json_t *manifest_build_fields(const struct manifest_component *c)
 {
 	char when[21];
@@ -313,6 +438,10 @@ static json_t *manifest_build_fields(const struct manifest_component *c)
 		      manifest_restart_name(c->restart), "package", "url",
 		      c->package.url, "size", (json_int_t)c->package.size,
 		      "sha256", c->package.sha256);
+	if (j != NULL && manifest_build_deltas(c, j) < 0) {
+		json_decref(j);
+		return NULL;
+	}
 	if (j == NULL || !c->forced)
 		return j;
 	jf = json_pack("{s:b}", "allow_downgrade", c->allow_downgrade);

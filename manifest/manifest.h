@@ -11,6 +11,17 @@
  *	                  "forced": {"deadline": "2026-12-01T00:00:00Z",
  *	                             "allow_downgrade": false}}}}
  *
+ * "package" may also give "tar_size" and "tar_sha256": the uncompressed
+ * tar's, which a delta rebuilds.  "deltas", optional, lists deltas to that
+ * tar from earlier versions, at most HS_MANIFEST_MAX_DELTAS:
+ *
+ *	"deltas": [{"from": "2.0.0", "method": "sufdiff",
+ *		    "base_sha256": "<hex of 2.0.0's tar>",
+ *		    "url": "packages/cardreader/<sha256>.delta",
+ *		    "size": 4567, "sha256": "<hex>"}]
+ *
+ * A component with deltas must give tar_size and tar_sha256.
+ *
  * "forced" is optional: the update is installed at once, not waiting for
  * the schedule (and, with allow_downgrade, even when it is older than the
  * installed version); deadline, optional, says by when it must be in.
@@ -50,6 +61,18 @@ struct manifest_package {
 	char url[HS_URL_MAX];
 	uint64_t size;
 	char sha256[65];
+	uint64_t tar_size; /* 0 and "" when not given */
+	char tar_sha256[65];
+};
+
+/* A delta from an earlier version's tar to this version's (pkg/delta.h). */
+struct manifest_delta {
+	char from[HS_VERSION_MAX + 1];
+	char method[16]; /* "zstd" or "sufdiff" */
+	char base_sha256[65]; /* the tar of version from */
+	char url[HS_URL_MAX];
+	uint64_t size;
+	char sha256[65]; /* of the delta file */
 };
 
 struct manifest_component {
@@ -58,6 +81,8 @@ struct manifest_component {
 	char minimum[HS_VERSION_MAX + 1];
 	enum manifest_restart restart;
 	struct manifest_package package;
+	struct manifest_delta deltas[HS_MANIFEST_MAX_DELTAS];
+	size_t n_deltas;
 	bool forced;
 	int64_t deadline; /* forced: by when, or 0 */
 	bool allow_downgrade; /* forced: may replace a newer version */

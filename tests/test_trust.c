@@ -442,6 +442,128 @@ static void test_manifest_bad_fields(void **state)
 	root_free(root);
 }
 
+#define HEX_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEX_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define GOOD_DELTA                                                         \
+	"{\"from\": \"2.0.0\", \"method\": \"sufdiff\", \"base_sha256\": " \
+	"\"" HEX_A "\", \"url\": \"packages/cardreader/d.delta\", "        \
+	"\"size\": 4567, \"sha256\": \"" HEX_B "\"}"
+
+/* cardreader with its tar's hash and one delta (or deltas, as JSON). */
+static char *with_deltas(const char *good, const char *deltas)
+{
+	char *a = tu_json_edit(good, "components/cardreader/package/tar_size",
+			       "10240");
+	char *b = tu_json_edit(a, "components/cardreader/package/tar_sha256",
+			       "\"" HEX_B "\"");
+	char *c = tu_json_edit(b, "components/cardreader/deltas", deltas);
+
+	free(a);
+	free(b);
+	return c;
+}
+
+/* "deltas" and the package's tar: parsed, rebuilt unchanged, checked. */
+static void test_manifest_deltas(void **state)
+{
+	static const struct {
+		const char *path; /* within the first delta, or "" */
+		const char *value;
+		const char *text;
+	} cases[] = {
+		{"from", "\"v2\"", "delta 0: invalid version"},
+		{"from", NULL, "delta 0: 'from' is missing"},
+		{"base_sha256", "\"x\"", "base_sha256"},
+		{"url", "\"../x\"", "url"},
+		{"size", "0", "size is 0"},
+		{"sha256", "1", "'sha256'"},
+		{"method", "\"bsdiff4\"", ""}, /* unknown: skipped */
+	};
+	struct tu_keys *f = *state;
+	struct root *root = tu_root_v1(f, NOW + 365 * DAY);
+	char *good = tu_manifest_payload(7, NOW + DAY, "2.1.0");
+	char *payload = with_deltas(good, "[" GOOD_DELTA "]");
+	char *env = tu_sign(DSSE_TYPE_MANIFEST, payload, &f->m1, 1);
+	const struct trust_prev prev = {0, ""};
+	const struct manifest_component *c;
+	struct manifest *m = NULL;
+	struct manifest *again = NULL;
+	char sha[65];
+	char *built = NULL;
+	size_t bad = 0;
+	struct hs_err e;
+	size_t i;
+
+	assert_int_equal(
+		trust_manifest(root, env, strlen(env), &prev, NOW, &m, sha, &e),
+		0);
+	c = manifest_find(m, "cardreader");
+	assert_non_null(c);
+	assert_int_equal(c->package.tar_size, 10240);
+	assert_string_equal(c->package.tar_sha256, HEX_B);
+	assert_int_equal(c->n_deltas, 1);
+	assert_string_equal(c->deltas[0].from, "2.0.0");
+	assert_string_equal(c->deltas[0].method, "sufdiff");
+	assert_string_equal(c->deltas[0].base_sha256, HEX_A);
+	assert_string_equal(c->deltas[0].url, "packages/cardreader/d.delta");
+	assert_int_equal(c->deltas[0].size, 4567);
+	assert_int_equal(manifest_find(m, "linkage")->n_deltas, 0);
+	/* Built and parsed again: the same deltas. */
+	assert_int_equal(manifest_build(m, &built, &e), 0);
+	assert_int_equal(manifest_parse((const uint8_t *)built, strlen(built),
+					&again, &e),
+			 0);
+	c = manifest_find(again, "cardreader");
+	assert_int_equal(c->n_deltas, 1);
+	assert_string_equal(c->deltas[0].sha256, HEX_B);
+	assert_string_equal(c->package.tar_sha256, HEX_B);
+
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
+		char path[64];
+		char *edited;
+		const int want = cases[i].text[0] == '\0' ? 0 : -EBADMSG;
+
+		(void)hs_snprintf(path, sizeof(path),
+				  "components/cardreader/deltas/0/%s",
+				  cases[i].path);
+		edited = tu_json_edit(payload, path, cases[i].value);
+		tu_check_err(&bad, path, check_payload(f, root, edited, &e), &e,
+			     want, cases[i].text);
+		free(edited);
+	}
+	/* Deltas need the tar they rebuild; a list, and not too long. */
+	{
+		char *no_tar = tu_json_edit(
+			payload, "components/cardreader/package/tar_sha256",
+			NULL);
+		char *nine = with_deltas(
+			good, "[" GOOD_DELTA "," GOOD_DELTA "," GOOD_DELTA
+			      "," GOOD_DELTA "," GOOD_DELTA "," GOOD_DELTA
+			      "," GOOD_DELTA "," GOOD_DELTA "," GOOD_DELTA "]");
+		char *obj = with_deltas(good, GOOD_DELTA);
+
+		tu_check_err(&bad, "no tar_sha256",
+			     check_payload(f, root, no_tar, &e), &e, -EBADMSG,
+			     "deltas without the package's tar_sha256");
+		tu_check_err(&bad, "nine deltas",
+			     check_payload(f, root, nine, &e), &e, -EBADMSG,
+			     "'deltas' is not a list of at most 8");
+		tu_check_err(&bad, "an object", check_payload(f, root, obj, &e),
+			     &e, -EBADMSG, "'deltas'");
+		free(no_tar);
+		free(nine);
+		free(obj);
+	}
+	assert_int_equal(bad, 0);
+	manifest_free(again);
+	manifest_free(m);
+	free(built);
+	free(env);
+	free(payload);
+	free(good);
+	root_free(root);
+}
+
 /*
  * good with its components replaced by n copies of cardreader, named name
  * when it is given (n = 1), else c000, c001, ...  The caller frees it.
@@ -546,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_size),
 		cmocka_unit_test(test_manifest_malformed_payload),
 		cmocka_unit_test(test_manifest_bad_fields),
+		cmocka_unit_test(test_manifest_deltas),
 		cmocka_unit_test(test_manifest_bad_component_name),
 		cmocka_unit_test(test_manifest_max_components),
 	};
