@@ -23,6 +23,7 @@
 
 #include "pack.h"
 #include "str.h"
+#include "tarball.h"
 #include "unpack.h"
 
 /* A name long enough to need a pax header, and one that is not ASCII. */
@@ -368,6 +369,73 @@ static void test_round_trip(void **state)
 	free(b);
 }
 
+/* The package's tar, decompressed in a stream: the same bytes as zstd -dc,
+ * written or only hashed; too large, or cut short, is refused. */
+static void test_tarball(void **state)
+{
+	const char *root = *state;
+	char *b = tu_path(root, "tb");
+	char *out = tu_path(root, "tb.tar.zst");
+	char *tar = tu_path(root, "tb.tar");
+	char *cut = tu_path(root, "cut.tar.zst");
+	char cmd[4096];
+	char want[HASH_SHA256_HEX_LEN + 1];
+	struct tarball_info info;
+	struct tarball_info only;
+	struct hs_err e;
+	struct stat st;
+	FILE *p;
+	int pkg;
+	int fd;
+
+	make_dir(root, "tb", 0755);
+	make_tree_b(b);
+	assert_int_equal(pack_to(b, out, &e), 0);
+	(void)hs_snprintf(cmd, sizeof(cmd), "zstd -qdc '%s' | sha256sum", out);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(want, sizeof(want), p));
+	assert_int_equal(pclose(p), 0);
+
+	pkg = open(out, O_RDONLY | O_CLOEXEC);
+	fd = open(tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(pkg >= 0 && fd >= 0);
+	assert_int_equal(tarball_from_package(pkg, fd, UINT64_MAX, &info, &e),
+			 0);
+	assert_string_equal(info.sha256, want);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal((uint64_t)st.st_size, info.size);
+	assert_true(info.size % 512 == 0 && info.size > 0);
+	/* Hashing only gives the same, and a cap below the size stops. */
+	assert_int_equal(lseek(pkg, 0, SEEK_SET), 0);
+	assert_int_equal(tarball_from_package(pkg, -1, UINT64_MAX, &only, &e),
+			 0);
+	assert_string_equal(only.sha256, want);
+	assert_int_equal(lseek(pkg, 0, SEEK_SET), 0);
+	tu_assert_err(tarball_from_package(pkg, -1, info.size - 1, &only, &e),
+		      &e, -EFBIG, "over");
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(close(pkg), 0);
+
+	/* The same package cut short, and bytes that are not zstd. */
+	(void)hs_snprintf(cmd, sizeof(cmd), "head -c 100 '%s' > '%s'", out,
+			  cut);
+	assert_int_equal(system(cmd), 0);
+	pkg = open(cut, O_RDONLY | O_CLOEXEC);
+	assert_true(pkg >= 0);
+	tu_assert_err(tarball_from_package(pkg, -1, UINT64_MAX, &only, &e), &e,
+		      -EBADMSG, "");
+	assert_int_equal(close(pkg), 0);
+	pkg = open(tar, O_RDONLY | O_CLOEXEC);
+	tu_assert_err(tarball_from_package(pkg, -1, UINT64_MAX, &only, &e), &e,
+		      -EBADMSG, "not valid zstd");
+	assert_int_equal(close(pkg), 0);
+	free(cut);
+	free(tar);
+	free(out);
+	free(b);
+}
+
 struct refused {
 	const char *name; /* what the case shows */
 	const char *link; /* a symlink's path, or NULL */
@@ -511,6 +579,7 @@ int main(void)
 		tu_dir_test(test_round_trip),
 		tu_dir_test(test_refused_symlinks),
 		cmocka_unit_test(test_symlink_rule),
+		tu_dir_test(test_tarball),
 		tu_dir_test(test_refused_fifo),
 		tu_dir_test(test_refused_socket),
 		tu_dir_test(test_empty_and_missing),
