@@ -7,6 +7,7 @@ packages=(
 	build-essential cmake pkg-config clang clang-format
 	libcurl4-openssl-dev libarchive-dev libssl-dev libzstd-dev
 	libjansson-dev libsqlite3-dev libcmocka-dev libsystemd-dev
+	liblzma-dev libdivsufsort-dev
 	nginx-light zstd curl sqlite3 locales gettext python3
 	openssl bc time iproute2
 )
