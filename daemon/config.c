@@ -363,6 +363,8 @@ static const struct key_def keys[] = {
 	KEY("transfer", "backoff_initial", set_number, backoff_initial, 0,
 	    3600),
 	KEY("transfer", "backoff_max", set_number, backoff_max, 1, 86400),
+	KEY("transfer", "deltas", set_bool, deltas, 0, 0),
+	KEY("transfer", "cache_max", set_number, cache_max, 0, INT64_MAX),
 	KEY("schedule", "enabled", set_bool, enabled, 0, 0),
 	KEY("schedule", "boot_delay_max", set_number, boot_delay_max, 0, 86400),
 	KEY("schedule", "interval", set_number, interval, 60, 30 * 86400),
@@ -537,6 +539,8 @@ void config_defaults(struct config *c)
 	c->min_rate = 256;
 	c->backoff_initial = 2;
 	c->backoff_max = 120;
+	c->deltas = true;
+	c->cache_max = 2ull * 1024 * 1024 * 1024;
 	c->enabled = true;
 	c->boot_delay_max = 300;
 	c->interval = 21600;

@@ -57,6 +57,8 @@ struct config {
 	uint64_t min_rate; /* below it for stall_timeout = stalled */
 	uint32_t backoff_initial; /* seconds before the first retry */
 	uint32_t backoff_max; /* longest backoff, and longest wait */
+	bool deltas; /* update by delta when the manifest offers one */
+	uint64_t cache_max; /* bytes of delta bases the cache may keep */
 	/* [schedule] */
 	bool enabled;
 	uint32_t boot_delay_max; /* seconds */

@@ -7,6 +7,7 @@
  * SHA-256, and extracted from the very file descriptor that was checked.
  */
 #include "cycle.h"
+#include "cycle_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include "install.h"
 #include "log.h"
 #include "manifest.h"
+#include "patch.h"
 #include "plan.h"
 #include "root.h"
 #include "str.h"
@@ -39,29 +41,7 @@
  * threshold and sorted key ids): the serial baseline belongs to those keys. */
 #define CYCLE_MANIFEST_KEYS_KEY "manifest_keys"
 
-struct cycle {
-	const struct cycle_env *env;
-	int64_t started;
-	struct root *root;
-	struct root *first_root; /* the first root walked at or above the
-				  * version trusted before, once the chain
-				  * moved on from it */
-	bool manifest_keys_changed; /* by the roots walked in this check */
-	struct manifest *m;
-	uint64_t bytes;
-	enum state fail_as; /* the state a failure of the current step gives */
-};
-
-/* One component's outcome, before it is recorded. */
-struct cycle_outcome {
-	enum state state;
-	char reason[CYCLE_REASON_MAX];
-	uint64_t bytes;
-	const char *method; /* "full", "resumed", or NULL for a check */
-	int64_t next_attempt; /* when a failed download may go on, or 0 */
-};
-
-static int64_t cycle_now(void)
+int64_t cycle_now(void)
 {
 	return (int64_t)time(NULL);
 }
@@ -71,12 +51,8 @@ static bool cycle_cancelled(const struct cycle *c)
 	return c->env->cancel != NULL && atomic_load(c->env->cancel);
 }
 
-static void cycle_progress(const struct cycle *c, enum state s,
-			   const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void cycle_progress(const struct cycle *c, enum state s,
-			   const char *component, const char *fmt, ...)
+void cycle_progress(const struct cycle *c, enum state s, const char *component,
+		    const char *fmt, ...)
 {
 	struct cycle_event ev;
 	va_list ap;
@@ -203,7 +179,7 @@ static int cycle_load_root(struct cycle *c, struct hs_err *e)
 	return r;
 }
 
-static struct transfer_env cycle_transfer_env(const struct cycle *c)
+struct transfer_env cycle_transfer_env(const struct cycle *c)
 {
 	const struct transfer_env env = {
 		.cfg = c->env->cfg,
@@ -482,12 +458,8 @@ static int cycle_check(struct cycle *c, struct cycle_outcome *o)
 	return r;
 }
 
-static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
-			      const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
-			      const char *fmt, ...)
+void cycle_outcome_set(struct cycle_outcome *o, enum state s, const char *fmt,
+		       ...)
 {
 	va_list ap;
 
@@ -496,153 +468,6 @@ static void cycle_outcome_set(struct cycle_outcome *o, enum state s,
 	(void)vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
 	va_end(ap);
 	hs_utf8_fix(o->reason);
-}
-
-static int cycle_cache_path(const struct cycle *c, const char *name,
-			    const char *suffix, char *out, size_t n)
-{
-	return hs_snprintf(out, n, "%s/%s%s", c->env->cfg->cache, name, suffix);
-}
-
-/* Keeps the installed package in the cache as NAME.tar.zst. */
-static void cycle_keep_package(const struct cycle *c, const char *name,
-			       const char *part)
-{
-	char kept[PATH_MAX];
-
-	if (cycle_cache_path(c, name, ".tar.zst", kept, sizeof(kept)) < 0 ||
-	    rename(part, kept) < 0) {
-		log_warn("cannot keep the package of '%s' in the cache, "
-			 "ignoring",
-			 name);
-		(void)unlink(part);
-	}
-}
-
-static int cycle_mark_installed(const struct cycle *c,
-				const struct plan_item *it, struct hs_err *e)
-{
-	struct db_installed in;
-
-	memset(&in, 0, sizeof(in));
-	(void)hs_strlcpy(in.name, it->target->name, sizeof(in.name));
-	(void)hs_strlcpy(in.version, it->target->version, sizeof(in.version));
-	(void)hs_strlcpy(in.previous, it->from, sizeof(in.previous));
-	(void)hs_strlcpy(in.sha256, it->target->package.sha256,
-			 sizeof(in.sha256));
-	in.installed_at = cycle_now();
-	return db_installed_put(c->env->db, &in, e);
-}
-
-static void cycle_install(struct cycle *c, const struct plan_item *it, int fd,
-			  const char *part, struct cycle_outcome *o)
-{
-	const struct manifest_component *t = it->target;
-	uint64_t unpacked = 0;
-	struct hs_err e;
-	int r;
-
-	hs_err_clear(&e);
-	cycle_progress(c, STATE_INSTALLING, t->name, "%s %s", t->name,
-		       t->version);
-	r = install_package(c->env->cfg->install, t->name, t->version, fd,
-			    &unpacked, &e);
-	if (r == 0 && cycle_mark_installed(c, it, &e) < 0) {
-		/* What is active must be what is recorded: switch back. */
-		struct hs_err e2;
-
-		r = e.code;
-		if (install_activate(c->env->cfg->install, t->name, it->from,
-				     &e2) < 0 ||
-		    (strcmp(it->from, t->version) != 0 &&
-		     install_remove(c->env->cfg->install, t->name, t->version,
-				    &e2) < 0))
-			log_err("%s", e2.msg);
-	}
-	if (r < 0) {
-		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
-				  it->from[0] != '\0'
-					  ? _("the previous version is still "
-					      "active")
-					  : _("nothing was installed"));
-		(void)unlink(part);
-		return;
-	}
-	cycle_keep_package(c, t->name, part);
-	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
-		log_warn("%s, ignoring", e.msg);
-	if (t->restart == MANIFEST_RESTART_SYSTEM) {
-		char now[24];
-
-		(void)hs_snprintf(now, sizeof(now), "%lld",
-				  (long long)cycle_now());
-		if (db_setting_put(c->env->db, CYCLE_SYSTEM_RESTART_KEY, now,
-				   &e) < 0)
-			log_warn("%s, ignoring", e.msg);
-	}
-	if (t->restart == MANIFEST_RESTART_NONE)
-		cycle_outcome_set(o, STATE_COMPLETED, _("%s %s installed"),
-				  t->name, t->version);
-	else
-		cycle_outcome_set(
-			o, STATE_COMPLETED_RESTART_REQUIRED,
-			_("%s %s installed; restart %s"), t->name, t->version,
-			t->restart == MANIFEST_RESTART_SYSTEM ? _("the system")
-							      : t->name);
-}
-
-static void cycle_download_failed(struct cycle_outcome *o,
-				  const struct transfer_result *tr,
-				  const struct manifest_package *pkg,
-				  const char *why)
-{
-	char when[21];
-
-	o->next_attempt = tr->next_attempt;
-	if (tr->state != STATE_INTERRUPTED) {
-		cycle_outcome_set(o, tr->state, "%s", why);
-		return;
-	}
-	hs_time_format(tr->next_attempt, when);
-	cycle_outcome_set(o, STATE_INTERRUPTED,
-			  _("%s; %llu of %llu bytes kept, resumes at %s"), why,
-			  (unsigned long long)tr->kept,
-			  (unsigned long long)pkg->size, when);
-}
-
-static void cycle_component(struct cycle *c, const struct plan_item *it,
-			    struct cycle_outcome *o)
-{
-	const struct manifest_package *pkg = &it->target->package;
-	const struct transfer_env env = cycle_transfer_env(c);
-	const struct transfer_job job = {it->target->name, pkg->url, pkg->size,
-					 pkg->sha256};
-	struct transfer_result tr;
-	struct part *part = NULL;
-	struct hs_err e;
-	int r;
-
-	memset(o, 0, sizeof(*o));
-	hs_err_clear(&e);
-	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
-		       _("%s %s, %llu bytes"), it->target->name,
-		       it->target->version, (unsigned long long)pkg->size);
-	r = transfer_run(&env, &job, &part, &tr, &e);
-	o->bytes = tr.bytes;
-	o->method = tr.resumed_from > 0 ? "resumed" : "full";
-	c->bytes += tr.bytes;
-	if (r < 0) {
-		cycle_download_failed(o, &tr, pkg, e.msg);
-		return;
-	}
-	cycle_progress(c, STATE_VERIFYING, it->target->name,
-		       _("%s %s: %llu bytes, sha256 matches the manifest"),
-		       it->target->name, it->target->version,
-		       (unsigned long long)pkg->size);
-	cycle_install(c, it, part_fd(part), part_path(part), o);
-	part_free(part);
-	if (transfer_forget(&env, it->target->name, &e) < 0)
-		log_warn("%s, ignoring", e.msg);
 }
 
 /*
@@ -959,6 +784,8 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 		if (r == 0)
 			r = fetch_new(&fc, &fetch, &e);
 		if (r == 0) {
+			/* A bundle carries full packages, no deltas. */
+			cfg.deltas = false;
 			benv.cfg = &cfg;
 			benv.fetch = fetch;
 			benv.from_bundle = true;

@@ -1,0 +1,298 @@
+/*
+ * cycle_item.c - one component's update: the delta from the installed
+ * version when the cache holds its base (patch.h), else the full package;
+ * then the install, and the base kept for the next time.
+ */
+#include "cycle_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "install.h"
+#include "log.h"
+#include "part.h"
+#include "patch.h"
+#include "str.h"
+
+static int cycle_mark_installed(const struct cycle *c,
+				const struct plan_item *it, struct hs_err *e)
+{
+	struct db_installed in;
+
+	memset(&in, 0, sizeof(in));
+	(void)hs_strlcpy(in.name, it->target->name, sizeof(in.name));
+	(void)hs_strlcpy(in.version, it->target->version, sizeof(in.version));
+	(void)hs_strlcpy(in.previous, it->from, sizeof(in.previous));
+	(void)hs_strlcpy(in.sha256, it->target->package.sha256,
+			 sizeof(in.sha256));
+	in.installed_at = cycle_now();
+	return db_installed_put(c->env->db, &in, e);
+}
+
+/* Installs the package or tar in fd; false (o says why) when it failed.
+ * The file is the caller's to keep or remove. */
+static bool cycle_install(struct cycle *c, const struct plan_item *it, int fd,
+			  struct cycle_outcome *o)
+{
+	const struct manifest_component *t = it->target;
+	uint64_t unpacked = 0;
+	struct hs_err e;
+	int r;
+
+	hs_err_clear(&e);
+	cycle_progress(c, STATE_INSTALLING, t->name, "%s %s", t->name,
+		       t->version);
+	r = install_package(c->env->cfg->install, t->name, t->version, fd,
+			    &unpacked, &e);
+	if (r == 0 && cycle_mark_installed(c, it, &e) < 0) {
+		/* What is active must be what is recorded: switch back. */
+		struct hs_err e2;
+
+		r = e.code;
+		if (install_activate(c->env->cfg->install, t->name, it->from,
+				     &e2) < 0 ||
+		    (strcmp(it->from, t->version) != 0 &&
+		     install_remove(c->env->cfg->install, t->name, t->version,
+				    &e2) < 0))
+			log_err("%s", e2.msg);
+	}
+	if (r < 0) {
+		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
+				  it->from[0] != '\0'
+					  ? _("the previous version is still "
+					      "active")
+					  : _("nothing was installed"));
+		return false;
+	}
+	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
+		log_warn("%s, ignoring", e.msg);
+	if (t->restart == MANIFEST_RESTART_SYSTEM) {
+		char now[24];
+
+		(void)hs_snprintf(now, sizeof(now), "%lld",
+				  (long long)cycle_now());
+		if (db_setting_put(c->env->db, CYCLE_SYSTEM_RESTART_KEY, now,
+				   &e) < 0)
+			log_warn("%s, ignoring", e.msg);
+	}
+	if (t->restart == MANIFEST_RESTART_NONE)
+		cycle_outcome_set(o, STATE_COMPLETED, _("%s %s installed"),
+				  t->name, t->version);
+	else
+		cycle_outcome_set(
+			o, STATE_COMPLETED_RESTART_REQUIRED,
+			_("%s %s installed; restart %s"), t->name, t->version,
+			t->restart == MANIFEST_RESTART_SYSTEM ? _("the system")
+							      : t->name);
+	return true;
+}
+
+static void cycle_download_failed(struct cycle_outcome *o,
+				  const struct transfer_result *tr,
+				  const struct manifest_package *pkg,
+				  const char *why)
+{
+	char when[21];
+
+	o->next_attempt = tr->next_attempt;
+	if (tr->state != STATE_INTERRUPTED) {
+		cycle_outcome_set(o, tr->state, "%s", why);
+		return;
+	}
+	hs_time_format(tr->next_attempt, when);
+	cycle_outcome_set(o, STATE_INTERRUPTED,
+			  _("%s; %llu of %llu bytes kept, resumes at %s"), why,
+			  (unsigned long long)tr->kept,
+			  (unsigned long long)pkg->size, when);
+}
+
+/* Appends "; " and a formatted text to o's reason. */
+static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
+{
+	const size_t n = strlen(o->reason);
+	va_list ap;
+
+	if (n + 2 >= sizeof(o->reason))
+		return;
+	memcpy(o->reason + n, "; ", 3);
+	va_start(ap, fmt);
+	(void)vsnprintf(o->reason + n + 2, sizeof(o->reason) - n - 2, fmt, ap);
+	va_end(ap);
+	hs_utf8_fix(o->reason);
+}
+
+/* Bytes for a person: "512 B", "12.3 KiB", "3.4 MiB", "1.2 GiB". */
+static void cycle_size(uint64_t n, char *out, size_t len)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n < 1024) {
+		(void)snprintf(out, len, "%llu B", (unsigned long long)n);
+		return;
+	}
+	v /= 1024;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	(void)snprintf(out, len, "%.1f %s", v, units[u]);
+}
+
+/* The full package: download, verify, install, keep its tar as a base. */
+static void cycle_full(struct cycle *c, const struct plan_item *it,
+		       struct cycle_outcome *o)
+{
+	const struct manifest_package *pkg = &it->target->package;
+	const struct transfer_env env = cycle_transfer_env(c);
+	const struct transfer_job job = {it->target->name, pkg->url, pkg->size,
+					 pkg->sha256};
+	struct transfer_result tr;
+	struct part *part = NULL;
+	struct hs_err e;
+	int r;
+
+	hs_err_clear(&e);
+	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
+		       _("%s %s, %llu bytes"), it->target->name,
+		       it->target->version, (unsigned long long)pkg->size);
+	r = transfer_run(&env, &job, &part, &tr, &e);
+	o->bytes += tr.bytes;
+	o->method = tr.resumed_from > 0 ? "resumed" : "full";
+	c->bytes += tr.bytes;
+	if (r < 0) {
+		cycle_download_failed(o, &tr, pkg, e.msg);
+		return;
+	}
+	cycle_progress(c, STATE_VERIFYING, it->target->name,
+		       _("%s %s: %llu bytes, sha256 matches the manifest"),
+		       it->target->name, it->target->version,
+		       (unsigned long long)pkg->size);
+	if (cycle_install(c, it, part_fd(part), o) &&
+	    patch_keep_package(c->env->cfg, it->target->name, part_fd(part),
+			       &e) < 0)
+		log_warn("%s, ignoring", e.msg);
+	(void)unlink(part_path(part));
+	part_free(part);
+	if (transfer_forget(&env, it->target->name, &e) < 0)
+		log_warn("%s, ignoring", e.msg);
+}
+
+enum cycle_delta_end {
+	CYCLE_DELTA_DONE, /* installed, or failed as the full package would */
+	CYCLE_DELTA_FALLBACK, /* not usable: why says so, go on in full */
+};
+
+/*
+ * The delta d: download (resumable like any transfer), rebuild the tar from
+ * the base in the cache, check it against the manifest, install it.  A
+ * broken connection ends the attempt as it would in full (the delta's bytes
+ * are kept); anything wrong with the delta or the base falls back.
+ */
+static enum cycle_delta_end cycle_delta(struct cycle *c,
+					const struct plan_item *it,
+					const struct manifest_delta *d,
+					struct cycle_outcome *o, char *why)
+{
+	const struct manifest_component *t = it->target;
+	const struct transfer_env env = cycle_transfer_env(c);
+	char key[HS_NAME_MAX + 8];
+	char tar[PATH_MAX];
+	char got[16];
+	char full[16];
+	char saved[16];
+	const struct transfer_job job = {key, d->url, d->size, d->sha256};
+	struct manifest_package dpkg;
+	struct transfer_result tr;
+	struct part *part = NULL;
+	struct hs_err e;
+	int tar_fd = -1;
+	int r;
+
+	hs_err_clear(&e);
+	(void)hs_snprintf(key, sizeof(key), "%s.delta", t->name);
+	cycle_progress(c, STATE_DOWNLOADING, t->name,
+		       _("%s %s by delta from %s, %llu bytes"), t->name,
+		       t->version, d->from, (unsigned long long)d->size);
+	r = transfer_run(&env, &job, &part, &tr, &e);
+	o->bytes += tr.bytes;
+	c->bytes += tr.bytes;
+	if (r < 0 && (tr.state == STATE_INTERRUPTED ||
+		      tr.state == STATE_FAILED_CONNECT)) {
+		memset(&dpkg, 0, sizeof(dpkg));
+		dpkg.size = d->size;
+		o->method = "delta";
+		cycle_download_failed(o, &tr, &dpkg, e.msg);
+		return CYCLE_DELTA_DONE;
+	}
+	if (r == 0) {
+		cycle_progress(c, STATE_VERIFYING, t->name,
+			       _("%s %s: rebuilding the tar from %s"), t->name,
+			       t->version, d->from);
+		r = patch_apply(c->env->cfg, t, d, part_fd(part), tar,
+				sizeof(tar), &tar_fd, &e);
+	}
+	if (part != NULL) {
+		(void)unlink(part_path(part));
+		part_free(part);
+	}
+	(void)transfer_forget(&env, key, NULL);
+	if (r < 0) {
+		(void)hs_snprintf(why, PATCH_WHY_MAX,
+				  _("the delta from %s could not be used: %s"),
+				  d->from, e.msg);
+		patch_forget(c->env->cfg, t->name);
+		return CYCLE_DELTA_FALLBACK;
+	}
+	o->method =
+		strcmp(d->method, "zstd") == 0 ? "delta-zstd" : "delta-sufdiff";
+	if (cycle_install(c, it, tar_fd, o)) {
+		cycle_size(d->size, got, sizeof(got));
+		cycle_size(t->package.size, full, sizeof(full));
+		cycle_size(t->package.size > d->size ? t->package.size - d->size
+						     : 0,
+			   saved, sizeof(saved));
+		cycle_outcome_add(o,
+				  _("by delta (%s) from %s: %s instead of "
+				    "%s, %s saved"),
+				  d->method, d->from, got, full, saved);
+		if (patch_keep_tar(c->env->cfg, t->name, tar,
+				   t->package.tar_sha256, t->package.tar_size,
+				   &e) < 0)
+			log_warn("%s, ignoring", e.msg);
+	} else {
+		(void)unlink(tar);
+	}
+	(void)close(tar_fd);
+	return CYCLE_DELTA_DONE;
+}
+
+void cycle_component(struct cycle *c, const struct plan_item *it,
+		     struct cycle_outcome *o)
+{
+	const struct manifest_delta *d = NULL;
+	char why[PATCH_WHY_MAX] = "";
+
+	memset(o, 0, sizeof(o[0]));
+	if (it->action == PLAN_UPDATE)
+		d = patch_pick(c->env->cfg, it->target, it->from, why);
+	if (d != NULL && cycle_delta(c, it, d, o, why) == CYCLE_DELTA_DONE)
+		return;
+	cycle_full(c, it, o);
+	if (why[0] != '\0') {
+		/* A delta was offered and not used: the history says why. */
+		log_info("%s: full package: %s", it->target->name, why);
+		if (o->state == STATE_COMPLETED ||
+		    o->state == STATE_COMPLETED_RESTART_REQUIRED) {
+			o->method = "fallback";
+			cycle_outcome_add(o, _("full package: %s"), why);
+		}
+	}
+}

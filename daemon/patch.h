@@ -1,0 +1,63 @@
+/*
+ * patch.h - updating by delta on the terminal: the base kept in the cache,
+ * the choice of a delta, and its application.
+ *
+ * After each install the cache keeps the installed version's tar as
+ * CACHE/NAME.base.tar, with its SHA-256 in NAME.base.sha256, while it fits
+ * in [transfer] cache_max.  An update then uses the manifest's delta from
+ * the installed version when the kept base is that version's tar; the
+ * rebuilt tar is installed only when its SHA-256 is the manifest's.  Any
+ * failure is the caller's cue to fall back to the full package: patch_pick()
+ * and patch_apply() say why, for the history.
+ */
+#ifndef HAISHIN_PATCH_H
+#define HAISHIN_PATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "hs_err.h"
+#include "manifest.h"
+
+#define PATCH_WHY_MAX 256
+
+/*
+ * Keeps the tar of the package in pkg_fd (a verified .tar.zst, read from
+ * offset 0) as NAME's base.  A tar over cache_max is not kept, and any older
+ * base of NAME is forgotten then.  Returns 0, or an error on writing.
+ */
+int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
+		       struct hs_err *e);
+
+/* Keeps the rebuilt tar at tar_path (its SHA-256 sha256, size bytes) as
+ * NAME's base, by renaming it; or removes it when it is over cache_max. */
+int patch_keep_tar(const struct config *cfg, const char *name,
+		   const char *tar_path, const char *sha256, uint64_t size,
+		   struct hs_err *e);
+
+/* Forgets NAME's base. */
+void patch_forget(const struct config *cfg, const char *name);
+
+/*
+ * The delta of c that rebuilds c's tar from version from, when the cache
+ * holds that version's tar and the delta saves at least a tenth of the
+ * package; NULL otherwise, with why (PATCH_WHY_MAX bytes)
+ * saying why in a person's words, or "" when c offers no delta at all or
+ * [transfer] deltas is off.
+ */
+const struct manifest_delta *patch_pick(const struct config *cfg,
+					const struct manifest_component *c,
+					const char *from, char *why);
+
+/*
+ * Applies the downloaded delta d (delta_fd) to NAME's base into a new file
+ * of the cache, which must then be c's tar (size and SHA-256 of the
+ * manifest).  Fills tar_path (n bytes) and *ret_fd, open at offset 0; the
+ * caller keeps or removes it.  -EBADMSG with e saying what did not match.
+ */
+int patch_apply(const struct config *cfg, const struct manifest_component *c,
+		const struct manifest_delta *d, int delta_fd, char *tar_path,
+		size_t n, int *ret_fd, struct hs_err *e);
+
+#endif
