@@ -7,7 +7,9 @@
  * The file is a .tar.zst (the package format, at a fast zstd level: the
  * packages in it are compressed already) holding haishin-bundle.json, the
  * root chain 1.root.json ... N.root.json and root.json, manifest.json, and
- * every package at its manifest URL.  Nothing is signed anew: a client
+ * every package at its manifest URL.  Not the deltas the manifest lists: a
+ * site without the network may hold no base to apply them to, and the
+ * client reads a bundle with deltas off.  Nothing is signed anew: a client
  * verifies what is inside against its own trusted root, exactly as it would
  * from the server (daemon/bundle.h).  The bundle is checked before it is
  * written: the chain must walk from 1.root.json to root.json and the

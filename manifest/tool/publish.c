@@ -17,16 +17,19 @@
  *	haishin-publish add REPO NAME VERSION DIR [--minimum V]
  *	                [--restart none|app|system] [--forced
  *	                [--deadline TIME] [--allow-downgrade]]
- *	                [--vendor-key PREFIX...]
+ *	                [--vendor-key PREFIX...] [--deltas K]
  *	haishin-publish endorse REPO NAME --vendor-key PREFIX...
  *	haishin-publish sign REPO --key PREFIX... [--expires DAYS]
+ *	haishin-publish delta OLD NEW -o OUT [--method zstd|sufdiff|best]
  *	haishin-publish bundle REPO -o FILE
  *
  * rotate and vendor write the next root version (N+1.root.json and
  * root.json), signed by a threshold of the current root keys and of the
  * new ones; add --vendor-key and endorse store a vendor's signature over a
  * component's entry in index.json; sign embeds it for every component a
- * vendor owns.  Whatever is written is first verified as a client would.
+ * vendor owns.  add also makes deltas to the new version from the K (3)
+ * highest earlier ones, which sign lists in the manifest.  Whatever is
+ * written is first verified as a client would.
  *
  * A one-shot tool: errors go to stderr as "haishin-publish VERB: <what>"
  * and the exit code is 1 (usage errors 2).
@@ -289,9 +292,10 @@ static const struct verb {
 	{"add", cmd_add,
 	 "REPO NAME VERSION DIR [--minimum V] [--restart none|app|system] "
 	 "[--forced [--deadline TIME] [--allow-downgrade]] "
-	 "[--vendor-key PREFIX...]"},
+	 "[--vendor-key PREFIX...] [--deltas K]"},
 	{"endorse", cmd_endorse, "REPO NAME --vendor-key PREFIX..."},
 	{"sign", cmd_sign, "REPO --key PREFIX... [--expires DAYS]"},
+	{"delta", cmd_delta, "OLD NEW -o OUT [--method zstd|sufdiff|best]"},
 	{"bundle", publish_bundle, "REPO -o FILE"},
 };
 

@@ -7,7 +7,9 @@
  *	publish.c		main, the table, keys, keygen, init
  *	publish_root.c		rotate, vendor: the next root.json
  *	publish_entry.c		add, endorse, sign: entries and manifest.json
+ *	deltafile.c		delta: one delta between two packages or tars
  *	bundle.c		bundle: one file for haishinctl push
+ *	repo.c, repo_delta.c	the repository and its index (repo.h)
  */
 #ifndef HAISHIN_PUBLISH_H
 #define HAISHIN_PUBLISH_H
@@ -25,6 +27,7 @@
 #define PUBLISH_ROOT_DAYS 1825 /* a root lives five years */
 #define PUBLISH_MANIFEST_DAYS 30 /* re-sign at least monthly */
 #define PUBLISH_MAX_DAYS 36500
+#define PUBLISH_DELTAS 3 /* add: deltas from the 3 highest earlier versions */
 
 /* Keys named on the command line (PREFIX.key or PREFIX.pub), owned here. */
 struct keyset {
@@ -74,5 +77,6 @@ int cmd_vendor(int argc, char **argv, struct hs_err *e);
 int cmd_add(int argc, char **argv, struct hs_err *e);
 int cmd_endorse(int argc, char **argv, struct hs_err *e);
 int cmd_sign(int argc, char **argv, struct hs_err *e);
+int cmd_delta(int argc, char **argv, struct hs_err *e);
 
 #endif

@@ -83,6 +83,16 @@ struct add_opts {
 	struct keyset vendor; /* private: the owner vendor's keys */
 };
 
+/* --deltas K: 0 (none) to HS_MANIFEST_MAX_DELTAS. */
+static int add_parse_deltas(const char *s, uint64_t *ret, struct hs_err *e)
+{
+	if (hs_parse_u64(s, HS_MANIFEST_MAX_DELTAS, ret) < 0)
+		return hs_err_set(e, -EINVAL,
+				  "--deltas must be 0 to %d, not '%s'",
+				  HS_MANIFEST_MAX_DELTAS, s);
+	return 0;
+}
+
 static int add_parse(int argc, char **argv, struct add_opts *o,
 		     struct hs_err *e)
 {
@@ -93,8 +103,10 @@ static int add_parse(int argc, char **argv, struct add_opts *o,
 		{"deadline", required_argument, NULL, 'd'},
 		{"allow-downgrade", no_argument, NULL, 'D'},
 		{"vendor-key", required_argument, NULL, 'k'},
+		{"deltas", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
+	uint64_t k = PUBLISH_DELTAS;
 	int r = 0;
 	int c;
 
@@ -111,9 +123,12 @@ static int add_parse(int argc, char **argv, struct add_opts *o,
 			o->ro.allow_downgrade = true;
 		else if (c == 'k')
 			r = keyset_add_prefix(&o->vendor, optarg, e);
+		else if (c == 'K')
+			r = add_parse_deltas(optarg, &k, e);
 		else
 			r = publish_usage_error("add", e);
 	}
+	o->ro.deltas = (unsigned)k;
 	if (r == 0 && optind != argc - 4)
 		r = publish_usage_error("add", e);
 	if (r == 0 && !o->ro.forced &&
@@ -132,22 +147,32 @@ static int add_parse(int argc, char **argv, struct add_opts *o,
 	return r;
 }
 
-static void add_print(const struct repo *repo, const char *name,
-		      const char *version, const struct manifest_package *pkg,
+static void add_print(struct repo *repo, const char *name, const char *version,
+		      const struct manifest_package *pkg,
 		      const struct repo_add_opts *o)
 {
-	struct manifest_component cur;
+	const char *cur = repo_current_version(repo, name);
+	struct manifest_component c;
 	const char *forced = "";
+	size_t i;
 
 	if (o->forced)
 		forced = o->allow_downgrade ? ", forced, may downgrade"
 					    : ", forced";
-	printf("%s %s: %s (%llu bytes)%s", name, version, pkg->url,
-	       (unsigned long long)pkg->size, forced);
-	if (repo_entry(repo, name, NULL, &cur, NULL) == 0 &&
-	    strcmp(cur.version, version) != 0)
-		printf("; kept, the next manifest names %s", cur.version);
+	printf("%s %s: %s (%llu bytes; tar %llu bytes)%s", name, version,
+	       pkg->url, (unsigned long long)pkg->size,
+	       (unsigned long long)pkg->tar_size, forced);
+	if (cur != NULL && strcmp(cur, version) != 0)
+		printf("; kept, the next manifest names %s", cur);
 	printf("\n");
+	if (repo_entry(repo, name, version, &c, NULL) < 0)
+		return;
+	for (i = 0; i < c.n_deltas; i++)
+		printf("  delta from %s: %s, %llu bytes (%.2f%% of the "
+		       "package)\n",
+		       c.deltas[i].from, c.deltas[i].method,
+		       (unsigned long long)c.deltas[i].size,
+		       100.0 * (double)c.deltas[i].size / (double)pkg->size);
 }
 
 int cmd_add(int argc, char **argv, struct hs_err *e)
@@ -225,37 +250,90 @@ int cmd_endorse(int argc, char **argv, struct hs_err *e)
 	return r;
 }
 
+/* Whether the n payload bytes p are exactly c's entry. */
+static int entry_is(const struct manifest_component *c, const uint8_t *p,
+		    size_t n, bool *ret, struct hs_err *e)
+{
+	char *want = NULL;
+	int r;
+
+	r = manifest_entry_build(c, &want, e);
+	if (r < 0)
+		return r;
+	*ret = n == strlen(want) && memcmp(p, want, n) == 0;
+	free(want);
+	return 0;
+}
+
+/*
+ * Whether the payload is c's entry as an older haishin-publish built it,
+ * without the tar's fields and deltas; if so, c loses them too.  Such an
+ * envelope is still the vendor's signature over what is published: the
+ * component is offered without deltas until the vendor endorses it again.
+ */
+static int entry_is_legacy(struct manifest_component *c, const uint8_t *p,
+			   size_t n, bool *ret, struct hs_err *e)
+{
+	struct manifest_component *old;
+	int r;
+
+	*ret = false;
+	if (c->package.tar_sha256[0] == '\0')
+		return 0;
+	old = malloc(sizeof(*old));
+	if (old == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	*old = *c;
+	old->package.tar_size = 0;
+	old->package.tar_sha256[0] = '\0';
+	old->n_deltas = 0;
+	r = entry_is(old, p, n, ret, e);
+	if (r == 0 && *ret)
+		*c = *old;
+	free(old);
+	return r;
+}
+
 /*
  * The stored envelope env is v's signature over exactly c's entry: its
- * payload equals manifest_entry_build(c), and v's keys verify it.
+ * payload equals manifest_entry_build(c) (or the entry without its tar and
+ * deltas: entry_is_legacy()), and v's keys verify it.
  */
-static int entry_check(const struct manifest_component *c,
+static int entry_check(struct manifest_component *c,
 		       const struct root_vendor *v, const char *env,
 		       struct hs_err *e)
 {
 	struct dsse *d = NULL;
-	char *want = NULL;
-	const uint8_t *p;
+	bool same = false;
+	const uint8_t *p = NULL;
 	size_t n = 0;
 	int r;
 
-	r = manifest_entry_build(c, &want, e);
-	if (r == 0)
-		r = dsse_parse(env, strlen(env), HS_MANIFEST_MAX_BYTES, &d, e);
+	r = dsse_parse(env, strlen(env), HS_MANIFEST_MAX_BYTES, &d, e);
 	if (r == 0 && strcmp(dsse_payload_type(d), DSSE_TYPE_ENTRY) != 0)
 		r = hs_err_set(e, -EBADMSG, "the stored envelope is no entry");
 	if (r == 0) {
 		p = dsse_payload(d, &n);
-		if (n != strlen(want) || memcmp(p, want, n) != 0)
-			r = hs_err_set(e, -EKEYREJECTED,
-				       "entry %s changed after '%s' signed it",
-				       c->version, v->name);
+		r = entry_is(c, p, n, &same, e);
 	}
+	if (r == 0 && !same) {
+		r = entry_is_legacy(c, p, n, &same, e);
+		if (r == 0 && same)
+			fprintf(stderr,
+				"haishin-publish sign: note: %s %s: '%s' "
+				"signed it without its tar and deltas: "
+				"offered without deltas until endorsed "
+				"again\n",
+				c->name, c->version, v->name);
+	}
+	if (r == 0 && !same)
+		r = hs_err_set(e, -EKEYREJECTED,
+			       "entry %s changed after '%s' signed it",
+			       c->version, v->name);
 	if (r == 0)
 		r = dsse_verify(d, "the stored signature", v->role.keys,
 				v->role.n_keys, v->role.threshold, e);
 	dsse_free(d);
-	free(want);
 	return r;
 }
 

@@ -3,7 +3,7 @@
  * packages it names on disk.  Packages are immutable: a path is the SHA-256
  * of its bytes, and a published version never changes its contents.
  */
-#include "repo.h"
+#include "repo_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,21 +14,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "hash.h"
+#include "hs_limits.h"
 #include "pack.h"
 #include "str.h"
+#include "tarball.h"
 #include "trust.h"
 #include "version.h"
 
 #define REPO_INDEX "index.json"
 #define REPO_INDEX_MAX (64u * 1024 * 1024)
-
-struct repo {
-	char dir[PATH_MAX];
-	json_t *index; /* {"_type", "serial", "components": {NAME: {...}}} */
-};
 
 const char *repo_dir(const struct repo *repo)
 {
@@ -43,8 +38,8 @@ void repo_free(struct repo *repo)
 	free(repo);
 }
 
-static int repo_path(const struct repo *repo, const char *name, char *out,
-		     size_t n, struct hs_err *e)
+int repo_path(const struct repo *repo, const char *name, char *out, size_t n,
+	      struct hs_err *e)
 {
 	if (hs_snprintf(out, n, "%s/%s", repo->dir, name) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s/%s'",
@@ -64,7 +59,7 @@ int repo_write(const struct repo *repo, const char *name, const void *p,
 	return hs_write_file_atomic(path, p, n, 0644, e);
 }
 
-static int repo_save_index(const struct repo *repo, struct hs_err *e)
+int repo_save_index(const struct repo *repo, struct hs_err *e)
 {
 	char *text = json_dumps(repo->index, JSON_SORT_KEYS | JSON_INDENT(1));
 	int r;
@@ -188,6 +183,24 @@ static int repo_pack(const char *dir, const char *tree, char *tmp, size_t n,
 	return 0;
 }
 
+/* The size and SHA-256 of the tar inside the package in fd. */
+static int repo_package_tar(int fd, struct manifest_package *pkg,
+			    struct hs_err *e)
+{
+	struct tarball_info info;
+	int r;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return hs_err_set(e, -errno, "cannot seek the package: %s",
+				  strerror(errno));
+	r = tarball_from_package(fd, -1, HS_PACKAGE_MAX_BYTES, &info, e);
+	if (r < 0)
+		return r;
+	pkg->tar_size = info.size;
+	memcpy(pkg->tar_sha256, info.sha256, sizeof(pkg->tar_sha256));
+	return 0;
+}
+
 /* Packs tree and moves it to its content address under packages/NAME/. */
 static int repo_store_package(struct repo *repo, const char *name,
 			      const char *tree, struct manifest_package *pkg,
@@ -212,6 +225,8 @@ static int repo_store_package(struct repo *repo, const char *name,
 	if (r < 0)
 		return r;
 	r = hash_fd(fd, pkg->sha256, &pkg->size, e);
+	if (r == 0)
+		r = repo_package_tar(fd, pkg, e);
 	(void)close(fd);
 	if (r == 0 &&
 	    (hs_snprintf(pkg->url, sizeof(pkg->url), "packages/%s/%s.tar.zst",
@@ -226,7 +241,7 @@ static int repo_store_package(struct repo *repo, const char *name,
 	return r;
 }
 
-static json_t *repo_component(const struct repo *repo, const char *name)
+json_t *repo_component(const struct repo *repo, const char *name)
 {
 	return json_object_get(json_object_get(repo->index, "components"),
 			       name);
@@ -349,6 +364,10 @@ static int repo_record(json_t *comp, const char *version,
 	    json_object_set_new(v, "size",
 				json_integer((json_int_t)pkg->size)) < 0 ||
 	    json_object_set_new(v, "sha256", json_string(pkg->sha256)) < 0 ||
+	    json_object_set_new(v, "tar_size",
+				json_integer((json_int_t)pkg->tar_size)) < 0 ||
+	    json_object_set_new(v, "tar_sha256", json_string(pkg->tar_sha256)) <
+		    0 ||
 	    repo_set_forced(v, o) < 0 ||
 	    (current &&
 	     json_object_set_new(comp, "current", json_string(version)) < 0))
@@ -387,6 +406,9 @@ int repo_add(struct repo *repo, const char *name, const char *version,
 		return hs_err_set(e, -EINVAL,
 				  "restart '%s' is not none, app or system",
 				  o->restart);
+	if (o->deltas > HS_MANIFEST_MAX_DELTAS)
+		return hs_err_set(e, -EINVAL, "at most %d deltas",
+				  HS_MANIFEST_MAX_DELTAS);
 	r = repo_check_add(repo_component(repo, name), version, o, &current, e);
 	if (r < 0)
 		return r;
@@ -398,6 +420,12 @@ int repo_add(struct repo *repo, const char *name, const char *version,
 	if (comp == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
 	r = repo_record(comp, version, o, current, &pkg, e);
+	if (r == 0)
+		r = repo_deltas_make(
+			repo, name, version,
+			json_object_get(json_object_get(comp, "versions"),
+					version),
+			o->deltas, e);
 	if (r == 0)
 		r = repo_save_index(repo, e);
 	if (r == 0)
@@ -432,8 +460,9 @@ static int index_forced(json_t *v, struct manifest_component *c)
 }
 
 /* Fills c from the index record of one component at one version. */
-static int repo_fill(const char *name, json_t *comp, const char *version,
-		     struct manifest_component *c, struct hs_err *e)
+static int repo_fill(const struct repo *repo, const char *name, json_t *comp,
+		     const char *version, struct manifest_component *c,
+		     struct hs_err *e)
 {
 	json_t *v = json_object_get(json_object_get(comp, "versions"), version);
 	char restart[16];
@@ -467,10 +496,15 @@ static int repo_fill(const char *name, json_t *comp, const char *version,
 		return hs_err_set(e, -EINVAL,
 				  "'%s': minimum %s is above version %s", name,
 				  c->minimum, c->version);
-	return 0;
+	r = repo_tar_ensure(repo, v, e);
+	if (r == 0)
+		r = repo_deltas_fill(repo, v, c, e);
+	if (r < 0)
+		hs_err_prefix(e, "'%s' %s: ", name, version);
+	return r;
 }
 
-int repo_entry(const struct repo *repo, const char *name, const char *version,
+int repo_entry(struct repo *repo, const char *name, const char *version,
 	       struct manifest_component *ret_c, struct hs_err *e)
 {
 	json_t *comp = repo_component(repo, name);
@@ -486,10 +520,17 @@ int repo_entry(const struct repo *repo, const char *name, const char *version,
 		return hs_err_set(e, -ENOENT, "component '%s' has no version",
 				  name);
 	memset(&c, 0, sizeof(c));
-	r = repo_fill(name, comp, version, &c, e);
+	r = repo_fill(repo, name, comp, version, &c, e);
 	if (r == 0)
 		*ret_c = c;
 	return r;
+}
+
+const char *repo_current_version(const struct repo *repo, const char *name)
+{
+	json_t *comp = repo_component(repo, name);
+
+	return comp != NULL ? repo_current(comp) : NULL;
 }
 
 static json_t *repo_version(const struct repo *repo, const char *name,

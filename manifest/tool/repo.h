@@ -8,12 +8,20 @@
  *	 "components": {"cardreader": {"minimum": "2.0", "restart": "app",
  *	   "current": "2.1",
  *	   "versions": {"2.1": {"url": ..., "size": ..., "sha256": ...,
+ *	                        "tar_size": ..., "tar_sha256": ...,
+ *	                        "deltas": [{"from": "2.0", "method": "sufdiff",
+ *	                                    "base_sha256": ..., "url": ...,
+ *	                                    "size": ..., "sha256": ...}],
  *	                        "forced": {"allow_downgrade": false,
  *	                                   "deadline": "2026-12-01T00:00:00Z"},
  *	                        "vendor": "acme", "entry": <DSSE envelope>}}}}}
  *
  * "current" is the version the next manifest names (absent in older
  * indexes: the highest); "forced" and the vendor's envelope are optional.
+ * "tar_size" and "tar_sha256" are the package's uncompressed tar (absent in
+ * older indexes: learnt from the package when first needed); "deltas"
+ * rebuild that tar from earlier versions' (repo_delta.c), each stored as
+ * packages/NAME/<sha256>.delta.
  *
  * Everything written into a repository is readable by everyone (files 0644,
  * directories 0755), since a web server serves it; no private key is ever
@@ -44,17 +52,24 @@ struct repo_add_opts {
 	bool forced;
 	int64_t deadline; /* forced: by when, or 0 */
 	bool allow_downgrade; /* forced: may replace a newer version */
+	unsigned deltas; /* deltas from this many earlier versions, 0 to
+			  * HS_MANIFEST_MAX_DELTAS */
 };
 
 /*
  * Packs tree into packages/NAME/<sha256>.tar.zst and records VERSION in the
- * index with o's fields (-EINVAL for a deadline or allow_downgrade that is
- * not forced).  VERSION becomes the component's current version (the one
- * the next manifest names) when it is above the current one, or when it is
- * forced; otherwise it is only kept (a base for deltas).  Refuses a minimum
- * above the resulting current version.  Re-adding a version with the same
- * contents updates its fields (a vendor's envelope is kept: "sign" finds
- * out whether it still matches); with other contents, -EEXIST.
+ * index with o's fields and its tar's size and SHA-256 (-EINVAL for a
+ * deadline or allow_downgrade that is not forced).  Then makes the deltas
+ * to its tar from the o->deltas highest lower versions whose packages are
+ * in the repository (each the smaller of both methods, pkg/delta.h), and
+ * records them as the version's deltas.  VERSION becomes the component's
+ * current version (the one the next manifest names) when it is above the
+ * current one, or when it is forced; otherwise it is only kept (a base for
+ * deltas).  Refuses a minimum above the resulting current version.
+ * Re-adding a version with the same contents updates its fields and its
+ * deltas (one recorded from the same base tar, whose file is in place, is
+ * kept; a vendor's envelope is kept: "sign" finds out whether it still
+ * matches); with other contents, -EEXIST.  Nothing is recorded on failure.
  */
 int repo_add(struct repo *repo, const char *name, const char *version,
 	     const char *tree, const struct repo_add_opts *o,
@@ -62,11 +77,18 @@ int repo_add(struct repo *repo, const char *name, const char *version,
 
 /*
  * Fills *ret_c with NAME's entry at version (NULL: its current version) as
- * a manifest names it: plain (vendor "", entry NULL).  -ENOENT when the
- * index has no such component or version.
+ * a manifest names it: plain (vendor "", entry NULL), with its tar's size
+ * and SHA-256 and its deltas (at most HS_MANIFEST_MAX_DELTAS, newest base
+ * first; one whose file is missing is left out, with a note on stderr).  A
+ * version recorded without its tar's fields gets them from its package
+ * (kept in the index by its next save).  -ENOENT when the index has no such
+ * component or version.
  */
-int repo_entry(const struct repo *repo, const char *name, const char *version,
+int repo_entry(struct repo *repo, const char *name, const char *version,
 	       struct manifest_component *ret_c, struct hs_err *e);
+
+/* NAME's current version, or NULL; valid until the index changes. */
+const char *repo_current_version(const struct repo *repo, const char *name);
 
 /*
  * The envelope a vendor signed for NAME's version (the vendor's name into

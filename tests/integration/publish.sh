@@ -2,8 +2,9 @@
 # publish.sh - haishin-publish's trust verbs against a real nginx and
 # haishind --once: rotate (the client follows; too few of the old root keys
 # are refused), rotating out a compromised manifest key, vendor roles and
-# vendor-signed entries (add --vendor-key, endorse, sign's refusal), and
-# forced entries with and without --allow-downgrade.
+# vendor-signed entries (add --vendor-key, endorse, sign's refusal),
+# forced entries with and without --allow-downgrade, and the publisher's
+# side of deltas (add --deltas, the delta verb, the tar fields, bundle).
 source "$(dirname "$0")/lib.sh"
 
 MT=application/vnd.haishin.manifest+json
@@ -210,5 +211,180 @@ expect_eq "$(installed cardreader) $(root_version)" "1.2 5" \
 expect_refused "the replaced root key no longer signs a root" \
 	"key '$W/root2' is not in the root role of root 5" \
 	"$PUBLISH" rotate "$W/repo" --root-key "$W/root" --root-key "$W/root2"
+
+# --- Deltas: add makes them, sign lists them (docs/repository.md). ---
+# make_firmware NAME-VERSION EDITS INSERT: fw.bin, ~1 MB of the same random
+# bytes for every version, with EDITS bytes changed and INSERT bytes inserted.
+make_firmware() {
+	mkdir -p "$W/src/$1"
+	python3 - "$W/src/$1/fw.bin" "$2" "$3" <<'PY'
+import random, sys
+rng = random.Random(42)
+b = bytearray(rng.getrandbits(8) for _ in range(1 << 20))
+edit = random.Random(int(sys.argv[2]))
+for _ in range(int(sys.argv[2])):
+    b[edit.randrange(len(b))] = edit.getrandbits(8)
+b[4096:4096] = bytes(range(int(sys.argv[3]) % 256)) * (int(sys.argv[3]) // 256 + 1)
+open(sys.argv[1], "wb").write(b)
+PY
+	echo "$1" >"$W/src/$1/VERSION"
+}
+
+# index EXPR: evaluates EXPR on index.json (i), versions of fw (v).
+index() {
+	python3 - "$W/repo/index.json" "$1" <<'PY'
+import json, sys
+i = json.load(open(sys.argv[1]))
+v = i["components"].get("fw", {}).get("versions", {})
+print(eval(sys.argv[2]))
+PY
+}
+
+make_firmware fw-1.0 0 0
+make_firmware fw-1.1 40 100
+make_firmware fw-1.2 80 300
+for v in 1.0 1.1 1.2; do
+	"$PUBLISH" add "$W/repo" fw "$v" "$W/src/fw-$v" >"$W/add-$v.out"
+done
+expect_eq "$(index '[d["from"] for d in v["1.2"]["deltas"]], [d["from"] for d in v["1.1"]["deltas"]], "deltas" in v["1.0"]')" \
+	"(['1.1', '1.0'], ['1.0'], False)" "index.json: deltas to 1.2 from 1.1 and 1.0, to 1.1 from 1.0"
+expect_eq "$(index 'all(d["base_sha256"] == v[d["from"]]["tar_sha256"] and d["method"] in ("zstd", "sufdiff") for d in v["1.2"]["deltas"])')" \
+	True "each delta names its method and its base's tar"
+tars_ok=True
+for v in 1.0 1.1 1.2; do
+	pkg=$W/repo/$(index "v['$v']['url']")
+	got="$(zstd -dc "$pkg" | sha256sum | cut -d' ' -f1) $(zstd -dc "$pkg" | wc -c)"
+	[ "$got" = "$(index "v['$v']['tar_sha256'] + ' ' + str(v['$v']['tar_size'])")" ] ||
+		tars_ok=False
+done
+expect_eq $tars_ok True "index.json: each version's tar_sha256 and tar_size are its tar's"
+expect_eq "$(grep -c '^  delta from 1\.[01]: ' "$W/add-1.2.out")" 2 \
+	"add prints the deltas it made"
+
+files_ok=True
+sizes=
+for url in $(index '" ".join(d["url"] for d in v["1.2"]["deltas"] + v["1.1"]["deltas"])'); do
+	f=$W/repo/$url
+	want=$(index "[(d['size'], d['sha256']) for d in v['1.2']['deltas'] + v['1.1']['deltas'] if d['url'] == '$url'][0]")
+	[ -f "$f" ] && [ "$(stat -c %a "$f")" = 644 ] &&
+		[ "$want" = "($(stat -c %s "$f"), '$(sha256sum "$f" | cut -d' ' -f1)')" ] ||
+		files_ok=False
+	sizes="$sizes $(stat -c %s "$f")"
+done
+expect_eq $files_ok True "each delta file is in place, 0644, with its listed size and sha256"
+echo "delta sizes (1.2 from 1.1, 1.2 from 1.0, 1.1 from 1.0):$sizes bytes; package $(index 'v["1.2"]["size"]') bytes"
+
+sign_with man2
+expect_eq "$(payload "$W/repo/manifest.json" 'p["components"]["fw"]["package"]["tar_sha256"] == '"$(index 'repr(v["1.2"]["tar_sha256"])')"' and [d["from"] for d in p["components"]["fw"]["deltas"]]')" \
+	"['1.1', '1.0']" "the manifest lists the deltas of fw 1.2, newest base first, with tar_sha256"
+expect_eq "$(payload "$W/repo/manifest.json" 'p["components"]["fw"]["deltas"]' | tr -d ' ')" \
+	"$(index 'v["1.2"]["deltas"]' | tr -d ' ')" "the manifest's deltas are index.json's"
+
+# The vendor signs its entry with the deltas and the tar (add --vendor-key).
+# The deltas to cardreader 1.4 from 1.2 and 1.1 (an 88-byte package each)
+# would be as large as its package: only the one from 1.3 is kept.
+make_firmware cardreader-1.3 0 0
+make_firmware cardreader-1.4 60 200
+for v in 1.3 1.4; do
+	"$PUBLISH" add "$W/repo" cardreader $v "$W/src/cardreader-$v" \
+		--vendor-key "$W/acme" >/dev/null
+done
+sign_with man2
+entry_payload() {
+	python3 - "$W/repo/manifest.json" "$1" <<'PY'
+import base64, json, sys
+p = json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+e = json.loads(base64.b64decode(p["components"]["cardreader"]["entry"]["payload"]))
+print(eval(sys.argv[2]))
+PY
+}
+expect_eq "$(entry_payload '[d["from"] for d in e["deltas"]], len(e["package"]["tar_sha256"])')" \
+	"(['1.3'], 64)" "acme's signed entry of cardreader 1.4 carries its delta and tar"
+
+# An index from before the tar fields: sign learns them from the package.
+python3 - "$W/repo/index.json" <<'PY'
+import json, sys
+i = json.load(open(sys.argv[1]))
+for v in i["components"]["app"]["versions"].values():
+    v.pop("tar_size", None); v.pop("tar_sha256", None)
+json.dump(i, open(sys.argv[1], "w"))
+PY
+sign_with man2
+app_pkg=$W/repo/$(payload "$W/repo/manifest.json" 'p["components"]["app"]["package"]["url"]')
+expect_eq "$(payload "$W/repo/manifest.json" 'p["components"]["app"]["package"]["tar_sha256"]')" \
+	"$(zstd -dc "$app_pkg" | sha256sum | cut -d' ' -f1)" \
+	"sign computes a missing tar_sha256 from the package"
+expect_eq "$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1])); print(i["components"]["app"]["versions"][i["components"]["app"]["current"]]["tar_size"])' "$W/repo/index.json")" \
+	"$(zstd -dc "$app_pkg" | wc -c)" "and keeps it in index.json"
+
+# An envelope acme signed before entries had tar fields still publishes.
+entry_payload 'json.dumps({k: x for k, x in e.items() if k != "deltas"} | {"package": {k: x for k, x in e["package"].items() if not k.startswith("tar_")}}, separators=(",", ":"), sort_keys=True)' |
+	tr -d '\n' >"$W/legacy.json"
+"$SIGN" application/vnd.haishin.entry+json "$W/legacy.json" "$W/acme.key" >"$W/legacy.env"
+python3 - "$W/repo/index.json" "$W/legacy.env" <<'PY'
+import json, sys
+i = json.load(open(sys.argv[1]))
+i["components"]["cardreader"]["versions"]["1.4"]["entry"] = json.load(open(sys.argv[2]))
+json.dump(i, open(sys.argv[1], "w"))
+PY
+"$PUBLISH" sign "$W/repo" --key "$W/man2" >/dev/null 2>"$W/pub.err"
+expect_eq "$(entry_payload '"deltas" in e, "tar_sha256" in e["package"]') $(grep -c 'signed it without its tar and deltas' "$W/pub.err")" \
+	"(False, False) 1" "an envelope signed without tar and deltas is published as signed, with a note"
+"$PUBLISH" endorse "$W/repo" cardreader --vendor-key "$W/acme" >/dev/null
+sign_with man2
+expect_eq "$(entry_payload '[d["from"] for d in e["deltas"]]')" "['1.3']" \
+	"endorsed again, the entry offers its deltas"
+
+# The delta verb, on packages and on plain tars.
+old_pkg=$W/repo/$(index 'v["1.0"]["url"]')
+new_pkg=$W/repo/$(index 'v["1.2"]["url"]')
+"$PUBLISH" delta "$old_pkg" "$new_pkg" -o "$W/d1.delta" >"$W/delta.out"
+expect_eq "$(awk '$1 == "size" {print $2}' "$W/delta.out")" "$(stat -c %s "$W/d1.delta")" \
+	"delta writes the delta and prints its size"
+expect_eq "$(awk '$1 == "sha256" {print $2}' "$W/delta.out") $(awk '$1 == "method" {print $2}' "$W/delta.out")" \
+	"$(index '[d["sha256"] + " " + d["method"] for d in v["1.2"]["deltas"] if d["from"] == "1.0"][0]')" \
+	"delta on two packages gives add's delta from 1.0 (same bytes)"
+expect_eq "$(python3 -c 'import os,sys; print(os.path.getsize(sys.argv[1]) * 20 < os.path.getsize(sys.argv[2]))' "$W/d1.delta" "$new_pkg")" \
+	True "the delta is under 5% of the package"
+zstd -qdc "$old_pkg" >"$W/old.tar"
+zstd -qdc "$new_pkg" >"$W/new.tar"
+"$PUBLISH" delta "$W/old.tar" "$W/new.tar" -o "$W/d2.delta" --method zstd >"$W/delta2.out"
+"$PUBLISH" delta "$W/old.tar" "$W/new.tar" -o "$W/d3.delta" --method zstd >/dev/null
+expect_eq "$(awk '$1 == "method" {print $2}' "$W/delta2.out") $(cmp -s "$W/d2.delta" "$W/d3.delta" && echo same)" \
+	"zstd same" "delta --method zstd on plain tars, deterministic"
+expect_refused "delta --method with an unknown method is refused" \
+	"--method 'bsdiff' is not zstd, sufdiff or best" \
+	"$PUBLISH" delta "$W/old.tar" "$W/new.tar" -o "$W/d4.delta" --method bsdiff
+
+# Deterministic: the same version added again makes the same bytes.
+for url in $(index '" ".join(d["url"] for d in v["1.2"]["deltas"])'); do
+	mv "$W/repo/$url" "$W/repo/$url.saved"
+done
+before=$(index 'v["1.2"]["deltas"]')
+"$PUBLISH" add "$W/repo" fw 1.2 "$W/src/fw-1.2" >/dev/null
+same=True
+for url in $(index '" ".join(d["url"] for d in v["1.2"]["deltas"])'); do
+	cmp -s "$W/repo/$url" "$W/repo/$url.saved" || same=False
+	rm -f "$W/repo/$url.saved"
+done
+expect_eq "$same $([ "$before" = "$(index 'v["1.2"]["deltas"]')" ] && echo True)" \
+	"True True" "adding fw 1.2 again makes the same delta bytes"
+
+# --deltas 0 makes none; the tar fields are still there.
+make_firmware fw-1.3 120 500
+"$PUBLISH" add "$W/repo" fw 1.3 "$W/src/fw-1.3" --deltas 0 >/dev/null
+sign_with man2
+expect_eq "$(index '"deltas" in v["1.3"], len(v["1.3"]["tar_sha256"])') $(payload "$W/repo/manifest.json" '"deltas" in p["components"]["fw"], p["components"]["fw"]["version"]')" \
+	"(False, 64) (False, '1.3')" "add --deltas 0 makes no delta"
+expect_refused "--deltas above 8 is refused" "--deltas must be 0 to 8" \
+	"$PUBLISH" add "$W/repo" fw 1.3 "$W/src/fw-1.3" --deltas 9
+
+# A bundle keeps to full packages, even when the manifest lists deltas.
+make_firmware fw-1.4 160 700
+"$PUBLISH" add "$W/repo" fw 1.4 "$W/src/fw-1.4" >/dev/null
+sign_with man2
+"$PUBLISH" bundle "$W/repo" -o "$W/site.bundle" >/dev/null
+expect_eq "$(zstd -qdc "$W/site.bundle" | tar tf - | grep -c '\.delta$' || true) $(zstd -qdc "$W/site.bundle" | tar tf - | grep -c "$(index 'v["1.4"]["sha256"]')")" \
+	"0 1" "bundle: the packages, no delta"
 
 finish
