@@ -143,7 +143,9 @@ python3 -c "import sys; sys.stdout.write('{\"payload\": \"' + 'A' * (5 << 20) + 
 refuse "oversized manifest" FAILED_VERIFY 65 "endless data"
 
 # A new version whose package is then altered on the server.
-publish facelib 2.1 "$W/src/face-2.0" # same tree, new version
+# Same tree, new version; no delta, so every check below is of the full
+# package (the client falls back to it from a delta: tests/integration/delta.sh).
+publish facelib 2.1 "$W/src/face-2.0" --deltas 0
 save_repo
 pkg=$(ls "$W/repo/packages/facelib/"*.tar.zst | head -n 1)
 for f in "$W/repo/packages/facelib/"*.tar.zst; do
