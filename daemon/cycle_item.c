@@ -5,6 +5,7 @@
  */
 #include "cycle_int.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -224,8 +225,11 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	r = transfer_run(&env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	c->bytes += tr.bytes;
-	if (r < 0 && (tr.state == STATE_INTERRUPTED ||
-		      tr.state == STATE_FAILED_CONNECT)) {
+	/* A delta that is not on the server (a mirror without deltas) falls
+	 * back; a connection that breaks ends the attempt, bytes kept. */
+	if (r < 0 && r != -ENOENT &&
+	    (tr.state == STATE_INTERRUPTED ||
+	     tr.state == STATE_FAILED_CONNECT)) {
 		memset(&dpkg, 0, sizeof(dpkg));
 		dpkg.size = d->size;
 		o->method = "delta";
