@@ -220,7 +220,7 @@ static int hdr_decode(const uint8_t p[DELTA_HDR_SIZE], struct delta_hdr *h,
 static int hdr_read(int delta_fd, struct delta_hdr *h, struct hs_err *e)
 {
 	uint8_t p[DELTA_HDR_SIZE];
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	r = delta_pread(delta_fd, p, sizeof(p), 0, &n, e);
@@ -335,7 +335,7 @@ static int copy_fd(int from, uint64_t size, int to, struct hs_err *e)
 {
 	uint8_t buf[DELTA_IO_BUF];
 	uint64_t off = 0;
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	while (off < size) {

@@ -156,7 +156,7 @@ static int sd_varint(struct sd_apply *a, int i, bool at_end, uint64_t *ret,
 /* The next (zeros, value) pair of a sparse difference stream. */
 static int sd_sparse_next(struct sd_apply *a, struct hs_err *e)
 {
-	uint64_t gap;
+	uint64_t gap = 0;
 	int r;
 
 	r = sd_varint(a, SD_DIFF, true, &gap, e);
