@@ -214,6 +214,7 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	struct transfer_result tr;
 	struct part *part = NULL;
 	struct hs_err e;
+	bool applied;
 	int tar_fd = -1;
 	int r;
 
@@ -236,7 +237,8 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 		cycle_download_failed(o, &tr, &dpkg, e.msg);
 		return CYCLE_DELTA_DONE;
 	}
-	if (r == 0) {
+	applied = r == 0;
+	if (applied) {
 		cycle_progress(c, STATE_VERIFYING, t->name,
 			       _("%s %s: rebuilding the tar from %s"), t->name,
 			       t->version, d->from);
@@ -252,7 +254,11 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 		(void)hs_snprintf(why, PATCH_WHY_MAX,
 				  _("the delta from %s could not be used: %s"),
 				  d->from, e.msg);
-		patch_forget(c->env->cfg, t->name);
+		/* The delta passed its signed SHA-256, so a failure to apply
+		 * it is the base's: forget it.  A delta that did not arrive
+		 * says nothing against the base. */
+		if (applied)
+			patch_forget(c->env->cfg, t->name);
 		return CYCLE_DELTA_FALLBACK;
 	}
 	o->method =
