@@ -8,6 +8,7 @@
 #   ts-2     typescript 5.4.2 -> 5.4.5
 #   esb-1    @esbuild/linux-x64 0.19.11 -> 0.19.12   (a native executable)
 #   esb-2    @esbuild/linux-x64 0.19.12 -> 0.20.0
+#   esb-3    @esbuild/linux-x64 0.20.0 -> 0.20.1
 #
 # Inputs are the packages' uncompressed tars (what haishin's deltas
 # rebuild).  Times are medians of RUNS (default 3); every applied output is
@@ -20,7 +21,7 @@ top=$PWD
 runs=${1:-3}
 [ $# -gt 0 ] && shift
 pairs=("$@")
-[ ${#pairs[@]} -gt 0 ] || pairs=(ts-1 ts-2 esb-1 esb-2)
+[ ${#pairs[@]} -gt 0 ] || pairs=(ts-1 ts-2 esb-1 esb-2 esb-3)
 
 ./scripts/setup.sh
 for tool in bsdiff bspatch xdelta3 npm; do
@@ -60,6 +61,7 @@ pair() {
 	ts-2) echo "typescript 5.4.2 5.4.5" ;;
 	esb-1) echo "@esbuild/linux-x64 0.19.11 0.19.12" ;;
 	esb-2) echo "@esbuild/linux-x64 0.19.12 0.20.0" ;;
+	esb-3) echo "@esbuild/linux-x64 0.20.0 0.20.1" ;;
 	*)
 		echo "delta.sh: unknown pair '$1'" >&2
 		exit 2
