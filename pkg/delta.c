@@ -457,7 +457,7 @@ static int base_check(const struct delta_hdr *h, const struct delta_map *base,
 
 	if (base->n != h->base_size)
 		return hs_err_set(
-			e, -EBADMSG,
+			e, -ESTALE,
 			"base does not match the delta: %zu bytes, expected %" PRIu64,
 			base->n, h->base_size);
 	r = hash_buf(base->p, base->n, got, e);
@@ -466,7 +466,7 @@ static int base_check(const struct delta_hdr *h, const struct delta_map *base,
 	hs_hex(h->base_sha, HASH_SHA256_LEN, want);
 	if (strcmp(got, want) != 0)
 		return hs_err_set(
-			e, -EBADMSG,
+			e, -ESTALE,
 			"base does not match the delta: SHA-256 %s, expected %s",
 			got, want);
 	return 0;

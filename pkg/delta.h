@@ -94,9 +94,10 @@ int delta_read_info(int delta_fd, struct delta_info *ret, struct hs_err *e);
  * must be an empty regular file open for reading and writing (the zstd
  * method maps it; sufdiff writes it in order).  The base is checked against
  * the header's size and SHA-256 before it is used, and the result's SHA-256
- * at the end.  Returns 0, or a negative errno with e set: -EBADMSG for a
- * base that does not match, a corrupt or hostile delta (e names the field or
- * stream at fault) or a result whose SHA-256 differs; -EINVAL for an out_fd
+ * at the end.  Returns 0, or a negative errno with e set: -ESTALE for a
+ * base that is not the one the delta was made from (nothing was written);
+ * -EBADMSG for a corrupt or hostile delta (e names the field or stream at
+ * fault) or a result whose SHA-256 differs; -EINVAL for an out_fd
  * that is not an empty regular file; -ENOSPC when the result does not fit;
  * -ENOMEM; or the errno of a failed system call.  On failure out_fd holds
  * garbage that the caller discards.
