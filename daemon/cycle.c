@@ -127,6 +127,7 @@ static void cycle_record(const struct cycle *c, const char *component,
 	(void)hs_strlcpy(a.method, o->method != NULL ? o->method : "",
 			 sizeof(a.method));
 	a.bytes = o->bytes;
+	a.saved = o->saved;
 	(void)hs_strlcpy(a.state, state_name(o->state), sizeof(a.state));
 	(void)hs_strlcpy(a.reason, o->reason, sizeof(a.reason));
 	if (db_history_add(c->env->db, &a, &e) < 0)
@@ -730,6 +731,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	c.env = env;
 	c.started = cycle_now();
 	cycle_mark_running(&c, true);
+	patch_sweep(env->cfg);
 	if (cycle_check(&c, &o) < 0) {
 		if (env->mode == CYCLE_CHECK) {
 			/* Off stays STOPPED; the failed check is its detail. */

@@ -33,7 +33,8 @@ struct cycle_outcome {
 	enum state state;
 	char reason[CYCLE_REASON_MAX];
 	uint64_t bytes;
-	const char *method; /* "full", "resumed", or NULL for a check */
+	uint64_t saved; /* by a delta, against the full package */
+	const char *method; /* db_attempt's method, or NULL for a check */
 	int64_t next_attempt; /* when a failed download may go on, or 0 */
 };
 

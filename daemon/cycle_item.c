@@ -147,6 +147,33 @@ static void cycle_size(uint64_t n, char *out, size_t len)
 	(void)snprintf(out, len, "%.1f %s", v, units[u]);
 }
 
+/* The journal key and part file name of NAME's delta: '@' is in no
+ * component name, so it names no other download. */
+static void cycle_delta_key(const char *name, char *out, size_t n)
+{
+	(void)hs_snprintf(out, n, "%s@delta", name);
+}
+
+/* Forgets a download of NAME once an install made it useless. */
+static void cycle_forget(const struct cycle *c, const char *key)
+{
+	const struct transfer_env env = cycle_transfer_env(c);
+	struct hs_err e;
+
+	if (transfer_forget(&env, key, &e) < 0)
+		log_warn("%s, ignoring", e.msg);
+}
+
+/* Once NAME is installed, neither of its downloads is needed any more. */
+static void cycle_forget_downloads(const struct cycle *c, const char *name)
+{
+	char key[DB_PARTIAL_NAME_MAX + 1];
+
+	cycle_delta_key(name, key, sizeof(key));
+	cycle_forget(c, name);
+	cycle_forget(c, key);
+}
+
 /* The full package: download, verify, install, keep its tar as a base. */
 static void cycle_full(struct cycle *c, const struct plan_item *it,
 		       struct cycle_outcome *o)
@@ -158,6 +185,7 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 	struct transfer_result tr;
 	struct part *part = NULL;
 	struct hs_err e;
+	bool installed;
 	int r;
 
 	hs_err_clear(&e);
@@ -176,14 +204,16 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 		       _("%s %s: %llu bytes, sha256 matches the manifest"),
 		       it->target->name, it->target->version,
 		       (unsigned long long)pkg->size);
-	if (cycle_install(c, it, part_fd(part), o) &&
-	    patch_keep_package(c->env->cfg, it->target->name, part_fd(part),
-			       &e) < 0)
+	installed = cycle_install(c, it, part_fd(part), o);
+	if (installed && patch_keep_package(c->env->cfg, it->target->name,
+					    part_fd(part), &e) < 0)
 		log_warn("%s, ignoring", e.msg);
 	(void)unlink(part_path(part));
 	part_free(part);
-	if (transfer_forget(&env, it->target->name, &e) < 0)
-		log_warn("%s, ignoring", e.msg);
+	if (installed)
+		cycle_forget_downloads(c, it->target->name);
+	else
+		cycle_forget(c, it->target->name);
 }
 
 enum cycle_delta_end {
@@ -191,11 +221,35 @@ enum cycle_delta_end {
 	CYCLE_DELTA_FALLBACK, /* not usable: why says so, go on in full */
 };
 
+/* The history's note of an installed delta: its size against the full
+ * package's, and what it saved. */
+static void cycle_delta_saved(const struct manifest_component *t,
+			      const struct manifest_delta *d,
+			      const struct transfer_result *tr,
+			      struct cycle_outcome *o)
+{
+	char got[16];
+	char full[16];
+	char saved[16];
+
+	o->saved = t->package.size > d->size ? t->package.size - d->size : 0;
+	cycle_size(d->size, got, sizeof(got));
+	cycle_size(t->package.size, full, sizeof(full));
+	cycle_size(o->saved, saved, sizeof(saved));
+	cycle_outcome_add(
+		o, _("by delta (%s) from %s: %s instead of %s, %s saved"),
+		d->method, d->from, got, full, saved);
+	if (tr->resumed_from > 0)
+		cycle_outcome_add(o, _("the delta resumed from byte %llu"),
+				  (unsigned long long)tr->resumed_from);
+}
+
 /*
  * The delta d: download (resumable like any transfer), rebuild the tar from
  * the base in the cache, check it against the manifest, install it.  A
  * broken connection ends the attempt as it would in full (the delta's bytes
- * are kept); anything wrong with the delta or the base falls back.
+ * are kept); anything wrong with the delta or the base, or a server without
+ * the delta, falls back.
  */
 static enum cycle_delta_end cycle_delta(struct cycle *c,
 					const struct plan_item *it,
@@ -204,81 +258,66 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 {
 	const struct manifest_component *t = it->target;
 	const struct transfer_env env = cycle_transfer_env(c);
-	char key[HS_NAME_MAX + 8];
+	char key[DB_PARTIAL_NAME_MAX + 1];
 	char tar[PATH_MAX];
-	char got[16];
-	char full[16];
-	char saved[16];
 	const struct transfer_job job = {key, d->url, d->size, d->sha256};
 	struct manifest_package dpkg;
 	struct transfer_result tr;
 	struct part *part = NULL;
 	struct hs_err e;
-	bool applied;
 	int tar_fd = -1;
 	int r;
 
 	hs_err_clear(&e);
-	(void)hs_snprintf(key, sizeof(key), "%s.delta", t->name);
+	cycle_delta_key(t->name, key, sizeof(key));
+	o->method =
+		strcmp(d->method, "zstd") == 0 ? "delta-zstd" : "delta-sufdiff";
 	cycle_progress(c, STATE_DOWNLOADING, t->name,
 		       _("%s %s by delta from %s, %llu bytes"), t->name,
 		       t->version, d->from, (unsigned long long)d->size);
 	r = transfer_run(&env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	c->bytes += tr.bytes;
-	/* A delta that is not on the server (a mirror without deltas) falls
-	 * back; a connection that breaks ends the attempt, bytes kept. */
-	if (r < 0 && r != -ENOENT &&
+	/* A connection that breaks ends the attempt, the delta's bytes kept
+	 * for the next; a server that lacks the delta (a mirror without
+	 * deltas) is no reason to wait: fall back. */
+	if (r < 0 && !tr.not_found &&
 	    (tr.state == STATE_INTERRUPTED ||
 	     tr.state == STATE_FAILED_CONNECT)) {
 		memset(&dpkg, 0, sizeof(dpkg));
 		dpkg.size = d->size;
-		o->method = "delta";
 		cycle_download_failed(o, &tr, &dpkg, e.msg);
 		return CYCLE_DELTA_DONE;
 	}
-	applied = r == 0;
-	if (applied) {
+	if (r == 0) {
 		cycle_progress(c, STATE_VERIFYING, t->name,
 			       _("%s %s: rebuilding the tar from %s"), t->name,
 			       t->version, d->from);
 		r = patch_apply(c->env->cfg, t, d, part_fd(part), tar,
 				sizeof(tar), &tar_fd, &e);
+		/* Only a base that is not the delta's is the base's fault: a
+		 * full disk or a wrong delta says nothing against it. */
+		if (r == -ESTALE)
+			patch_forget(c->env->cfg, t->name);
 	}
-	if (part != NULL) {
-		(void)unlink(part_path(part));
-		part_free(part);
-	}
-	(void)transfer_forget(&env, key, NULL);
+	part_free(part);
 	if (r < 0) {
 		(void)hs_snprintf(why, PATCH_WHY_MAX,
 				  _("the delta from %s could not be used: %s"),
 				  d->from, e.msg);
-		/* The delta passed its signed SHA-256, so a failure to apply
-		 * it is the base's: forget it.  A delta that did not arrive
-		 * says nothing against the base. */
-		if (applied)
-			patch_forget(c->env->cfg, t->name);
+		cycle_forget(c, key);
 		return CYCLE_DELTA_FALLBACK;
 	}
-	o->method =
-		strcmp(d->method, "zstd") == 0 ? "delta-zstd" : "delta-sufdiff";
 	if (cycle_install(c, it, tar_fd, o)) {
-		cycle_size(d->size, got, sizeof(got));
-		cycle_size(t->package.size, full, sizeof(full));
-		cycle_size(t->package.size > d->size ? t->package.size - d->size
-						     : 0,
-			   saved, sizeof(saved));
-		cycle_outcome_add(o,
-				  _("by delta (%s) from %s: %s instead of "
-				    "%s, %s saved"),
-				  d->method, d->from, got, full, saved);
+		cycle_delta_saved(t, d, &tr, o);
 		if (patch_keep_tar(c->env->cfg, t->name, tar,
 				   t->package.tar_sha256, t->package.tar_size,
 				   &e) < 0)
 			log_warn("%s, ignoring", e.msg);
+		cycle_forget_downloads(c, t->name);
 	} else {
 		(void)unlink(tar);
+		cycle_forget(c, key);
 	}
 	(void)close(tar_fd);
 	return CYCLE_DELTA_DONE;
@@ -297,12 +336,10 @@ void cycle_component(struct cycle *c, const struct plan_item *it,
 		return;
 	cycle_full(c, it, o);
 	if (why[0] != '\0') {
-		/* A delta was offered and not used: the history says why. */
+		/* A delta was offered and not used: the history says why,
+		 * whatever became of the full package. */
 		log_info("%s: full package: %s", it->target->name, why);
-		if (o->state == STATE_COMPLETED ||
-		    o->state == STATE_COMPLETED_RESTART_REQUIRED) {
-			o->method = "fallback";
-			cycle_outcome_add(o, _("full package: %s"), why);
-		}
+		o->method = "fallback";
+		cycle_outcome_add(o, _("full package: %s"), why);
 	}
 }

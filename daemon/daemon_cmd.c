@@ -110,13 +110,14 @@ void daemon_send_end(struct ctl_client *c, json_t *j)
 static json_t *json_attempt(const struct db_attempt *a)
 {
 	return json_pack(
-		"{s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:s, "
+		"{s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, "
 		"s:s}",
 		"id", (json_int_t)a->id, "started", json_time(a->started),
 		"finished", json_time(a->finished), "trigger", a->trigger,
 		"component", a->component, "from", a->from_version, "to",
 		a->to_version, "method", a->method, "bytes",
-		(json_int_t)a->bytes, "state", a->state, "reason", a->reason);
+		(json_int_t)a->bytes, "saved", (json_int_t)a->saved, "state",
+		a->state, "reason", a->reason);
 }
 
 static int take_attempt(void *ctx, const struct db_attempt *a)

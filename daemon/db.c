@@ -93,11 +93,17 @@ static const char schema_v3[] = "CREATE TABLE settings ("
 				" value TEXT NOT NULL"
 				");";
 
+/* Schema version 4: the bytes a delta saved against the full package. */
+static const char schema_v4[] =
+	"ALTER TABLE history ADD COLUMN saved INTEGER NOT NULL DEFAULT 0"
+	" CHECK (saved >= 0);";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
 	       "DB_SCHEMA_VERSION names the last migration");
@@ -622,6 +628,7 @@ int db_trust_put(struct db *db, const struct db_trust *t, struct hs_err *e)
 static int bind_attempt(sqlite3_stmt *st, const struct db_attempt *a)
 {
 	const uint64_t bytes = a->bytes > INT64_MAX ? INT64_MAX : a->bytes;
+	const uint64_t saved = a->saved > INT64_MAX ? INT64_MAX : a->saved;
 	int rc;
 
 	rc = sqlite3_bind_int64(st, 1, a->started);
@@ -643,6 +650,8 @@ static int bind_attempt(sqlite3_stmt *st, const struct db_attempt *a)
 		rc = BIND_FIELD(st, 9, a->state);
 	if (rc == SQLITE_OK)
 		rc = BIND_FIELD(st, 10, a->reason);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 11, (sqlite3_int64)saved);
 	return rc;
 }
 
@@ -655,8 +664,8 @@ int db_history_add(struct db *db, struct db_attempt *a, struct hs_err *e)
 	r = db_prepare(db,
 		       "INSERT INTO history (started, finished, \"trigger\","
 		       " component, from_version, to_version, method, bytes,"
-		       " state, reason)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		       " state, reason, saved)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 		       "history", &st, e);
 	if (r < 0)
 		return r;
@@ -678,6 +687,7 @@ static int attempt_from_row(sqlite3_stmt *st, struct db_attempt *a)
 	a->started = sqlite3_column_int64(st, 1);
 	a->finished = sqlite3_column_int64(st, 2);
 	a->bytes = column_u64(st, 8);
+	a->saved = column_u64(st, 11);
 	if (COLUMN_COPY(st, 3, a->trigger) < 0 ||
 	    COLUMN_COPY(st, 4, a->component) < 0 ||
 	    COLUMN_COPY(st, 5, a->from_version) < 0 ||
@@ -691,7 +701,7 @@ static int attempt_from_row(sqlite3_stmt *st, struct db_attempt *a)
 
 #define HISTORY_COLUMNS                                                       \
 	"SELECT id, started, finished, \"trigger\", component, from_version," \
-	" to_version, method, bytes, state, reason FROM history"
+	" to_version, method, bytes, state, reason, saved FROM history"
 
 static int history_prepare(struct db *db, const char *component, size_t limit,
 			   sqlite3_stmt **ret_st, struct hs_err *e)
@@ -840,7 +850,7 @@ int db_partial_delete(struct db *db, const char *name, struct hs_err *e)
 		       &st, e);
 	if (r < 0)
 		return r;
-	rc = bind_field(st, 1, name, HS_NAME_MAX + 1);
+	rc = bind_field(st, 1, name, DB_PARTIAL_NAME_MAX + 1);
 	if (rc != SQLITE_OK)
 		r = db_error(db->h, rc, "bind", e);
 	else

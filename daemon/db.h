@@ -17,7 +17,7 @@
 #include "hs_limits.h"
 
 #define DB_FILE_NAME "haishin.db"
-#define DB_SCHEMA_VERSION 3 /* PRAGMA user_version of an up-to-date file */
+#define DB_SCHEMA_VERSION 4 /* PRAGMA user_version of an up-to-date file */
 #define DB_REASON_MAX 512
 
 struct db;
@@ -104,16 +104,18 @@ struct db_attempt {
 	char component[HS_NAME_MAX + 1]; /* "" for the whole check */
 	char from_version[HS_VERSION_MAX + 1]; /* "" when none */
 	char to_version[HS_VERSION_MAX + 1]; /* "" when none */
-	char method[16]; /* "full", "delta", "resumed", "" */
+	char method[16]; /* "full", "resumed", "fallback", "delta-zstd",
+			  * "delta-sufdiff", or "" for a check */
 	uint64_t bytes; /* bytes transferred */
+	uint64_t saved; /* bytes a delta spared against the full package */
 	char state[32]; /* terminal state name */
 	char reason[DB_REASON_MAX];
 };
 
 /*
  * Appends an attempt; fills a->id (increasing) on success.  A string field
- * without a NUL is cut at its size; bytes above INT64_MAX is stored as
- * INT64_MAX.
+ * without a NUL is cut at its size; bytes and saved above INT64_MAX are
+ * stored as INT64_MAX.
  */
 int db_history_add(struct db *db, struct db_attempt *a, struct hs_err *e);
 
@@ -133,8 +135,11 @@ int db_history_foreach(struct db *db, const char *component, size_t limit,
  * the validators of the server they came from (base), for If-Range.  The
  * journal, not the file's size, is the truth about progress.
  */
+/* A download's key: a component name and a suffix ("NAME@delta"). */
+#define DB_PARTIAL_NAME_MAX (HS_NAME_MAX + 16)
+
 struct db_partial {
-	char name[HS_NAME_MAX + 1];
+	char name[DB_PARTIAL_NAME_MAX + 1];
 	char url[HS_URL_MAX]; /* relative to a base */
 	char sha256[65]; /* of the whole file, as signed */
 	uint64_t size; /* of the whole file, as signed */

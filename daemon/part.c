@@ -438,6 +438,19 @@ void part_free(struct part *p)
 	free(p);
 }
 
+int part_remove(const char *dir, const char *name, struct hs_err *e)
+{
+	char path[PATH_MAX];
+
+	if (hs_snprintf(path, sizeof(path), "%s/%s%s", dir, name, PART_SUFFIX) <
+	    0)
+		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+	if (unlink(path) < 0 && errno != ENOENT)
+		return hs_err_set(e, -errno, "cannot remove '%s': %s", path,
+				  strerror(errno));
+	return 0;
+}
+
 void part_discard(struct part *p)
 {
 	if (p == NULL)

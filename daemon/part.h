@@ -29,6 +29,9 @@ struct part;
 int part_open(const char *dir, const char *name, struct part **ret_p,
 	      struct hs_err *e);
 
+/* Removes DIR/NAME.part if it is there: a download given up for good. */
+int part_remove(const char *dir, const char *name, struct hs_err *e);
+
 /*
  * Keeps the first offset bytes of the file and drops the rest; the hash is
  * rebuilt by reading them back (what is on disk is what is hashed, whatever

@@ -4,8 +4,10 @@
  */
 #include "patch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,14 @@
 #define PATCH_BASE ".base.tar"
 #define PATCH_BASE_SHA ".base.sha256"
 #define PATCH_NEW ".tar.new"
+#define PATCH_TMP PATCH_BASE ".tmp"
+
+/* A base in the cache. */
+struct patch_base {
+	char name[HS_NAME_MAX + 1];
+	uint64_t size;
+	int64_t mtime; /* when it was kept: its version's install */
+};
 
 static int patch_path(const struct config *cfg, const char *name,
 		      const char *suffix, char *out, size_t n)
@@ -39,13 +49,154 @@ void patch_forget(const struct config *cfg, const char *name)
 		(void)unlink(path);
 }
 
-/* The base's SHA-256 goes last: a base without it is never picked. */
+/* True when s ends with suffix and has something before it; *ret_len
+ * gets the length of what comes before. */
+static bool patch_suffix(const char *s, const char *suffix, size_t *ret_len)
+{
+	const size_t n = strlen(s);
+	const size_t k = strlen(suffix);
+
+	if (n <= k || strcmp(s + n - k, suffix) != 0)
+		return false;
+	*ret_len = n - k;
+	return true;
+}
+
+static int patch_base_cmp(const void *a, const void *b)
+{
+	const struct patch_base *x = a;
+	const struct patch_base *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Lists the bases of the cache, oldest first.  With sweep, also removes
+ * what a crash or an older cache_max left: half-written bases and tars,
+ * and a base or a SHA-256 without the other.
+ */
+static int patch_list(const struct config *cfg, bool sweep,
+		      struct patch_base **ret, size_t *ret_n, struct hs_err *e)
+{
+	struct patch_base *v = NULL;
+	size_t n = 0;
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*ret = NULL;
+	*ret_n = 0;
+	d = opendir(cfg->cache);
+	if (d == NULL)
+		return hs_err_set(e, -errno, "cannot read the cache '%s': %s",
+				  cfg->cache, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char name[HS_NAME_MAX + 1];
+		char path[PATH_MAX];
+		struct stat st;
+		size_t k;
+
+		if (sweep && (patch_suffix(de->d_name, PATCH_TMP, &k) ||
+			      patch_suffix(de->d_name, PATCH_NEW, &k))) {
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (sweep && patch_suffix(de->d_name, PATCH_BASE_SHA, &k) &&
+		    k <= HS_NAME_MAX) {
+			memcpy(name, de->d_name, k);
+			name[k] = '\0';
+			if (patch_path(cfg, name, PATCH_BASE, path,
+				       sizeof(path)) == 0 &&
+			    access(path, F_OK) < 0 && errno == ENOENT)
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (!patch_suffix(de->d_name, PATCH_BASE, &k) ||
+		    k > HS_NAME_MAX ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		memcpy(name, de->d_name, k);
+		name[k] = '\0';
+		if (sweep && (patch_path(cfg, name, PATCH_BASE_SHA, path,
+					 sizeof(path)) < 0 ||
+			      access(path, F_OK) < 0)) {
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (n == cap) {
+			struct patch_base *nv;
+
+			cap = cap == 0 ? 8 : cap * 2;
+			nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL) {
+				free(v);
+				(void)closedir(d);
+				return hs_err_set(e, -ENOMEM, "out of memory");
+			}
+			v = nv;
+		}
+		memcpy(v[n].name, name, k + 1);
+		v[n].size = (uint64_t)st.st_size;
+		v[n].mtime = (int64_t)st.st_mtime;
+		n++;
+	}
+	(void)closedir(d);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), patch_base_cmp);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * Forgets the oldest bases (the longest installed) until they and incoming
+ * more bytes fit in cache_max.  The cache keeps what it can; an error here
+ * only means a base fewer, so it is logged, not returned.
+ */
+static void patch_fit(const struct config *cfg, bool sweep, uint64_t incoming)
+{
+	struct patch_base *v;
+	uint64_t total = incoming;
+	struct hs_err e;
+	size_t n;
+	size_t i;
+
+	if (patch_list(cfg, sweep, &v, &n, &e) < 0) {
+		log_warn("%s", e.msg);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		total += v[i].size;
+	for (i = 0; i < n && total > cfg->cache_max; i++) {
+		log_info("%s: its base (%" PRIu64 " bytes) leaves the cache: "
+			 "[transfer] cache_max is %" PRIu64 " bytes",
+			 v[i].name, v[i].size, cfg->cache_max);
+		patch_forget(cfg, v[i].name);
+		total -= v[i].size;
+	}
+	free(v);
+}
+
+void patch_sweep(const struct config *cfg)
+{
+	patch_fit(cfg, true, 0);
+}
+
+/*
+ * Makes room, then renames tmp to NAME's base, durable first.  The base's
+ * SHA-256 goes last: a base without it is never picked.
+ */
 static int patch_commit_base(const struct config *cfg, const char *name,
-			     const char *tmp, const char *sha256,
+			     const char *tmp, uint64_t size, const char *sha256,
 			     struct hs_err *e)
 {
 	char base[PATH_MAX];
 	char sha[PATH_MAX];
+	int fd;
 	int r;
 
 	r = patch_path(cfg, name, PATCH_BASE, base, sizeof(base));
@@ -53,7 +204,16 @@ static int patch_commit_base(const struct config *cfg, const char *name,
 		r = patch_path(cfg, name, PATCH_BASE_SHA, sha, sizeof(sha));
 	if (r < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
-	(void)unlink(sha);
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fdatasync(fd) < 0) {
+		r = hs_err_set(e, -errno, "cannot sync '%s': %s", tmp,
+			       strerror(errno));
+		if (fd >= 0)
+			(void)close(fd);
+		return r;
+	}
+	(void)close(fd);
+	patch_fit(cfg, false, size);
 	if (rename(tmp, base) < 0)
 		return hs_err_set(e, -errno, "cannot keep '%s': %s", base,
 				  strerror(errno));
@@ -71,7 +231,7 @@ int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
 	patch_forget(cfg, name);
 	if (cfg->cache_max == 0)
 		return 0;
-	if (patch_path(cfg, name, PATCH_BASE ".tmp", tmp, sizeof(tmp)) < 0)
+	if (patch_path(cfg, name, PATCH_TMP, tmp, sizeof(tmp)) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -86,7 +246,8 @@ int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
 		r = hs_err_set(e, -errno, "cannot write '%s': %s", tmp,
 			       strerror(errno));
 	if (r == 0)
-		r = patch_commit_base(cfg, name, tmp, info.sha256, e);
+		r = patch_commit_base(cfg, name, tmp, info.size, info.sha256,
+				      e);
 	if (r < 0)
 		(void)unlink(tmp);
 	if (r == -EFBIG) {
@@ -102,12 +263,14 @@ int patch_keep_tar(const struct config *cfg, const char *name,
 		   const char *tar_path, const char *sha256, uint64_t size,
 		   struct hs_err *e)
 {
+	int r = 0;
+
 	patch_forget(cfg, name);
-	if (size > cfg->cache_max) {
+	if (size <= cfg->cache_max)
+		r = patch_commit_base(cfg, name, tar_path, size, sha256, e);
+	if (size > cfg->cache_max || r < 0)
 		(void)unlink(tar_path);
-		return 0;
-	}
-	return patch_commit_base(cfg, name, tar_path, sha256, e);
+	return r;
 }
 
 /* The SHA-256 kept beside NAME's base, or "" when there is none. */
@@ -212,7 +375,8 @@ int patch_apply(const struct config *cfg, const struct manifest_component *c,
 		return r;
 	base_fd = open(base, O_RDONLY | O_CLOEXEC);
 	if (base_fd < 0)
-		return hs_err_set(e, -errno, "cannot open '%s': %s", base,
+		return hs_err_set(e, errno == ENOENT ? -ESTALE : -errno,
+				  "cannot open '%s': %s", base,
 				  strerror(errno));
 	out = open(tar_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0)

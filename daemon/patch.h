@@ -3,8 +3,10 @@
  * the choice of a delta, and its application.
  *
  * After each install the cache keeps the installed version's tar as
- * CACHE/NAME.base.tar, with its SHA-256 in NAME.base.sha256, while it fits
- * in [transfer] cache_max.  An update then uses the manifest's delta from
+ * CACHE/NAME.base.tar, with its SHA-256 in NAME.base.sha256.  All bases
+ * together stay within [transfer] cache_max: a new one makes room by
+ * forgetting the oldest (the longest installed), and one that alone is over
+ * it is not kept.  An update then uses the manifest's delta from
  * the installed version when the kept base is that version's tar; the
  * rebuilt tar is installed only when its SHA-256 is the manifest's.  Any
  * failure is the caller's cue to fall back to the full package: patch_pick()
@@ -23,6 +25,13 @@
 #define PATCH_WHY_MAX 256
 
 /*
+ * Brings the cache back within cache_max (a lowered setting, bases of
+ * components no longer published) and removes what a crash left half
+ * written.  Call it only when no update is running.
+ */
+void patch_sweep(const struct config *cfg);
+
+/*
  * Keeps the tar of the package in pkg_fd (a verified .tar.zst, read from
  * offset 0) as NAME's base.  A tar over cache_max is not kept, and any older
  * base of NAME is forgotten then.  Returns 0, or an error on writing.
@@ -31,7 +40,8 @@ int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
 		       struct hs_err *e);
 
 /* Keeps the rebuilt tar at tar_path (its SHA-256 sha256, size bytes) as
- * NAME's base, by renaming it; or removes it when it is over cache_max. */
+ * NAME's base, by renaming it; or removes it when it is over cache_max or
+ * cannot be kept. */
 int patch_keep_tar(const struct config *cfg, const char *name,
 		   const char *tar_path, const char *sha256, uint64_t size,
 		   struct hs_err *e);
@@ -54,7 +64,9 @@ const struct manifest_delta *patch_pick(const struct config *cfg,
  * Applies the downloaded delta d (delta_fd) to NAME's base into a new file
  * of the cache, which must then be c's tar (size and SHA-256 of the
  * manifest).  Fills tar_path (n bytes) and *ret_fd, open at offset 0; the
- * caller keeps or removes it.  -EBADMSG with e saying what did not match.
+ * caller keeps or removes it.  -ESTALE when the cached base is not the one
+ * the delta needs (forget it), -EBADMSG when the delta does not rebuild the
+ * manifest's tar, or the errno of a failed write (-ENOSPC).
  */
 int patch_apply(const struct config *cfg, const struct manifest_component *c,
 		const struct manifest_delta *d, int delta_fd, char *tar_path,

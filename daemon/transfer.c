@@ -86,6 +86,9 @@ static int transfer_open(struct transfer *t, struct hs_err *e)
 	uint64_t kept = 0;
 	int r;
 
+	if (strlen(job->name) > DB_PARTIAL_NAME_MAX)
+		return hs_err_set(e, -ENAMETOOLONG,
+				  "download name '%s' too long", job->name);
 	r = part_open(t->env->cfg->cache, job->name, &t->part, e);
 	if (r < 0)
 		return r;
@@ -355,6 +358,8 @@ static int transfer_loop(struct transfer *t, struct hs_err *e)
 			r = transfer_verify(t, e);
 		if (r == 0)
 			return 0;
+		if (r == -ENOENT)
+			t->res->not_found = true;
 		if (transfer_recover(t, &rs, r, &mismatches, &range_reset))
 			continue;
 		if (r == -EBADMSG || r == -EFBIG || r == -ECANCELED ||
@@ -443,5 +448,9 @@ int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
 int transfer_forget(const struct transfer_env *env, const char *name,
 		    struct hs_err *e)
 {
-	return db_partial_delete(env->db, name, e);
+	const int r = db_partial_delete(env->db, name, e);
+
+	if (r < 0)
+		return r;
+	return part_remove(env->cfg->cache, name, e);
 }

@@ -63,6 +63,7 @@ struct transfer_result {
 	uint64_t bytes; /* bytes received in this run */
 	uint64_t resumed_from; /* bytes kept from an earlier run */
 	uint64_t kept; /* bytes on disk at the end */
+	bool not_found; /* some server answered that the file is not there */
 	int64_t next_attempt; /* on failure: when trying again makes sense */
 	uint32_t attempts;
 };
@@ -78,8 +79,9 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 		 struct hs_err *e);
 
 /*
- * Forgets the journal of a download whose file was installed (or given up):
- * until then a crash resumes from the journal.
+ * Forgets a download whose file was installed, or that is given up: its
+ * journal and what is left of its part file.  Until then a crash resumes
+ * from the journal.
  */
 int transfer_forget(const struct transfer_env *env, const char *name,
 		    struct hs_err *e);

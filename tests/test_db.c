@@ -403,6 +403,7 @@ static void test_history_fields(void **state)
 	/* An unterminated field is cut at its size, not read past. */
 	memset(a.reason, 'r', sizeof(a.reason));
 	a.bytes = UINT64_MAX;
+	a.saved = 987654321;
 	assert_int_equal(db_history_add(f->db, &a, &e), 0);
 	assert_int_equal(
 		db_history_foreach(f->db, NULL, 1, copy_attempt, &out, &e), 0);
@@ -416,6 +417,7 @@ static void test_history_fields(void **state)
 	assert_string_equal(out.method, "full");
 	assert_string_equal(out.state, "INSTALLED");
 	assert_true(out.bytes == (uint64_t)INT64_MAX);
+	assert_true(out.saved == 987654321);
 	assert_int_equal(strlen(out.reason), DB_REASON_MAX - 1);
 	assert_int_equal(out.reason[0], 'r');
 }
@@ -616,6 +618,38 @@ static void test_partial_delete(void **state)
 	assert_int_equal(db_partial_get(f->db, "lib", &out, &e), 0);
 }
 
+/* A component name of the longest kind and its delta's key ("NAME@delta")
+ * are two journals, each found and deleted whole. */
+static void test_partial_long_keys(void **state)
+{
+	struct fixture *f = *state;
+	char name[HS_NAME_MAX + 1];
+	char key[DB_PARTIAL_NAME_MAX + 1];
+	struct db_partial p;
+	struct db_partial out;
+	struct hs_err e;
+
+	hs_err_clear(&e);
+	memset(name, 'n', HS_NAME_MAX);
+	name[HS_NAME_MAX] = '\0';
+	assert_int_equal(hs_snprintf(key, sizeof(key), "%s@delta", name), 0);
+	make_partial(&p, name, 10);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+	make_partial(&p, key, 20);
+	assert_int_equal(db_partial_put(f->db, &p, &e), 0);
+
+	assert_int_equal(db_partial_get(f->db, key, &out, &e), 0);
+	assert_string_equal(out.name, key);
+	assert_true(out.offset == 20);
+	assert_int_equal(db_partial_get(f->db, name, &out, &e), 0);
+	assert_true(out.offset == 10);
+
+	assert_int_equal(db_partial_delete(f->db, key, &e), 0);
+	assert_int_equal(db_partial_get(f->db, key, &out, &e), -ENOENT);
+	assert_int_equal(db_partial_get(f->db, name, &out, &e), 0);
+	assert_true(out.offset == 10);
+}
+
 static void test_partial_range(void **state)
 {
 	struct fixture *f = *state;
@@ -767,6 +801,7 @@ static void test_migrate_v1(void **state)
 	assert_string_equal(a.trigger, "boot");
 	assert_string_equal(a.state, "INSTALLED");
 	assert_true(a.bytes == 42);
+	assert_true(a.saved == 0); /* version 4's column, for older rows */
 
 	/* The new table works, and a reopen finds nothing left to do. */
 	make_partial(&p, "app", 512);
@@ -802,6 +837,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_long_keys, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_tightens_mode, setup,

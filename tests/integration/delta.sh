@@ -6,7 +6,7 @@
 # every install is byte-exact and the history says which path was taken.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/faultserver-lib.sh"
-trap 'fault_stop "$W/fault"; cleanup' EXIT
+trap 'fault_stop "$W/fault"; fault_stop "$W/fault2"; cleanup' EXIT
 
 DB="$W/client/state/haishin.db"
 
@@ -80,6 +80,8 @@ delta_size=$(stat -c %s "$W/repo/$url")
 	fail "delta $delta_size B vs package $pkg_size B"
 requests=$(fault_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_path"].get(sys.argv[1], {}).get("requests", 0))' "/$(pkg_url 1.1)")
 expect_eq "$requests" 0 "the full package was not downloaded"
+expect_eq "$(sqlite3 "$DB" "select saved || ' ' || bytes from history where component = 'app' order by id desc limit 1")" \
+	"$((pkg_size - delta_size)) $delta_size" "history: saved = package - delta, bytes = the delta's"
 
 # --- no base in the cache: the full package, and the history says why ----------
 rm -f "$W/client/cache/app.base.tar" "$W/client/cache/app.base.sha256"
@@ -151,6 +153,86 @@ expect_state COMPLETED 0
 installed_ok 1.5.5
 IFS='|' read -r method state reason <<<"$(last_row)"
 expect_eq "$method" fallback "a missing delta: history method fallback"
+
+# --- a delta and the full package both missing: the row still says why ----------
+version 1.5.6
+publish app 1.5.6 "$W/src/app-1.5.6"
+mv "$W/repo/$(pkg_url 1.5.6)" "$W/pkg.away"
+rm -f "$W/repo/$(delta_url)"
+once
+expect_state FAILED_CONNECT 69
+installed_ok 1.5.5
+IFS='|' read -r method state reason <<<"$(last_row)"
+expect_eq "$method" fallback "a failed full package after a fallback: history method fallback"
+[[ "$reason" == *"the delta from 1.5.5 could not be used"* ]] &&
+	pass "a failed full package after a fallback: the reason keeps why the delta was not used" ||
+	fail "reason: $reason"
+[ -s "$W/client/cache/app.base.tar" ] && pass "a delta that did not arrive leaves the base in the cache" ||
+	fail "the base was forgotten"
+mv "$W/pkg.away" "$W/repo/$(pkg_url 1.5.6)"
+once
+expect_state COMPLETED 0
+installed_ok 1.5.6
+
+# --- the primary fails, the mirror has no deltas: fall back, from the primary ---
+# Three tries of the delta: the primary's 503, the mirror's 404, the primary's
+# 503 again.  The last error is the primary's, yet the mirror's 404 says the
+# delta is not to be had.
+version 1.5.7
+publish app 1.5.7 "$W/src/app-1.5.7"
+url=$(delta_url)
+mkdir -p "$W/mirror"
+cp -a "$W/repo/." "$W/mirror/"
+rm -f "$W/mirror/$url"
+primary=$FAULT_URL
+fault_start "$W/fault2" "$W/mirror"
+mirror=$FAULT_URL
+FAULT_URL=$primary
+fault_reset
+fault_plan "/$url" '[{"status": 503, "times": 50}]'
+CLIENT_EXTRA="retries = 3
+[server]
+mirrors = $mirror" client_config "$primary"
+once
+expect_state COMPLETED 0
+installed_ok 1.5.7
+IFS='|' read -r method state reason <<<"$(last_row)"
+expect_eq "$method" fallback "the primary fails and the mirror lacks the delta: fallback"
+FAULT_URL=$mirror fault_stop "$W/fault2"
+FAULT_URL=$primary
+fault_reset
+client_config "$FAULT_URL"
+ls "$W/client/cache" | grep -q '\.part$' && fail "part files left in the cache: $(ls "$W/client/cache")" ||
+	pass "no part file left in the cache"
+
+# --- cache_max bounds all the bases together: the oldest leaves ------------------
+mkdir -p "$W/src/lib-1.0" "$W/src/lib-1.1"
+head -c 1500000 /dev/urandom >"$W/src/lib-1.0/lib.bin"
+cp "$W/src/lib-1.0/lib.bin" "$W/src/lib-1.1/lib.bin"
+echo 1.1 >"$W/src/lib-1.1/VERSION"
+base_size=$(stat -c %s "$W/client/cache/app.base.tar")
+printf 'cache_max = %d\n' $((base_size + base_size / 2)) >>"$W/client/haishin.conf"
+publish lib 1.0 "$W/src/lib-1.0"
+once
+expect_state COMPLETED 0
+[ -s "$W/client/cache/lib.base.tar" ] && [ ! -e "$W/client/cache/app.base.tar" ] &&
+	[ ! -e "$W/client/cache/app.base.sha256" ] &&
+	pass "cache_max: the new base of lib pushed out the older base of app" ||
+	fail "cache_max: the cache holds $(ls "$W/client/cache")"
+publish lib 1.1 "$W/src/lib-1.1"
+once
+expect_state COMPLETED 0
+method=$(sqlite3 "$DB" "select method from history where component = 'lib' order by id desc limit 1")
+[[ "$method" == delta-* ]] && pass "cache_max: the base kept is used for lib's delta ($method)" ||
+	fail "cache_max: lib 1.1 went in by '$method'"
+: >"$W/client/cache/app.base.tar.tmp"
+: >"$W/client/cache/lib.tar.new"
+sed -i 's/^cache_max = .*/cache_max = 0/' "$W/client/haishin.conf"
+once
+expect_state UP_TO_DATE 0
+left=$(cd "$W/client/cache" && ls | grep -E '\.base\.|\.tar\.new$' || true)
+expect_eq "$left" "" "cache_max = 0: the next run leaves no base and no leftover in the cache"
+sed -i '/^cache_max = /d' "$W/client/haishin.conf"
 
 # --- deltas off: always the full package ----------------------------------------
 printf 'deltas = no\n' >>"$W/client/haishin.conf"
