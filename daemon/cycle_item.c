@@ -181,7 +181,7 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 	const struct manifest_package *pkg = &it->target->package;
 	const struct transfer_env env = cycle_transfer_env(c);
 	const struct transfer_job job = {it->target->name, pkg->url, pkg->size,
-					 pkg->sha256};
+					 pkg->sha256, it->target->name};
 	struct transfer_result tr;
 	struct part *part = NULL;
 	struct hs_err e;
@@ -260,7 +260,8 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	const struct transfer_env env = cycle_transfer_env(c);
 	char key[DB_PARTIAL_NAME_MAX + 1];
 	char tar[PATH_MAX];
-	const struct transfer_job job = {key, d->url, d->size, d->sha256};
+	const struct transfer_job job = {key, d->url, d->size, d->sha256,
+					 t->name};
 	struct manifest_package dpkg;
 	struct transfer_result tr;
 	struct part *part = NULL;

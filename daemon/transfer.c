@@ -78,6 +78,12 @@ static int transfer_checkpoint(struct transfer *t, struct hs_err *e)
 	return db_partial_put(t->env->db, &t->journal, e);
 }
 
+/* The component a job's progress is reported for. */
+static const char *transfer_who(const struct transfer_job *job)
+{
+	return job->component != NULL ? job->component : job->name;
+}
+
 /* Starts the journal afresh for job, or keeps a matching one. */
 static int transfer_open(struct transfer *t, struct hs_err *e)
 {
@@ -176,7 +182,7 @@ static void transfer_report(struct transfer *t)
 	    part_size(t->part) < t->job->size)
 		return;
 	t->reported_ms = ms;
-	t->env->progress(t->env->ctx, t->job->name, part_size(t->part),
+	t->env->progress(t->env->ctx, transfer_who(t->job), part_size(t->part),
 			 t->job->size);
 }
 
@@ -367,7 +373,7 @@ static int transfer_loop(struct transfer *t, struct hs_err *e)
 			       resp.retry_after, transfer_jitter(),
 			       (int64_t)time(NULL), &delay) == RETRY_STOP)
 			break;
-		transfer_wait(t->env, t->job->name, delay, e->msg);
+		transfer_wait(t->env, transfer_who(t->job), delay, e->msg);
 	}
 	t->res->state = transfer_state(r);
 	/* Bytes kept from this or an earlier run: the download goes on

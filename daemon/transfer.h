@@ -55,6 +55,8 @@ struct transfer_job {
 	const char *url; /* relative to each base URL */
 	uint64_t size; /* signed */
 	const char *sha256; /* signed */
+	const char *component; /* whom progress and waits are reported for
+				* (NULL: name) */
 };
 
 struct transfer_result {

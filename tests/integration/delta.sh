@@ -138,6 +138,9 @@ fault_reset
 once
 expect_state COMPLETED 0 "by delta"
 installed_ok 1.5
+grep -Eq "^DOWNLOADING app [0-9]+ of [0-9]+ bytes" "$W/once.out" && ! grep -q "@delta" "$W/once.out" &&
+	pass "the delta's progress is reported for the component app" ||
+	fail "progress: $(grep DOWNLOADING "$W/once.out" | head -3)"
 sent=$(fault_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_path"].get(sys.argv[1], {}).get("body_bytes", -1))' "/$url")
 delta_size=$(stat -c %s "$W/repo/$url")
 [ "$sent" -ge 0 ] && [ "$sent" -lt "$delta_size" ] &&
