@@ -606,6 +606,7 @@ static void cycle_record_waiting(struct cycle *c, const struct plan *plan,
 
 static void cycle_components(struct cycle *c, struct cycle_result *ret)
 {
+	const char *pending[HS_MANIFEST_MAX_COMPONENTS + 1];
 	struct db_installed *in;
 	struct cycle_outcome o;
 	struct plan plan;
@@ -652,17 +653,22 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 		cycle_fold(ret, &o, true);
 		return;
 	}
+	for (i = 0; i < plan.n; i++)
+		pending[i] = plan.items[i].target->name;
+	pending[plan.n] = NULL;
 	for (i = 0; i < plan.n; i++) {
 		const struct plan_item *it = &plan.items[i];
 
 		if (!cycle_may_install(c, it))
 			continue;
+		c->pending = &pending[i + 1];
 		cycle_component(c, it, &o);
 		cycle_why(it, &o);
 		cycle_record(c, it->target->name, it->from, it->target->version,
 			     &o);
 		cycle_fold(ret, &o, n_done++ == 0);
 	}
+	c->pending = NULL;
 	cycle_record_waiting(c, &plan, ret, n_done == 0);
 }
 

@@ -26,6 +26,8 @@ struct cycle {
 	struct manifest *m;
 	uint64_t bytes;
 	enum state fail_as; /* the state a failure of the current step gives */
+	const char *const *pending; /* NULL-terminated: the components still
+				     * to update after the current one */
 };
 
 /* One component's outcome, before it is recorded. */

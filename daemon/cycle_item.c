@@ -164,14 +164,63 @@ static void cycle_forget(const struct cycle *c, const char *key)
 		log_warn("%s, ignoring", e.msg);
 }
 
-/* Once NAME is installed, neither of its downloads is needed any more. */
+/*
+ * The settings key that remembers the SHA-256 of NAME's delta that did not
+ * rebuild the manifest's tar: a signed delta that is wrong stays wrong, so
+ * it is not downloaded again before the next version.
+ */
+static void cycle_refused_key(const char *name, char *out, size_t n)
+{
+	(void)hs_snprintf(out, n, "delta_refused %s", name);
+}
+
+static void cycle_refuse(const struct cycle *c, const char *name,
+			 const char *sha256)
+{
+	char key[HS_NAME_MAX + 32];
+	struct hs_err e;
+
+	cycle_refused_key(name, key, sizeof(key));
+	if (db_setting_put(c->env->db, key, sha256, &e) < 0)
+		log_warn("%s, ignoring", e.msg);
+}
+
+static bool cycle_refused(const struct cycle *c, const char *name,
+			  const char *sha256)
+{
+	char key[HS_NAME_MAX + 32];
+	char v[HASH_SHA256_HEX_LEN + 1];
+
+	cycle_refused_key(name, key, sizeof(key));
+	return db_setting_get(c->env->db, key, v, sizeof(v), NULL) == 0 &&
+	       strcmp(v, sha256) == 0;
+}
+
+/* Once NAME is installed, neither of its downloads is needed any more, nor
+ * the memory of a refused delta. */
 static void cycle_forget_downloads(const struct cycle *c, const char *name)
 {
 	char key[DB_PARTIAL_NAME_MAX + 1];
+	char refused[HS_NAME_MAX + 32];
+	char v[HASH_SHA256_HEX_LEN + 1];
 
 	cycle_delta_key(name, key, sizeof(key));
 	cycle_forget(c, name);
 	cycle_forget(c, key);
+	cycle_refused_key(name, refused, sizeof(refused));
+	if (db_setting_get(c->env->db, refused, v, sizeof(v), NULL) == 0 &&
+	    v[0] != '\0')
+		cycle_refuse(c, name, "");
+}
+
+/* What the cache is to keep of t once it is installed. */
+static struct patch_new_base cycle_new_base(const struct cycle *c,
+					    const struct manifest_component *t)
+{
+	const struct patch_new_base nb = {t->name, t->package.tar_size,
+					  t->package.tar_sha256, c->pending};
+
+	return nb;
 }
 
 /* The full package: download, verify, install, keep its tar as a base. */
@@ -205,9 +254,12 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 		       it->target->name, it->target->version,
 		       (unsigned long long)pkg->size);
 	installed = cycle_install(c, it, part_fd(part), o);
-	if (installed && patch_keep_package(c->env->cfg, it->target->name,
-					    part_fd(part), &e) < 0)
-		log_warn("%s, ignoring", e.msg);
+	if (installed) {
+		const struct patch_new_base nb = cycle_new_base(c, it->target);
+
+		if (patch_keep_package(c->env->cfg, &nb, part_fd(part), &e) < 0)
+			log_warn("%s, ignoring", e.msg);
+	}
 	(void)unlink(part_path(part));
 	part_free(part);
 	if (installed)
@@ -279,10 +331,10 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	r = transfer_run(&env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	c->bytes += tr.bytes;
-	/* A connection that breaks ends the attempt, the delta's bytes kept
-	 * for the next; a server that lacks the delta (a mirror without
-	 * deltas) is no reason to wait: fall back. */
-	if (r < 0 && !tr.not_found &&
+	/* A connection that breaks, or a shutdown, ends the attempt, the
+	 * delta's bytes kept for the next; a server that lacks the delta (a
+	 * mirror without deltas) is no reason to wait: fall back. */
+	if (r < 0 && (r == -ECANCELED || !tr.not_found) &&
 	    (tr.state == STATE_INTERRUPTED ||
 	     tr.state == STATE_FAILED_CONNECT)) {
 		memset(&dpkg, 0, sizeof(dpkg));
@@ -296,10 +348,15 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 			       t->version, d->from);
 		r = patch_apply(c->env->cfg, t, d, part_fd(part), tar,
 				sizeof(tar), &tar_fd, &e);
-		/* Only a base that is not the delta's is the base's fault: a
-		 * full disk or a wrong delta says nothing against it. */
+		/* Only a base that is not the delta's is the base's fault; a
+		 * delta that does not rebuild the manifest's tar is not tried
+		 * again; a full disk says nothing against either. */
 		if (r == -ESTALE)
 			patch_forget(c->env->cfg, t->name);
+		else if (r == -EBADMSG)
+			cycle_refuse(c, t->name, d->sha256);
+	} else if (tr.not_found) {
+		(void)hs_err_set(&e, -ENOENT, "the server does not have it");
 	}
 	part_free(part);
 	if (r < 0) {
@@ -311,9 +368,9 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	}
 	if (cycle_install(c, it, tar_fd, o)) {
 		cycle_delta_saved(t, d, &tr, o);
-		if (patch_keep_tar(c->env->cfg, t->name, tar,
-				   t->package.tar_sha256, t->package.tar_size,
-				   &e) < 0)
+		const struct patch_new_base nb = cycle_new_base(c, t);
+
+		if (patch_keep_tar(c->env->cfg, &nb, tar, &e) < 0)
 			log_warn("%s, ignoring", e.msg);
 		cycle_forget_downloads(c, t->name);
 	} else {
@@ -333,6 +390,13 @@ void cycle_component(struct cycle *c, const struct plan_item *it,
 	memset(o, 0, sizeof(o[0]));
 	if (it->action == PLAN_UPDATE)
 		d = patch_pick(c->env->cfg, it->target, it->from, why);
+	if (d != NULL && cycle_refused(c, it->target->name, d->sha256)) {
+		(void)hs_snprintf(why, PATCH_WHY_MAX,
+				  _("the delta from %s did not rebuild the "
+				    "package when it was tried before"),
+				  d->from);
+		d = NULL;
+	}
 	if (d != NULL && cycle_delta(c, it, d, o, why) == CYCLE_DELTA_DONE)
 		return;
 	cycle_full(c, it, o);

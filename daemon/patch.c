@@ -20,6 +20,7 @@
 #include "log.h"
 #include "str.h"
 #include "tarball.h"
+#include "version.h"
 
 #define PATCH_BASE ".base.tar"
 #define PATCH_BASE_SHA ".base.sha256"
@@ -72,10 +73,70 @@ static int patch_base_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* The component whose file of the cache name is, with the suffix
+ * stripped; false when name is not such a file. */
+static bool patch_owner(const char *name, const char *suffix,
+			char out[static HS_NAME_MAX + 1])
+{
+	size_t k;
+
+	if (!patch_suffix(name, suffix, &k) || k > HS_NAME_MAX)
+		return false;
+	memcpy(out, name, k);
+	out[k] = '\0';
+	return version_name_is_valid(out);
+}
+
+/* Whether a file of the cache is what a crash left half written. */
+static bool patch_leftover(const char *name)
+{
+	char owner[HS_NAME_MAX + 1];
+	const char *tmp = strstr(name, PATCH_BASE_SHA ".tmp.");
+
+	if (tmp != NULL && (size_t)(tmp - name) <= HS_NAME_MAX) {
+		memcpy(owner, name, (size_t)(tmp - name));
+		owner[tmp - name] = '\0';
+		return version_name_is_valid(owner);
+	}
+	return patch_owner(name, PATCH_TMP, owner) ||
+	       patch_owner(name, PATCH_NEW, owner);
+}
+
+/* Whether the file dir/NAME+suffix is there. */
+static bool patch_has(const struct config *cfg, const char *name,
+		      const char *suffix)
+{
+	char path[PATH_MAX];
+
+	return patch_path(cfg, name, suffix, path, sizeof(path)) == 0 &&
+	       access(path, F_OK) == 0;
+}
+
+static int patch_push(struct patch_base **v, size_t *n, size_t *cap,
+		      const char *name, const struct stat *st)
+{
+	if (*n == *cap) {
+		const size_t ncap = *cap == 0 ? 8 : *cap * 2;
+		struct patch_base *nv = realloc(*v, ncap * sizeof(**v));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(void)hs_strlcpy((*v)[*n].name, name, sizeof((*v)[*n].name));
+	(*v)[*n].size = (uint64_t)st->st_size;
+	(*v)[*n].mtime =
+		(int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	(*n)++;
+	return 0;
+}
+
 /*
  * Lists the bases of the cache, oldest first.  With sweep, also removes
- * what a crash or an older cache_max left: half-written bases and tars,
- * and a base or a SHA-256 without the other.
+ * what a crash or an older cache_max left: half-written files, and a base
+ * or a SHA-256 without the other.  Only files named after a component and
+ * one of this file's suffixes are touched.
  */
 static int patch_list(const struct config *cfg, bool sweep,
 		      struct patch_base **ret, size_t *ret_n, struct hs_err *e)
@@ -94,55 +155,28 @@ static int patch_list(const struct config *cfg, bool sweep,
 				  cfg->cache, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		char name[HS_NAME_MAX + 1];
-		char path[PATH_MAX];
 		struct stat st;
-		size_t k;
 
-		if (sweep && (patch_suffix(de->d_name, PATCH_TMP, &k) ||
-			      patch_suffix(de->d_name, PATCH_NEW, &k))) {
+		if (sweep && (patch_leftover(de->d_name) ||
+			      (patch_owner(de->d_name, PATCH_BASE_SHA, name) &&
+			       !patch_has(cfg, name, PATCH_BASE)))) {
 			(void)unlinkat(dirfd(d), de->d_name, 0);
 			continue;
 		}
-		if (sweep && patch_suffix(de->d_name, PATCH_BASE_SHA, &k) &&
-		    k <= HS_NAME_MAX) {
-			memcpy(name, de->d_name, k);
-			name[k] = '\0';
-			if (patch_path(cfg, name, PATCH_BASE, path,
-				       sizeof(path)) == 0 &&
-			    access(path, F_OK) < 0 && errno == ENOENT)
-				(void)unlinkat(dirfd(d), de->d_name, 0);
-			continue;
-		}
-		if (!patch_suffix(de->d_name, PATCH_BASE, &k) ||
-		    k > HS_NAME_MAX ||
+		if (!patch_owner(de->d_name, PATCH_BASE, name) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
 			    0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		memcpy(name, de->d_name, k);
-		name[k] = '\0';
-		if (sweep && (patch_path(cfg, name, PATCH_BASE_SHA, path,
-					 sizeof(path)) < 0 ||
-			      access(path, F_OK) < 0)) {
+		if (sweep && !patch_has(cfg, name, PATCH_BASE_SHA)) {
 			(void)unlinkat(dirfd(d), de->d_name, 0);
 			continue;
 		}
-		if (n == cap) {
-			struct patch_base *nv;
-
-			cap = cap == 0 ? 8 : cap * 2;
-			nv = realloc(v, cap * sizeof(*v));
-			if (nv == NULL) {
-				free(v);
-				(void)closedir(d);
-				return hs_err_set(e, -ENOMEM, "out of memory");
-			}
-			v = nv;
+		if (patch_push(&v, &n, &cap, name, &st) < 0) {
+			free(v);
+			(void)closedir(d);
+			return hs_err_set(e, -ENOMEM, "out of memory");
 		}
-		memcpy(v[n].name, name, k + 1);
-		v[n].size = (uint64_t)st.st_size;
-		v[n].mtime = (int64_t)st.st_mtime;
-		n++;
 	}
 	(void)closedir(d);
 	if (n > 0)
@@ -152,12 +186,22 @@ static int patch_list(const struct config *cfg, bool sweep,
 	return 0;
 }
 
+static bool patch_pinned(const char *const *pinned, const char *name)
+{
+	for (; pinned != NULL && *pinned != NULL; pinned++)
+		if (strcmp(*pinned, name) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Forgets the oldest bases (the longest installed) until they and incoming
- * more bytes fit in cache_max.  The cache keeps what it can; an error here
- * only means a base fewer, so it is logged, not returned.
+ * Forgets the oldest bases (the longest installed), never a pinned one,
+ * until they and incoming more bytes fit in cache_max.  False when they
+ * cannot fit: the incoming base is then not to be kept.  An error here only
+ * means a base fewer, so it is logged, not returned.
  */
-static void patch_fit(const struct config *cfg, bool sweep, uint64_t incoming)
+static bool patch_fit(const struct config *cfg, bool sweep, uint64_t incoming,
+		      const char *const *pinned)
 {
 	struct patch_base *v;
 	uint64_t total = incoming;
@@ -165,13 +209,17 @@ static void patch_fit(const struct config *cfg, bool sweep, uint64_t incoming)
 	size_t n;
 	size_t i;
 
+	if (incoming > cfg->cache_max)
+		return false;
 	if (patch_list(cfg, sweep, &v, &n, &e) < 0) {
 		log_warn("%s", e.msg);
-		return;
+		return false;
 	}
 	for (i = 0; i < n; i++)
 		total += v[i].size;
 	for (i = 0; i < n && total > cfg->cache_max; i++) {
+		if (patch_pinned(pinned, v[i].name))
+			continue;
 		log_info("%s: its base (%" PRIu64 " bytes) leaves the cache: "
 			 "[transfer] cache_max is %" PRIu64 " bytes",
 			 v[i].name, v[i].size, cfg->cache_max);
@@ -179,19 +227,35 @@ static void patch_fit(const struct config *cfg, bool sweep, uint64_t incoming)
 		total -= v[i].size;
 	}
 	free(v);
+	return total <= cfg->cache_max;
 }
 
 void patch_sweep(const struct config *cfg)
 {
-	patch_fit(cfg, true, 0);
+	(void)patch_fit(cfg, true, 0, NULL);
+}
+
+static void patch_no_room(const struct config *cfg,
+			  const struct patch_new_base *nb, uint64_t size)
+{
+	if (size > cfg->cache_max)
+		log_info("%s: no base kept for a delta: its tar (%" PRIu64
+			 " bytes) is over [transfer] cache_max",
+			 nb->name, size);
+	else
+		log_info("%s: no base kept for a delta: its tar does not fit "
+			 "in [transfer] cache_max beside the bases this "
+			 "update still needs",
+			 nb->name);
 }
 
 /*
- * Makes room, then renames tmp to NAME's base, durable first.  The base's
- * SHA-256 goes last: a base without it is never picked.
+ * Renames tmp to NAME's base, durable first, once there is room.  The
+ * base's SHA-256 goes last: a base without it is never picked.
  */
-static int patch_commit_base(const struct config *cfg, const char *name,
-			     const char *tmp, uint64_t size, const char *sha256,
+static int patch_commit_base(const struct config *cfg,
+			     const struct patch_new_base *nb, const char *tmp,
+			     uint64_t size, const char *sha256,
 			     struct hs_err *e)
 {
 	char base[PATH_MAX];
@@ -199,11 +263,16 @@ static int patch_commit_base(const struct config *cfg, const char *name,
 	int fd;
 	int r;
 
-	r = patch_path(cfg, name, PATCH_BASE, base, sizeof(base));
+	r = patch_path(cfg, nb->name, PATCH_BASE, base, sizeof(base));
 	if (r == 0)
-		r = patch_path(cfg, name, PATCH_BASE_SHA, sha, sizeof(sha));
+		r = patch_path(cfg, nb->name, PATCH_BASE_SHA, sha, sizeof(sha));
 	if (r < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+	if (!patch_fit(cfg, false, size, nb->pinned)) {
+		patch_no_room(cfg, nb, size);
+		(void)unlink(tmp);
+		return 0;
+	}
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fdatasync(fd) < 0) {
 		r = hs_err_set(e, -errno, "cannot sync '%s': %s", tmp,
@@ -213,14 +282,14 @@ static int patch_commit_base(const struct config *cfg, const char *name,
 		return r;
 	}
 	(void)close(fd);
-	patch_fit(cfg, false, size);
 	if (rename(tmp, base) < 0)
 		return hs_err_set(e, -errno, "cannot keep '%s': %s", base,
 				  strerror(errno));
 	return hs_write_file_atomic(sha, sha256, strlen(sha256), 0644, e);
 }
 
-int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
+int patch_keep_package(const struct config *cfg,
+		       const struct patch_new_base *nb, int pkg_fd,
 		       struct hs_err *e)
 {
 	struct tarball_info info;
@@ -228,10 +297,17 @@ int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
 	int fd;
 	int r;
 
-	patch_forget(cfg, name);
-	if (cfg->cache_max == 0)
+	patch_forget(cfg, nb->name);
+	/* Room first, when the manifest says the size: the cache never
+	 * holds more than cache_max plus what is being written. */
+	if (cfg->cache_max == 0 ||
+	    (nb->tar_size > 0 &&
+	     !patch_fit(cfg, false, nb->tar_size, nb->pinned))) {
+		if (cfg->cache_max > 0)
+			patch_no_room(cfg, nb, nb->tar_size);
 		return 0;
-	if (patch_path(cfg, name, PATCH_TMP, tmp, sizeof(tmp)) < 0)
+	}
+	if (patch_path(cfg, nb->name, PATCH_TMP, tmp, sizeof(tmp)) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -246,29 +322,27 @@ int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
 		r = hs_err_set(e, -errno, "cannot write '%s': %s", tmp,
 			       strerror(errno));
 	if (r == 0)
-		r = patch_commit_base(cfg, name, tmp, info.size, info.sha256,
-				      e);
+		r = patch_commit_base(cfg, nb, tmp, info.size, info.sha256, e);
 	if (r < 0)
 		(void)unlink(tmp);
 	if (r == -EFBIG) {
-		log_info("%s: its tar is over [transfer] cache_max: no base "
-			 "kept for a delta",
-			 name);
+		log_info("%s: no base kept for a delta: its tar is over "
+			 "[transfer] cache_max",
+			 nb->name);
 		return 0;
 	}
 	return r;
 }
 
-int patch_keep_tar(const struct config *cfg, const char *name,
-		   const char *tar_path, const char *sha256, uint64_t size,
-		   struct hs_err *e)
+int patch_keep_tar(const struct config *cfg, const struct patch_new_base *nb,
+		   const char *tar_path, struct hs_err *e)
 {
-	int r = 0;
+	int r;
 
-	patch_forget(cfg, name);
-	if (size <= cfg->cache_max)
-		r = patch_commit_base(cfg, name, tar_path, size, sha256, e);
-	if (size > cfg->cache_max || r < 0)
+	patch_forget(cfg, nb->name);
+	r = patch_commit_base(cfg, nb, tar_path, nb->tar_size, nb->tar_sha256,
+			      e);
+	if (r < 0)
 		(void)unlink(tar_path);
 	return r;
 }

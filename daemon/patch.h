@@ -31,20 +31,31 @@
  */
 void patch_sweep(const struct config *cfg);
 
+/* A new base, and the bases that must stay while it makes room. */
+struct patch_new_base {
+	const char *name;
+	uint64_t tar_size; /* as the manifest says; 0 when it does not */
+	const char *tar_sha256; /* likewise; "" when it does not */
+	const char *const *pinned; /* NULL-terminated: bases of components
+				    * this update has still to use (or NULL) */
+};
+
 /*
  * Keeps the tar of the package in pkg_fd (a verified .tar.zst, read from
- * offset 0) as NAME's base.  A tar over cache_max is not kept, and any older
- * base of NAME is forgotten then.  Returns 0, or an error on writing.
+ * offset 0) as nb's base, after making room for it (a size the manifest
+ * gives is made room for before the tar is written).  A tar that does not
+ * fit is not kept, and any older base of nb is forgotten then.  Returns 0,
+ * or an error on writing.
  */
-int patch_keep_package(const struct config *cfg, const char *name, int pkg_fd,
+int patch_keep_package(const struct config *cfg,
+		       const struct patch_new_base *nb, int pkg_fd,
 		       struct hs_err *e);
 
-/* Keeps the rebuilt tar at tar_path (its SHA-256 sha256, size bytes) as
- * NAME's base, by renaming it; or removes it when it is over cache_max or
- * cannot be kept. */
-int patch_keep_tar(const struct config *cfg, const char *name,
-		   const char *tar_path, const char *sha256, uint64_t size,
-		   struct hs_err *e);
+/* Keeps the rebuilt tar at tar_path (nb's tar_size bytes, its tar_sha256)
+ * as nb's base by renaming it; removes it when it does not fit or cannot
+ * be kept. */
+int patch_keep_tar(const struct config *cfg, const struct patch_new_base *nb,
+		   const char *tar_path, struct hs_err *e);
 
 /* Forgets NAME's base. */
 void patch_forget(const struct config *cfg, const char *name);

@@ -454,9 +454,11 @@ int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
 int transfer_forget(const struct transfer_env *env, const char *name,
 		    struct hs_err *e)
 {
-	const int r = db_partial_delete(env->db, name, e);
+	/* The file first: a journal without its file starts over, a file
+	 * without its journal would stay behind. */
+	const int r = part_remove(env->cfg->cache, name, e);
 
 	if (r < 0)
 		return r;
-	return part_remove(env->cfg->cache, name, e);
+	return db_partial_delete(env->db, name, e);
 }

@@ -177,6 +177,53 @@ once
 expect_state COMPLETED 0
 installed_ok 1.5.6
 
+# --- a signed delta that does not rebuild the package: not fetched again --------
+# The publisher signed a delta of the right base that rebuilds another tar.
+# It is refused with the full package's download failing too; the next run
+# goes straight to the full package.
+version 1.5.6.1
+publish app 1.5.6.1 "$W/src/app-1.5.6.1"
+url=$(delta_url)
+head -c 1000 /dev/urandom | cat "$W/client/cache/app.base.tar" - >"$W/other.tar"
+"$PUBLISH" delta "$W/client/cache/app.base.tar" "$W/other.tar" -o "$W/repo/$url" >/dev/null
+python3 - "$W/repo/manifest.json" "$W/repo/$url" "$W/payload.json" <<'PY'
+import base64, hashlib, json, sys
+env = json.load(open(sys.argv[1]))
+m = json.loads(base64.b64decode(env["payload"]))
+blob = open(sys.argv[2], "rb").read()
+d = m["components"]["app"]["deltas"][0]
+d["size"], d["sha256"] = len(blob), hashlib.sha256(blob).hexdigest()
+json.dump(m, open(sys.argv[3], "w"))
+PY
+python3 "$SIGN" application/vnd.haishin.manifest+json "$W/payload.json" "$W/man.key" >"$W/repo/manifest.json"
+chmod -R o+rX "$W/repo"
+mv "$W/repo/$(pkg_url 1.5.6.1)" "$W/pkg.away"
+fault_reset
+once
+expect_state FAILED_CONNECT 69
+installed_ok 1.5.6
+IFS='|' read -r method state reason <<<"$(last_row)"
+[[ "$reason" == *"rebuilds another tar"* ]] && pass "a wrong signed delta: the reason says it rebuilds another tar" ||
+	fail "reason: $reason"
+[ -s "$W/client/cache/app.base.tar" ] && pass "a wrong delta leaves the base in the cache" ||
+	fail "the base was forgotten for the delta's fault"
+mv "$W/pkg.away" "$W/repo/$(pkg_url 1.5.6.1)"
+fault_reset
+once
+expect_state COMPLETED 0
+installed_ok 1.5.6.1
+expect_eq "$(fault_bytes "/$url")" 0 "the refused delta was not downloaded again"
+IFS='|' read -r method state reason <<<"$(last_row)"
+[[ "$method" == fallback && "$reason" == *"when it was tried before"* ]] &&
+	pass "the history says the delta was refused before" || fail "row: $method $reason"
+
+# --- the next version's delta is used again ------------------------------------
+version 1.5.6.2
+publish app 1.5.6.2 "$W/src/app-1.5.6.2"
+once
+expect_state COMPLETED 0 "by delta"
+installed_ok 1.5.6.2
+
 # --- the primary fails, the mirror has no deltas: fall back, from the primary ---
 # Three tries of the delta: the primary's 503, the mirror's 404, the primary's
 # 503 again.  The last error is the primary's, yet the mirror's 404 says the
@@ -228,13 +275,35 @@ expect_state COMPLETED 0
 method=$(sqlite3 "$DB" "select method from history where component = 'lib' order by id desc limit 1")
 [[ "$method" == delta-* ]] && pass "cache_max: the base kept is used for lib's delta ($method)" ||
 	fail "cache_max: lib 1.1 went in by '$method'"
+# Two updates in one run, room for one base.  app goes first (in full: its
+# base left the cache); keeping its base must not push out lib's, which lib's
+# delta is about to use.
+version 1.5.8
+publish app 1.5.8 "$W/src/app-1.5.8"
+mkdir -p "$W/src/lib-1.2"
+cp "$W/src/lib-1.1/lib.bin" "$W/src/lib-1.2/lib.bin"
+echo 1.2 >"$W/src/lib-1.2/VERSION"
+publish lib 1.2 "$W/src/lib-1.2"
+once
+expect_state COMPLETED 0
+installed_ok 1.5.8
+method=$(sqlite3 "$DB" "select method from history where component = 'lib' order by id desc limit 1")
+[[ "$method" == delta-* ]] && pass "cache_max: lib's base stayed for its delta in the same run ($method)" ||
+	fail "cache_max: lib 1.2 went in by '$method'"
+[ -s "$W/client/cache/lib.base.tar" ] && [ ! -e "$W/client/cache/app.base.tar" ] &&
+	pass "cache_max: lib's new base kept, app's not (no room beside a base still needed)" ||
+	fail "cache_max: the cache holds $(ls "$W/client/cache")"
 : >"$W/client/cache/app.base.tar.tmp"
 : >"$W/client/cache/lib.tar.new"
+: >"$W/client/cache/app.base.sha256.tmp.1234"
+: >"$W/client/cache/not-ours.tar.new.keep"
 sed -i 's/^cache_max = .*/cache_max = 0/' "$W/client/haishin.conf"
 once
 expect_state UP_TO_DATE 0
 left=$(cd "$W/client/cache" && ls | grep -E '\.base\.|\.tar\.new$' || true)
 expect_eq "$left" "" "cache_max = 0: the next run leaves no base and no leftover in the cache"
+[ -e "$W/client/cache/not-ours.tar.new.keep" ] && pass "the sweep leaves files that are not its own" ||
+	fail "the sweep removed a file that is not its own"
 sed -i '/^cache_max = /d' "$W/client/haishin.conf"
 
 # --- deltas off: always the full package ----------------------------------------
