@@ -97,9 +97,14 @@ static int fetch_from_callback(const struct fetch_xfer *x, const char *url,
 {
 	switch (x->error) {
 	case -EFBIG:
+		if (x->req->size_signed)
+			return hs_err_set(e, -EFBIG,
+					  "endless data: '%s' sent more than "
+					  "the %" PRIu64 " bytes signed",
+					  url, x->req->size);
 		return hs_err_set(e, -EFBIG,
 				  "endless data: '%s' sent more than the "
-				  "%" PRIu64 " bytes signed",
+				  "%" PRIu64 " bytes allowed for it",
 				  url, x->req->size);
 	case -ECANCELED:
 		return hs_err_set(e, -ECANCELED,

@@ -70,6 +70,7 @@ typedef int fetch_sink_fn(void *ctx, const uint8_t *p, size_t n);
 struct fetch_req {
 	const char *url;
 	uint64_t size; /* the whole resource's size cap */
+	bool size_signed; /* size is the signed size, not only a limit */
 	uint64_t offset; /* ask for the bytes from here (Range), 0 = all */
 	const char *if_range; /* validator guarding the range, or NULL */
 	long deadline; /* seconds for the request, 0 = none */

@@ -228,6 +228,7 @@ static int transfer_attempt(struct transfer *t, const char *base,
 	memset(&req, 0, sizeof(req));
 	req.url = url;
 	req.size = t->job->size;
+	req.size_signed = true;
 	req.offset = part_size(t->part);
 	req.if_range = transfer_validator(t, base);
 	req.begin = transfer_begin;

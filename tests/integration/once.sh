@@ -140,7 +140,7 @@ edit_manifest 'm["serial"] += 1; del m["components"]["cardreader"]["package"]["s
 refuse "missing package hash" FAILED_VERIFY 65 "'sha256' is missing"
 
 python3 -c "import sys; sys.stdout.write('{\"payload\": \"' + 'A' * (5 << 20) + '\"}')" >"$W/repo/manifest.json"
-refuse "oversized manifest" FAILED_VERIFY 65 "endless data"
+refuse "oversized manifest" FAILED_VERIFY 65 "bytes allowed for it"
 
 # A new version whose package is then altered on the server.
 # Same tree, new version; no delta, so every check below is of the full
@@ -157,7 +157,7 @@ refuse "tampered package" FAILED_VERIFY 65 "hash mismatch"
 for f in "$W/repo/packages/facelib/"*.tar.zst; do
 	head -c 4096 /dev/urandom >>"$f"
 done
-refuse "package longer than signed" FAILED_VERIFY 65 "endless data"
+refuse "package longer than signed" FAILED_VERIFY 65 "bytes signed"
 
 rm -f "$W/repo/packages/facelib/"*.tar.zst
 refuse "package missing" FAILED_CONNECT 69 "404"
