@@ -3,7 +3,7 @@
 #
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  how long each target runs (default 60)
-#   TARGET   envelope, root, config, unpack, ctlproto (default: all)
+#   TARGET   envelope, root, config, unpack, ctlproto, delta (default: all)
 #
 # Builds build-fuzz/ (HAISHIN_FUZZ_BUILD) with clang, the libraries under
 # -fsanitize=fuzzer-no-link,address,undefined and each target linked with
@@ -24,7 +24,7 @@ case $secs in
 	exit 2
 	;;
 esac
-all=(envelope root config unpack ctlproto)
+all=(envelope root config unpack ctlproto delta)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 for t in "${targets[@]}"; do

@@ -54,4 +54,5 @@ done
 cp "$top/scripts/haishin.conf" "$corpus/config/seed-shipped.conf"
 python3 "$top/tests/fuzz/make-corpus.py" "$w" "$corpus" \
 	"$top/tests/integration/dsse_sign.py"
+"$top/tests/fuzz/make-delta-corpus.sh" "$publish" "$corpus"
 du -sh "$corpus"/*
