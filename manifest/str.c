@@ -239,7 +239,7 @@ out_close:
 	return r;
 }
 
-static int fsync_parent(const char *path, struct hs_err *e)
+int hs_fsync_parent(const char *path, struct hs_err *e)
 {
 	char copy[PATH_MAX];
 	int fd;
@@ -308,7 +308,7 @@ int hs_write_file_atomic(const char *path, const void *buf, size_t len,
 		return hs_err_set(e, r, "cannot write '%s': %s", path,
 				  strerror(-r));
 	}
-	return fsync_parent(path, e);
+	return hs_fsync_parent(path, e);
 }
 
 int hs_time_parse(const char *s, int64_t *ret_t)

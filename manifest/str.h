@@ -61,6 +61,10 @@ int hs_b64_decode(const char *s, size_t len, uint8_t **ret_p, size_t *ret_n);
 int hs_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 		 struct hs_err *e);
 
+/* Makes a rename or a new entry in path's directory durable (fsync of the
+ * directory). */
+int hs_fsync_parent(const char *path, struct hs_err *e);
+
 /*
  * Writes buf to path atomically: a temporary file in the same directory,
  * fsync, rename, fsync of the directory.  mode is the file's mode.

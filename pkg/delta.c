@@ -366,11 +366,18 @@ static void best_run_both(struct best_job jobs[2])
 		(void)best_run(&jobs[1]);
 }
 
+/* Whether the failure r of one method leaves the other's delta good: the
+ * inputs are over the method's limit, or its tables did not fit in memory. */
+static bool best_may_skip(int r)
+{
+	return r == -EFBIG || r == -ENOMEM;
+}
+
 /* Which job to keep; -1 when the failure of one must be returned. */
 static int best_pick(const struct best_job jobs[2])
 {
 	for (int i = 0; i < 2; i++)
-		if (jobs[i].r < 0 && jobs[i].r != -EFBIG)
+		if (jobs[i].r < 0 && !best_may_skip(jobs[i].r))
 			return -1;
 	if (jobs[0].r < 0 && jobs[1].r < 0)
 		return -1;

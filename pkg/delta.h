@@ -73,8 +73,9 @@ int delta_make(enum delta_method m, int base_fd, int result_fd, int out_fd,
 /*
  * Makes both deltas at once, in two threads, and writes the smaller to out_fd
  * (zstd when they are the same size); *ret_method (may be NULL) names it.  A
- * method that refuses the inputs as too large (-EFBIG) leaves the choice to
- * the other; any other failure of either is returned.  Memory is that of
+ * method that refuses the inputs as too large (-EFBIG) or runs out of memory
+ * (-ENOMEM) leaves the choice to the other; any other failure of either, or
+ * both failing, is returned.  Memory is that of
  * both methods together (docs/delta.md).
  */
 int delta_make_best(int base_fd, int result_fd, int out_fd,

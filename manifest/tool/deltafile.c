@@ -170,9 +170,17 @@ int deltafile_make(int base_fd, int tar_fd, const struct deltafile_opts *o,
 	if (r == 0 && keep && out == NULL &&
 	    hs_snprintf(final, sizeof(final), "%s/%s.delta", dir, d.sha256) < 0)
 		r = hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", dir);
-	if (r == 0 && keep && rename(tmp, out != NULL ? out : final) < 0)
-		r = hs_err_set(e, -errno, "cannot rename '%s' to '%s': %s", tmp,
-			       out != NULL ? out : final, strerror(errno));
+	if (r == 0 && keep) {
+		const char *to = out != NULL ? out : final;
+
+		d.created = access(to, F_OK) < 0;
+		if (rename(tmp, to) < 0)
+			r = hs_err_set(e, -errno,
+				       "cannot rename '%s' to '%s': %s", tmp,
+				       to, strerror(errno));
+		if (r == 0)
+			r = hs_fsync_parent(to, e);
+	}
 	if (r < 0 || !keep)
 		(void)unlink(tmp);
 	if (r < 0)

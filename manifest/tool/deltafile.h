@@ -37,6 +37,7 @@ struct deltafile {
 	enum delta_method method;
 	uint64_t size;
 	char sha256[HASH_SHA256_HEX_LEN + 1];
+	bool created; /* the file was not there before (the same delta may be) */
 };
 
 /* How deltafile_make() makes a delta. */

@@ -201,10 +201,22 @@ static int repo_package_tar(int fd, struct manifest_package *pkg,
 	return 0;
 }
 
-/* Packs tree and moves it to its content address under packages/NAME/. */
+/* mkdir of a directory of the repository, its entry made durable. */
+static int repo_mkdir_synced(const char *path, struct hs_err *e)
+{
+	const int r = repo_mkdir(path, e);
+
+	return r < 0 ? r : hs_fsync_parent(path, e);
+}
+
+/*
+ * Packs tree and moves it to its content address under packages/NAME/,
+ * durably; *ret_created says whether that file is new (the same package
+ * may be there already).
+ */
 static int repo_store_package(struct repo *repo, const char *name,
 			      const char *tree, struct manifest_package *pkg,
-			      struct hs_err *e)
+			      bool *ret_created, struct hs_err *e)
 {
 	char dir[PATH_MAX];
 	char tmp[PATH_MAX];
@@ -212,14 +224,15 @@ static int repo_store_package(struct repo *repo, const char *name,
 	int fd = -1;
 	int r;
 
+	*ret_created = false;
 	r = repo_path(repo, "packages", dir, sizeof(dir), e);
 	if (r == 0)
-		r = repo_mkdir(dir, e);
+		r = repo_mkdir_synced(dir, e);
 	if (r == 0 && hs_snprintf(dir, sizeof(dir), "%s/packages/%s", repo->dir,
 				  name) < 0)
 		r = hs_err_set(e, -ENAMETOOLONG, "path too long");
 	if (r == 0)
-		r = repo_mkdir(dir, e);
+		r = repo_mkdir_synced(dir, e);
 	if (r == 0)
 		r = repo_pack(dir, tree, tmp, sizeof(tmp), &fd, e);
 	if (r < 0)
@@ -233,12 +246,39 @@ static int repo_store_package(struct repo *repo, const char *name,
 			 name, pkg->sha256) < 0 ||
 	     repo_path(repo, pkg->url, final, sizeof(final), e) < 0))
 		r = hs_err_set(e, -ENAMETOOLONG, "path too long");
-	if (r == 0 && rename(tmp, final) < 0)
-		r = hs_err_set(e, -errno, "cannot rename '%s' to '%s': %s", tmp,
-			       final, strerror(errno));
-	if (r < 0)
+	if (r == 0) {
+		*ret_created = access(final, F_OK) < 0;
+		if (rename(tmp, final) < 0)
+			r = hs_err_set(e, -errno,
+				       "cannot rename '%s' to '%s': %s", tmp,
+				       final, strerror(errno));
+	}
+	if (r < 0) {
+		*ret_created = false;
 		(void)unlink(tmp);
-	return r;
+		return r;
+	}
+	return hs_fsync_parent(final, e);
+}
+
+/* Removes what a failed add wrote: the urls in created, and the package's
+ * when it is new. */
+static void repo_add_undo(const struct repo *repo, json_t *created,
+			  const char *pkg_url)
+{
+	char path[PATH_MAX];
+	json_t *u;
+	size_t i;
+
+	json_array_foreach(created, i, u)
+	{
+		if (repo_path(repo, json_string_value(u), path, sizeof(path),
+			      NULL) == 0)
+			(void)unlink(path);
+	}
+	if (pkg_url != NULL &&
+	    repo_path(repo, pkg_url, path, sizeof(path), NULL) == 0)
+		(void)unlink(path);
 }
 
 json_t *repo_component(const struct repo *repo, const char *name)
@@ -389,6 +429,8 @@ int repo_add(struct repo *repo, const char *name, const char *version,
 	enum manifest_restart rs;
 	struct manifest_package pkg;
 	bool current = false;
+	bool pkg_created = false;
+	json_t *created;
 	json_t *comp;
 	int r;
 
@@ -413,23 +455,28 @@ int repo_add(struct repo *repo, const char *name, const char *version,
 	if (r < 0)
 		return r;
 	memset(&pkg, 0, sizeof(pkg));
-	r = repo_store_package(repo, name, tree, &pkg, e);
-	if (r < 0)
-		return r;
-	comp = repo_component_new(repo, name);
-	if (comp == NULL)
+	created = json_array();
+	if (created == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
-	r = repo_record(comp, version, o, current, &pkg, e);
+	r = repo_store_package(repo, name, tree, &pkg, &pkg_created, e);
+	comp = r == 0 ? repo_component_new(repo, name) : NULL;
+	if (r == 0 && comp == NULL)
+		r = hs_err_set(e, -ENOMEM, "out of memory");
+	if (r == 0)
+		r = repo_record(comp, version, o, current, &pkg, e);
 	if (r == 0)
 		r = repo_deltas_make(
 			repo, name, version,
 			json_object_get(json_object_get(comp, "versions"),
 					version),
-			o->deltas, e);
+			o->deltas, created, e);
 	if (r == 0)
 		r = repo_save_index(repo, e);
 	if (r == 0)
 		*ret_pkg = pkg;
+	else
+		repo_add_undo(repo, created, pkg_created ? pkg.url : NULL);
+	json_decref(created);
 	return r;
 }
 

@@ -53,6 +53,7 @@ struct repo_delta_job {
 	json_t *v; /* the new version's record */
 	json_t *old; /* its "deltas" before this add, or NULL */
 	json_t *list; /* the new "deltas" */
+	json_t *created; /* urls of the delta files this add wrote */
 	char dir[PATH_MAX]; /* packages/NAME: the deltas and the temporary tars */
 	int tar_fd; /* the new version's tar, once needed, or -1 */
 };
@@ -95,13 +96,19 @@ static int repo_open_tar(const struct repo *repo, json_t *v, const char *tmp,
 {
 	const char *url = repo_str(v, "url");
 	char path[PATH_MAX];
+	bool is_package = false;
 	int r;
 
 	if (url == NULL || !manifest_url_is_valid(url))
 		return hs_err_set(e, -EBADMSG, "a package url is damaged");
 	r = repo_path(repo, url, path, sizeof(path), e);
 	if (r == 0)
-		r = deltafile_open_tar(path, tmp, ret_fd, ret, NULL, e);
+		r = deltafile_open_tar(path, tmp, ret_fd, ret, &is_package, e);
+	if (r == 0 && !is_package) {
+		(void)close(*ret_fd);
+		*ret_fd = -1;
+		r = hs_err_set(e, -EBADMSG, "'%s' is not a package", path);
+	}
 	return r;
 }
 
@@ -136,11 +143,11 @@ int repo_tar_ensure(const struct repo *repo, json_t *v, struct hs_err *e)
 }
 
 /*
- * The max highest versions below version whose packages are on disk,
- * highest first.
+ * The max highest versions of NAME below version whose packages are on
+ * disk, highest first; one whose package is missing is named on stderr.
  */
-static size_t repo_bases(const struct repo *repo, json_t *versions,
-			 const char *version, unsigned max,
+static size_t repo_bases(const struct repo *repo, const char *name,
+			 json_t *versions, const char *version, unsigned max,
 			 struct repo_base *bases)
 {
 	const char *ver;
@@ -151,9 +158,16 @@ static size_t repo_bases(const struct repo *repo, json_t *versions,
 	json_object_foreach(versions, ver, rec)
 	{
 		if (!version_is_valid(ver) ||
-		    version_compare(ver, version) >= 0 ||
-		    !repo_file_exists(repo, repo_str(rec, "url"), NULL))
+		    version_compare(ver, version) >= 0)
 			continue;
+		if (!repo_file_exists(repo, repo_str(rec, "url"), NULL)) {
+			fprintf(stderr,
+				"haishin-publish: %s %s: its package is "
+				"missing from the repository: no delta from "
+				"it\n",
+				name, ver);
+			continue;
+		}
 		i = n;
 		while (i > 0 && version_compare(ver, bases[i - 1].version) > 0)
 			i--;
@@ -234,7 +248,37 @@ static int repo_delta_target(struct repo_delta_job *j, struct hs_err *e)
 	return r;
 }
 
-/* The delta from base b: kept, or made. */
+/* Whether a failure to make a delta from a base leaves the add good: the
+ * base is damaged or missing, or the pair is too big for both methods. */
+static bool repo_delta_skippable(int r)
+{
+	return r == -EBADMSG || r == -ENOENT || r == -EFBIG || r == -ENOMEM;
+}
+
+/* The base's tar, checked against what index.json records of it. */
+static int repo_delta_base(struct repo_delta_job *j, const struct repo_base *b,
+			   int *ret_fd, struct tarball_info *info,
+			   struct hs_err *e)
+{
+	const char *base_sha = repo_str(b->v, "tar_sha256");
+	int r;
+
+	r = repo_open_tar(j->repo, b->v, j->dir, ret_fd, info, e);
+	if (r == 0 && base_sha == NULL)
+		r = repo_set_tar(b->v, info, e);
+	else if (r == 0 && strcmp(base_sha, info->sha256) != 0)
+		r = hs_err_set(e, -EBADMSG,
+			       "the tar of %s is not the one index.json "
+			       "records",
+			       b->version);
+	return r;
+}
+
+/*
+ * The delta from base b: kept, or made.  A base that cannot be used (its
+ * package damaged or missing) or a pair too big for both methods gives no
+ * delta, with a note on stderr; the add goes on.
+ */
 static int repo_delta_one(struct repo_delta_job *j, const struct repo_base *b,
 			  struct hs_err *e)
 {
@@ -257,31 +301,36 @@ static int repo_delta_one(struct repo_delta_job *j, const struct repo_base *b,
 		return json_array_append(j->list, kept) < 0
 			       ? hs_err_set(e, -ENOMEM, "out of memory")
 			       : 0;
-	r = repo_open_tar(j->repo, b->v, j->dir, &base_fd, &info, e);
-	if (r == 0 && base_sha == NULL)
-		r = repo_set_tar(b->v, &info, e);
-	else if (r == 0 && strcmp(base_sha, info.sha256) != 0)
-		r = hs_err_set(e, -EBADMSG,
-			       "the tar of %s is not the one index.json "
-			       "records",
-			       b->version);
-	if (r == 0)
-		r = repo_delta_target(j, e);
+	r = repo_delta_target(j, e);
+	if (r < 0)
+		return r; /* the new version's own tar: the add fails */
+	r = repo_delta_base(j, b, &base_fd, &info, e);
 	if (r == 0)
 		r = deltafile_make(base_fd, j->tar_fd, &o, j->dir, NULL, &d, e);
-	if (r == 0)
-		r = repo_delta_record(j, b->version, info.sha256, &d, e);
-	else if (r == 1)
-		r = 0; /* not worth it: not offered */
 	if (base_fd >= 0)
 		(void)close(base_fd);
-	if (r < 0)
-		hs_err_prefix(e, "the delta from %s: ", b->version);
+	if (r == 0 && d.created &&
+	    json_array_append_new(j->created,
+				  json_sprintf("packages/%s/%s.delta", j->name,
+					       d.sha256)) < 0)
+		r = hs_err_set(e, -ENOMEM, "out of memory");
+	if (r == 0)
+		return repo_delta_record(j, b->version, info.sha256, &d, e);
+	if (r == 1)
+		return 0; /* not worth it: not offered */
+	if (repo_delta_skippable(r)) {
+		fprintf(stderr,
+			"haishin-publish: %s %s: no delta from %s: %s\n",
+			j->name, j->version, b->version, e->msg);
+		hs_err_clear(e);
+		return 0;
+	}
+	hs_err_prefix(e, "the delta from %s: ", b->version);
 	return r;
 }
 
 int repo_deltas_make(struct repo *repo, const char *name, const char *version,
-		     json_t *v, unsigned max, struct hs_err *e)
+		     json_t *v, unsigned max, json_t *created, struct hs_err *e)
 {
 	json_t *versions =
 		json_object_get(repo_component(repo, name), "versions");
@@ -298,11 +347,12 @@ int repo_deltas_make(struct repo *repo, const char *name, const char *version,
 	j.version = version;
 	j.v = v;
 	j.old = json_object_get(v, "deltas");
+	j.created = created;
 	j.tar_fd = -1;
 	if (hs_snprintf(j.dir, sizeof(j.dir), "%s/packages/%s", repo->dir,
 			name) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	n = repo_bases(repo, versions, version, max, bases);
+	n = repo_bases(repo, name, versions, version, max, bases);
 	j.list = json_array();
 	if (j.list == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");

@@ -39,10 +39,14 @@ int repo_tar_ensure(const struct repo *repo, json_t *v, struct hs_err *e);
  * fields) from the max highest earlier versions whose packages are on disk,
  * and sets v's "deltas" to them, newest base first (none when max is 0).
  * A delta already recorded from the same base tar whose file is in place
- * is kept, not made again.
+ * is kept, not made again.  A base whose package is missing or damaged
+ * gives no delta, with a note on stderr.  The url of each delta file this
+ * call wrote anew is appended to created, for the caller to remove should
+ * the add fail after all.
  */
 int repo_deltas_make(struct repo *repo, const char *name, const char *version,
-		     json_t *v, unsigned max, struct hs_err *e);
+		     json_t *v, unsigned max, json_t *created,
+		     struct hs_err *e);
 
 /*
  * Fills c's package tar fields and deltas from v (the record of c's

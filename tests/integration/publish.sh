@@ -387,4 +387,26 @@ sign_with man2
 expect_eq "$(zstd -qdc "$W/site.bundle" | tar tf - | grep -c '\.delta$' || true) $(zstd -qdc "$W/site.bundle" | tar tf - | grep -c "$(index 'v["1.4"]["sha256"]')")" \
 	"0 1" "bundle: the packages, no delta"
 
+# A damaged or missing base does not stop an add: it gives no delta, and the
+# publisher says why.  fw 1.3's package loses its zstd magic, 1.2's is gone.
+make_firmware fw-1.5 200 900
+pkg13=$W/repo/$(index "v['1.3']['url']")
+pkg12=$W/repo/$(index "v['1.2']['url']")
+cp "$pkg13" "$W/pkg13.keep"
+mv "$pkg12" "$W/pkg12.keep"
+printf 'XXXX' | dd of="$pkg13" bs=1 conv=notrunc status=none
+set +e
+"$PUBLISH" add "$W/repo" fw 1.5 "$W/src/fw-1.5" >"$W/add-1.5.out" 2>"$W/add-1.5.err"
+rc=$?
+set -e
+expect_eq "$rc" 0 "add goes on past a damaged and a missing base"
+expect_eq "$(index '"1.4" in [d["from"] for d in v["1.5"]["deltas"]], [f for f in ("1.3", "1.2") if f in [d["from"] for d in v["1.5"]["deltas"]]]')" \
+	"(True, [])" "fw 1.5: a delta from 1.4, none from the damaged 1.3 or the missing 1.2"
+grep -q "fw 1.2: its package is missing from the repository" "$W/add-1.5.err" &&
+	pass "the missing base is named" || fail "stderr: $(cat "$W/add-1.5.err")"
+grep -q "fw 1.5: no delta from 1.3: .*is not a package" "$W/add-1.5.err" &&
+	pass "the damaged base is named" || fail "stderr: $(cat "$W/add-1.5.err")"
+cp "$W/pkg13.keep" "$pkg13"
+mv "$W/pkg12.keep" "$pkg12"
+
 finish
