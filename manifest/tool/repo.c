@@ -35,6 +35,8 @@ void repo_free(struct repo *repo)
 	if (repo == NULL)
 		return;
 	json_decref(repo->index);
+	if (repo->lock_fd >= 0)
+		(void)close(repo->lock_fd);
 	free(repo);
 }
 
@@ -127,11 +129,14 @@ int repo_open(const char *dir, struct repo **ret_repo, struct hs_err *e)
 	repo = calloc(1, sizeof(*repo));
 	if (repo == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
+	repo->lock_fd = -1;
 	if (hs_strlcpy(repo->dir, dir, sizeof(repo->dir)) < 0) {
 		r = hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", dir);
 		goto out_free;
 	}
 	r = repo_path(repo, REPO_INDEX, path, sizeof(path), e);
+	if (r == 0 && access(path, F_OK) == 0)
+		r = repo_lock(repo, e);
 	if (r < 0)
 		goto out_free;
 	repo->index = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);

@@ -15,7 +15,15 @@
 struct repo {
 	char dir[PATH_MAX];
 	json_t *index; /* {"_type", "serial", "components": {NAME: {...}}} */
+	int lock_fd; /* REPO/.lock, held while the repository is open */
 };
+
+/*
+ * Takes the repository's lock (REPO/.lock, flock) for as long as repo is
+ * open, then removes what a publisher killed mid-work left.  -EBUSY when
+ * another publisher holds it.
+ */
+int repo_lock(struct repo *repo, struct hs_err *e);
 
 /* REPO/name into out (n bytes); -ENAMETOOLONG. */
 int repo_path(const struct repo *repo, const char *name, char *out, size_t n,

@@ -409,4 +409,29 @@ grep -q "fw 1.5: no delta from 1.3: .*is not a package" "$W/add-1.5.err" &&
 cp "$W/pkg13.keep" "$pkg13"
 mv "$W/pkg12.keep" "$pkg12"
 
+# One publisher at a time: while another holds the repository's lock, a
+# verb is refused and changes nothing; once it holds the lock, a verb
+# removes what a publisher killed mid-work left.
+serial_before=$(index 'i["serial"]')
+exec 9>"$W/repo/.lock"
+flock 9
+set +e
+"$PUBLISH" sign "$W/repo" --key "$W/man2" >"$W/locked.out" 2>&1
+rc=$?
+set -e
+flock -u 9
+exec 9>&-
+[ "$rc" -ne 0 ] && grep -q "another haishin-publish is working on" "$W/locked.out" &&
+	pass "a second publisher is refused while the lock is held" ||
+	fail "locked: exit $rc: $(cat "$W/locked.out")"
+expect_eq "$(index 'i["serial"]')" "$serial_before" "the refused publisher changed nothing"
+: >"$W/repo/packages/fw/.delta-AbC123"
+: >"$W/repo/packages/fw/.pack-XyZ789"
+: >"$W/repo/index.json.tmp.4242"
+: >"$W/repo/packages/fw/keep.me"
+"$PUBLISH" sign "$W/repo" --key "$W/man2" >/dev/null
+left=$(cd "$W/repo" && find . -name '.delta-*' -o -name '.pack-*' -o -name '*.json.tmp.*')
+expect_eq "$left" "" "the next publisher removes the temporaries of one that was killed"
+[ -e "$W/repo/packages/fw/keep.me" ] && pass "other files stay" || fail "keep.me was removed"
+
 finish
