@@ -335,8 +335,10 @@ void ctlprint_status(FILE *f, const json_t *end, int64_t now)
 
 static const char *method_label(const char *method)
 {
-	static const char *const known[] = {N_("full"), N_("delta"),
-					    N_("resumed")};
+	/* The methods of the history (docs/protocol.md). */
+	static const char *const known[] = {N_("full"), N_("resumed"),
+					    N_("fallback"), N_("delta-zstd"),
+					    N_("delta-sufdiff")};
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)

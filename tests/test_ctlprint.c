@@ -510,26 +510,28 @@ static void test_history(void **state)
 
 	(void)state;
 	set_tz("UTC");
-	j = load("{\"type\": \"end\", \"ok\": true, \"attempts\": [{\"id\": 2, "
-		 "\"started\": \"2026-11-25T07:00:00Z\", \"finished\": "
-		 "\"2026-11-25T07:02:05Z\", \"trigger\": \"manual\", "
-		 "\"component\": \"cardreader\", \"from\": \"2.0.0\", \"to\": "
-		 "\"2.1.0\", \"method\": \"delta\", \"bytes\": 1572864, "
-		 "\"state\": \"COMPLETED\", \"reason\": \"installed\"}, "
-		 "{\"id\": 1, \"started\": \"2026-11-24T07:00:00Z\", "
-		 "\"finished\": null, \"trigger\": \"scheduled\", "
-		 "\"component\": \"\", \"from\": null, \"to\": null, "
-		 "\"method\": null, \"bytes\": null, \"state\": "
-		 "\"FAILED_CONNECT\", \"reason\": \"dns: no such host\"}]}");
+	j = load(
+		"{\"type\": \"end\", \"ok\": true, \"attempts\": [{\"id\": 2, "
+		"\"started\": \"2026-11-25T07:00:00Z\", \"finished\": "
+		"\"2026-11-25T07:02:05Z\", \"trigger\": \"manual\", "
+		"\"component\": \"cardreader\", \"from\": \"2.0.0\", \"to\": "
+		"\"2.1.0\", \"method\": \"delta-sufdiff\", \"bytes\": 1572864, "
+		"\"state\": \"COMPLETED\", \"reason\": \"installed\"}, "
+		"{\"id\": 1, \"started\": \"2026-11-24T07:00:00Z\", "
+		"\"finished\": null, \"trigger\": \"scheduled\", "
+		"\"component\": \"\", \"from\": null, \"to\": null, "
+		"\"method\": null, \"bytes\": null, \"state\": "
+		"\"FAILED_CONNECT\", \"reason\": \"dns: no such host\"}]}");
 	cap_open(&c);
 	ctlprint_history(c.f, j);
-	cap_check(&c,
-		  "TIME              COMPONENT   VERSION         METHOD  "
-		  "BYTES    DURATION    STATE           REASON\n"
-		  "2026-11-25 07:00  cardreader  2.0.0 -> 2.1.0  delta   "
-		  "1.5 MiB  2 min 05 s  COMPLETED       installed\n"
-		  "2026-11-24 07:00  (check)     -               -       "
-		  "-        -           FAILED_CONNECT  dns: no such host\n");
+	cap_check(
+		&c,
+		"TIME              COMPONENT   VERSION         METHOD         "
+		"BYTES    DURATION    STATE           REASON\n"
+		"2026-11-25 07:00  cardreader  2.0.0 -> 2.1.0  delta-sufdiff  "
+		"1.5 MiB  2 min 05 s  COMPLETED       installed\n"
+		"2026-11-24 07:00  (check)     -               -              "
+		"-        -           FAILED_CONNECT  dns: no such host\n");
 	json_decref(j);
 	j = load("{\"type\": \"end\", \"ok\": true, \"attempts\": []}");
 	cap_open(&c);
