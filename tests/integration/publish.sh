@@ -409,6 +409,26 @@ grep -q "fw 1.5: no delta from 1.3: .*is not a package" "$W/add-1.5.err" &&
 cp "$W/pkg13.keep" "$pkg13"
 mv "$W/pkg12.keep" "$pkg12"
 
+# An add that fails at its last step (index.json cannot be written: the
+# repository's directory is made immutable) removes the package and the
+# deltas it wrote.  Needs chattr on the file system, else skipped.
+make_firmware fw-1.6 240 1100
+if chattr +i "$W/repo" 2>/dev/null; then
+	before=$(cd "$W/repo/packages/fw" && ls | sort)
+	set +e
+	"$PUBLISH" add "$W/repo" fw 1.6 "$W/src/fw-1.6" >"$W/add-1.6.out" 2>&1
+	rc=$?
+	set -e
+	chattr -i "$W/repo"
+	[ "$rc" -ne 0 ] && pass "add fails when index.json cannot be written" ||
+		fail "add succeeded: $(cat "$W/add-1.6.out")"
+	expect_eq "$(cd "$W/repo/packages/fw" && ls | sort)" "$before" \
+		"the failed add removed the package and the deltas it wrote"
+	expect_eq "$(index '"1.6" in v')" False "index.json does not name fw 1.6"
+else
+	echo "skip: chattr +i is not supported here"
+fi
+
 # One publisher at a time: while another holds the repository's lock, a
 # verb is refused and changes nothing; once it holds the lock, a verb
 # removes what a publisher killed mid-work left.
