@@ -367,9 +367,9 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 		return CYCLE_DELTA_FALLBACK;
 	}
 	if (cycle_install(c, it, tar_fd, o)) {
-		cycle_delta_saved(t, d, &tr, o);
 		const struct patch_new_base nb = cycle_new_base(c, t);
 
+		cycle_delta_saved(t, d, &tr, o);
 		if (patch_keep_tar(c->env->cfg, &nb, tar, &e) < 0)
 			log_warn("%s, ignoring", e.msg);
 		cycle_forget_downloads(c, t->name);

@@ -222,6 +222,15 @@ static int part_stop(struct part *p)
 	return r;
 }
 
+/* DIR/NAME.part into out (PATH_MAX bytes); -ENAMETOOLONG. */
+static int part_file_path(const char *dir, const char *name,
+			  char out[static PATH_MAX], struct hs_err *e)
+{
+	if (hs_snprintf(out, PATH_MAX, "%s/%s%s", dir, name, PART_SUFFIX) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+	return 0;
+}
+
 int part_open(const char *dir, const char *name, struct part **ret_p,
 	      struct hs_err *e)
 {
@@ -236,11 +245,9 @@ int part_open(const char *dir, const char *name, struct part **ret_p,
 		free(p);
 		return hs_err_set(e, -r, "cannot create a mutex");
 	}
-	if (hs_snprintf(p->path, sizeof(p->path), "%s/%s%s", dir, name,
-			PART_SUFFIX) < 0) {
-		r = hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+	r = part_file_path(dir, name, p->path, e);
+	if (r < 0)
 		goto out_free;
-	}
 	p->buf = malloc(PART_READ_CHUNK);
 	if (p->buf == NULL) {
 		r = hs_err_set(e, -ENOMEM, "out of memory");
@@ -442,9 +449,10 @@ int part_remove(const char *dir, const char *name, struct hs_err *e)
 {
 	char path[PATH_MAX];
 
-	if (hs_snprintf(path, sizeof(path), "%s/%s%s", dir, name, PART_SUFFIX) <
-	    0)
-		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+	const int r = part_file_path(dir, name, path, e);
+
+	if (r < 0)
+		return r;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return hs_err_set(e, -errno, "cannot remove '%s': %s", path,
 				  strerror(errno));

@@ -230,6 +230,18 @@ static int repo_delta_record(struct repo_delta_job *j, const char *from,
 	return 0;
 }
 
+/* info must be the tar that index.json records for version (want). */
+static int repo_tar_matches(const char *version, const char *want,
+			    const struct tarball_info *info, struct hs_err *e)
+{
+	if (want == NULL || strcmp(want, info->sha256) != 0)
+		return hs_err_set(e, -EBADMSG,
+				  "the tar of %s is not the one index.json "
+				  "records",
+				  version);
+	return 0;
+}
+
 /* The new version's tar, decompressed once for all its deltas. */
 static int repo_delta_target(struct repo_delta_job *j, struct hs_err *e)
 {
@@ -240,11 +252,8 @@ static int repo_delta_target(struct repo_delta_job *j, struct hs_err *e)
 	if (j->tar_fd >= 0)
 		return 0;
 	r = repo_open_tar(j->repo, j->v, j->dir, &j->tar_fd, &info, e);
-	if (r == 0 && (want == NULL || strcmp(want, info.sha256) != 0))
-		r = hs_err_set(e, -EBADMSG,
-			       "the tar of %s is not the one index.json "
-			       "records",
-			       j->version);
+	if (r == 0)
+		r = repo_tar_matches(j->version, want, &info, e);
 	return r;
 }
 
@@ -266,11 +275,8 @@ static int repo_delta_base(struct repo_delta_job *j, const struct repo_base *b,
 	r = repo_open_tar(j->repo, b->v, j->dir, ret_fd, info, e);
 	if (r == 0 && base_sha == NULL)
 		r = repo_set_tar(b->v, info, e);
-	else if (r == 0 && strcmp(base_sha, info->sha256) != 0)
-		r = hs_err_set(e, -EBADMSG,
-			       "the tar of %s is not the one index.json "
-			       "records",
-			       b->version);
+	else if (r == 0)
+		r = repo_tar_matches(b->version, base_sha, info, e);
 	return r;
 }
 
