@@ -281,6 +281,8 @@ static void status_daemon(FILE *f, const json_t *d, int64_t now)
 		     ctlprint_jstr(d, "state"));
 	ctlprint_sanitize(line, line, sizeof(line));
 	fprintf(f, "%s\n", line);
+	if (ctlprint_jstr(d, "reason")[0] != '\0')
+		kv_add(&kv, _("reason"), "%s", ctlprint_jstr(d, "reason"));
 	status_setting(&kv, d);
 	status_blocked(&kv, d, now);
 	status_progress(&kv, d);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "floor.h"
 #include "i18n.h"
 #include "install.h"
 #include "log.h"
@@ -444,8 +445,14 @@ static int cycle_check(struct cycle *c, struct cycle_outcome *o)
 	hs_err_clear(&e);
 	cycle_progress(c, STATE_CHECKING, "", "%smanifest.json",
 		       c->env->cfg->url);
-	c->fail_as = STATE_FAILED_INSTALL;
-	r = db_trust_get(c->env->db, &t, &e);
+	/* A database behind the floor kept outside it was lost or damaged:
+	 * trusting it would let an older manifest roll the terminal back. */
+	c->fail_as = STATE_STOPPED;
+	r = floor_check(c->env->cfg, c->env->db, &e);
+	if (r == 0) {
+		c->fail_as = STATE_FAILED_INSTALL;
+		r = db_trust_get(c->env->db, &t, &e);
+	}
 	if (r == 0)
 		r = cycle_load_root(c, &e);
 	if (r == 0)
@@ -691,8 +698,9 @@ static void cycle_mark_running(const struct cycle *c, bool running)
 			 running ? "runs" : "ended", e.msg);
 }
 
-int cycle_recover(struct db *db, struct hs_err *e)
+int cycle_recover(const struct config *cfg, struct db *db, struct hs_err *e)
 {
+	char repaired[CYCLE_REASON_MAX];
 	struct db_attempt a;
 	char v[64];
 	char *end;
@@ -722,6 +730,12 @@ int cycle_recover(struct db *db, struct hs_err *e)
 		sizeof(a.reason));
 	r = db_history_add(db, &a, e);
 	if (r == 0)
+		r = floor_repair(cfg, db, repaired, sizeof(repaired), e);
+	if (r > 0)
+		log_warn("the attempt that was cut off left its last step "
+			 "half done; put back: %s",
+			 repaired);
+	if (r >= 0)
 		r = db_setting_put(db, CYCLE_RUNNING_KEY, "", e);
 	return r < 0 ? r : 1;
 }

@@ -95,10 +95,12 @@ int cycle_manifest_keys_differ(struct db *db, const char *keys);
 /*
  * An attempt whose process was killed (kill -9, a crash, a power cut) never
  * recorded its end: this records it as INTERRUPTED.  Called at start, under
- * the state directory's lock.  Returns 1 when it recorded one, 0 when there
- * was none, or an error.
+ * the state directory's lock, and puts back what the cut-off attempt left
+ * half done (floor_repair): a component switched but not recorded is
+ * switched back.  Returns 1 when it recorded one, 0 when there was none,
+ * or an error.
  */
-int cycle_recover(struct db *db, struct hs_err *e);
+int cycle_recover(const struct config *cfg, struct db *db, struct hs_err *e);
 
 /* Runs one attempt and fills *ret.  Never fails: failures are states. */
 void cycle_run(const struct cycle_env *env, struct cycle_result *ret);

@@ -43,6 +43,7 @@
 #include "daemon_int.h"
 #include "db.h"
 #include "diag.h"
+#include "floor.h"
 #include "i18n.h"
 #include "dsse.h"
 #include "log.h"
@@ -366,10 +367,10 @@ static int daemon_tick(struct daemon *d)
 	char hold[CYCLE_REASON_MAX];
 	int64_t due;
 
+	if (d->damaged[0] != '\0' || worker_running(d->worker))
+		return DAEMON_TICK_MAX;
 	daemon_sched_in(d, &in, reason, sizeof(reason));
 	due = sched_due(&in);
-	if (worker_running(d->worker))
-		return DAEMON_TICK_MAX;
 	if (in.now < due)
 		return (int)(due - in.now < DAEMON_TICK_MAX ? due - in.now + 1
 							    : DAEMON_TICK_MAX);
@@ -510,6 +511,39 @@ static int daemon_mkdirs(const struct config *cfg, struct hs_err *e)
 	return 0;
 }
 
+/*
+ * Opens the state database and records an attempt that was cut off.  A
+ * damaged file, or one behind the floor kept outside it, does not stop the
+ * daemon: it stays up to say so (d->damaged) and updates nothing.
+ */
+static int daemon_open_db(struct daemon *d, struct hs_err *e)
+{
+	struct hs_err fe;
+	int r;
+
+	r = db_open(d->cfg.state, &d->db, e);
+	if (r == -EUCLEAN) {
+		(void)floor_explain(e);
+		(void)hs_strlcpy(d->damaged, e->msg, sizeof(d->damaged));
+		log_err("%s", d->damaged);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = cycle_recover(&d->cfg, d->db, &fe);
+	if (r < 0)
+		log_warn("cannot record the attempt that was cut off: %s",
+			 fe.msg);
+	else if (r > 0)
+		log_warn("the last attempt was cut off (killed or power "
+			 "lost): recorded as INTERRUPTED");
+	if (floor_check(&d->cfg, d->db, &fe) < 0) {
+		(void)hs_strlcpy(d->damaged, fe.msg, sizeof(d->damaged));
+		log_err("%s", d->damaged);
+	}
+	return 0;
+}
+
 static int daemon_start(struct daemon *d, const char *config_path,
 			struct hs_err *e)
 {
@@ -529,19 +563,7 @@ static int daemon_start(struct daemon *d, const char *config_path,
 	if (r == 0)
 		r = daemon_lock(d, e);
 	if (r == 0)
-		r = db_open(d->cfg.state, &d->db, e);
-	if (r == 0) {
-		struct hs_err re;
-		const int rr = cycle_recover(d->db, &re);
-
-		if (rr < 0)
-			log_warn("cannot record the attempt that was cut off: "
-				 "%s",
-				 re.msg);
-		else if (rr > 0)
-			log_warn("the last attempt was cut off (killed or "
-				 "power lost): recorded as INTERRUPTED");
-	}
+		r = daemon_open_db(d, e);
 	if (r == 0)
 		r = worker_new(&d->worker, e);
 	if (r == 0)

@@ -188,18 +188,36 @@ static bool forced_pending(const struct manifest_component *mc,
 	return cmp < 0 || (cmp > 0 && mc->allow_downgrade);
 }
 
+/* The progress state of the component the attempt under way is working
+ * on (DOWNLOADING, VERIFYING, INSTALLING), or NULL. */
+static const char *component_progress(struct daemon *d, const char *name)
+{
+	struct cycle_event ev;
+
+	if (!worker_progress(d->worker, &ev) || strcmp(ev.component, name) != 0)
+		return NULL;
+	if (ev.state != STATE_DOWNLOADING && ev.state != STATE_VERIFYING &&
+	    ev.state != STATE_INSTALLING && ev.state != STATE_WAITING)
+		return NULL;
+	return state_name(ev.state);
+}
+
 static json_t *json_components(struct daemon *d, const struct manifest *m)
 {
 	json_t *arr = json_array();
 	struct db_installed in;
+	const char *busy;
 	size_t i;
 
 	for (i = 0; m != NULL && arr != NULL && i < m->n_components; i++) {
 		const struct manifest_component *mc = &m->components[i];
 		const bool have =
 			db_installed_get(d->db, mc->name, &in, NULL) == 0;
-
 		const char *state = component_state(mc, &in, have);
+
+		busy = component_progress(d, mc->name);
+		if (busy != NULL)
+			state = busy;
 
 		(void)json_array_append_new(
 			arr,
@@ -299,15 +317,22 @@ static json_t *json_daemon(struct daemon *d)
 	struct sched_in in;
 	struct db_trust t;
 	char reason[256];
+	char stopped[CTL_REASON_MAX + 64];
 	json_t *j;
 
 	daemon_sched_in(d, &in, reason, sizeof(reason));
+	/* Off is STOPPED with its reason, the word the staff look for. */
+	(void)hs_snprintf(stopped, sizeof(stopped),
+			  _("automatic updates are disabled: %s"), reason);
 	memset(&t, 0, sizeof(t));
 	(void)db_trust_get(d->db, &t, NULL);
-	j = json_pack("{s:s, s:I, s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
+	j = json_pack("{s:s, s:I, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:o, "
+		      "s:o}",
 		      "version", DAEMON_VERSION, "pid", (json_int_t)getpid(),
-		      "state", "IDLE", "enabled", in.enabled, "disabled_reason",
-		      reason, "blocked_by", json_blocks(d, &in), "next_check",
+		      "state", in.enabled ? "IDLE" : state_name(STATE_STOPPED),
+		      "reason", in.enabled ? "" : stopped, "enabled",
+		      in.enabled, "disabled_reason", reason, "blocked_by",
+		      json_blocks(d, &in), "next_check",
 		      json_time(sched_due(&in)), "last_check",
 		      json_time(last_check_started(d)), "last_contact",
 		      json_time(t.last_contact), "last_result",
@@ -331,12 +356,39 @@ static json_t *json_daemon(struct daemon *d)
 	return j;
 }
 
+/* A daemon whose state database cannot be trusted: STOPPED, and why. */
+static json_t *json_damaged(const struct daemon *d)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:b, s:s, s:[], s:n, s:n, "
+			 "s:n, s:n}",
+			 "version", DAEMON_VERSION, "pid", (json_int_t)getpid(),
+			 "state", state_name(STATE_STOPPED), "reason",
+			 d->damaged, "enabled", 0, "disabled_reason",
+			 d->damaged, "blocked_by", "next_check", "last_check",
+			 "last_contact", "last_result");
+}
+
 static void cmd_status(struct daemon *d, struct ctl_client *c)
 {
 	struct manifest *m = daemon_manifest(d);
+	json_t *dj;
 
-	daemon_send_end(c, json_pack("{s:o, s:o}", "daemon", json_daemon(d),
-				     "components", json_components(d, m)));
+	if (d->db == NULL) {
+		dj = json_damaged(d);
+	} else {
+		dj = json_daemon(d);
+		if (dj != NULL && d->damaged[0] != '\0' &&
+		    !worker_running(d->worker)) {
+			(void)json_object_set_new(
+				dj, "state",
+				json_string(state_name(STATE_STOPPED)));
+			(void)json_object_set_new(dj, "reason",
+						  json_string(d->damaged));
+		}
+	}
+	daemon_send_end(c, json_pack("{s:o, s:o}", "daemon", dj, "components",
+				     d->db != NULL ? json_components(d, m)
+						   : json_array()));
 	manifest_free(m);
 }
 
@@ -599,6 +651,16 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		else
 			daemon_send_error(c, CTL_ERR_DENIED,
 					  _("permission denied"));
+		return;
+	}
+	if (d->damaged[0] != '\0' &&
+	    (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH)) {
+		send_refused_attempt(c, CTL_ERR_UNAVAILABLE, d->damaged);
+		return;
+	}
+	if (d->db == NULL && req.cmd != CTL_CMD_STATUS &&
+	    req.cmd != CTL_CMD_CHECK_CONNECTION) {
+		daemon_send_error(c, CTL_ERR_UNAVAILABLE, d->damaged);
 		return;
 	}
 	switch (req.cmd) {

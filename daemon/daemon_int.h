@@ -45,6 +45,10 @@ struct daemon {
 	struct db *db;
 	struct worker *worker;
 	struct ctl_server ctl;
+	/* Why the state database cannot be trusted (floor.h): lost, emptied,
+	 * older than the install, or damaged (db NULL then).  While it is
+	 * set nothing is updated and status says STOPPED with it. */
+	char damaged[CYCLE_REASON_MAX];
 	int sfd; /* signalfd */
 	int lock_fd;
 	bool stop;

@@ -127,6 +127,10 @@ static int db_error(sqlite3 *h, int rc, const char *what, struct hs_err *e)
 	case SQLITE_NOMEM:
 		code = -ENOMEM;
 		break;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		code = -EUCLEAN; /* the file is damaged, not the disk */
+		break;
 	default:
 		code = -EIO;
 		break;

@@ -26,13 +26,14 @@ struct db;
  * Opens (creating if needed, mode 0600) state_dir/haishin.db and brings its
  * schema up to date.  The directory must exist.  The caller frees *ret_db
  * with db_free().  Returns 0, or -EIO with SQLite's message in e (also for
- * a file that is not a database and a schema newer than this code), -EBUSY,
+ * a schema newer than this code), -EUCLEAN for a file that is not a
+ * database or is corrupt (damaged: see floor.h), -EBUSY,
  * -ENOSPC, or open(2)'s errno (-ENOENT for a missing directory); the
  * message names the file.
  *
  * Every function below returns 0 or a negative errno with e set: -EIO for
- * SQLite's errors, -EBUSY when the database stayed locked past the busy
- * timeout, -ENOSPC when the disk is full.
+ * SQLite's errors, -EUCLEAN for a damaged file, -EBUSY when the database
+ * stayed locked past the busy timeout, -ENOSPC when the disk is full.
  */
 int db_open(const char *state_dir, struct db **ret_db, struct hs_err *e);
 

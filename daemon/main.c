@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "fetch.h"
+#include "floor.h"
 #include "i18n.h"
 #include "log.h"
 #include "state.h"
@@ -43,12 +44,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: haishind [-c CONFIG] [--once [--bundle FILE]] [-v]\n"
+		"usage: haishind [-c CONFIG] [--once [--bundle FILE] | "
+		"--reinit] [-v]\n"
 		"  -c, --config FILE  configuration (default %s)\n"
 		"      --once         run one update cycle and exit with "
 		"its state's code\n"
 		"      --bundle FILE  with --once: install from a bundle made "
 		"by haishin-publish\n"
+		"      --reinit       rebuild a lost or damaged state database "
+		"from the state\n"
+		"                     directory and the install root (haishind "
+		"stopped)\n"
 		"  -v, --verbose      log debugging detail\n",
 		CONFIG_DEFAULT_PATH);
 }
@@ -167,7 +173,9 @@ static int prepare(const struct config *cfg, struct db **ret_db,
 	if (r < 0)
 		return r;
 	r = db_open(cfg->state, ret_db, e);
-	if (r == 0 && cycle_recover(*ret_db, e) < 0)
+	if (r == -EUCLEAN)
+		(void)floor_explain(e);
+	if (r == 0 && cycle_recover(cfg, *ret_db, e) < 0)
 		log_warn("cannot record the attempt that was cut off: %s",
 			 e->msg);
 	if (r == 0)
@@ -227,12 +235,58 @@ out:
 	return code;
 }
 
+/*
+ * --reinit: a state database that is lost, emptied, older than the install
+ * or damaged is rebuilt from the floor kept outside it (floor.h).  A sound
+ * database is left alone: rebuilding it would only lose its history.
+ */
+static int run_reinit(const char *config_path)
+{
+	char report[1024];
+	struct config cfg;
+	struct db *db = NULL;
+	struct hs_err e;
+	int lock = -1;
+	int code = EXIT_FAILURE;
+	int r;
+
+	hs_err_clear(&e);
+	r = config_load(config_path, &cfg, &e);
+	if (r == 0)
+		r = make_dir(cfg.state, 0700, &e);
+	if (r == 0)
+		r = take_lock(cfg.state, &lock, &e);
+	if (r == -EBUSY)
+		hs_err_prefix(&e, "%s", _("stop haishind first: "));
+	if (r == 0 && db_open(cfg.state, &db, NULL) == 0 &&
+	    floor_check(&cfg, db, NULL) == 0) {
+		r = hs_err_set(&e, -EEXIST,
+			       _("the state database in '%s' is sound and "
+				 "agrees with the install; nothing to "
+				 "rebuild"),
+			       cfg.state);
+	}
+	db_free(db);
+	if (r == 0)
+		r = floor_reinit(&cfg, report, sizeof(report), &e);
+	if (r == 0) {
+		printf("%s\n", report);
+		code = EXIT_SUCCESS;
+	} else {
+		fprintf(stderr, "haishind --reinit: %s\n", e.msg);
+	}
+	if (lock >= 0)
+		(void)close(lock);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, 'o'},
 		{"bundle", required_argument, NULL, 'b'},
+		{"reinit", no_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -240,6 +294,7 @@ int main(int argc, char **argv)
 	const char *config_path = CONFIG_DEFAULT_PATH;
 	const char *bundle = NULL;
 	bool once = false;
+	bool reinit = false;
 	int code;
 	int c;
 
@@ -255,6 +310,9 @@ int main(int argc, char **argv)
 		case 'b':
 			bundle = optarg;
 			break;
+		case 'r':
+			reinit = true;
+			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
@@ -266,10 +324,12 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || (bundle != NULL && !once)) {
+	if (optind != argc || (bundle != NULL && !once) || (reinit && once)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (reinit)
+		return run_reinit(config_path);
 	if (!once)
 		return daemon_run(config_path);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -171,7 +171,7 @@ static void test_open_errors(void **state)
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = garbage[i % (sizeof(garbage) - 1)];
 	tu_write(other, DB_FILE_NAME, big, sizeof(big), 0600);
-	assert_int_equal(db_open(other, &db, &e), -EIO);
+	assert_int_equal(db_open(other, &db, &e), -EUCLEAN);
 	assert_non_null(strstr(e.msg, other_db));
 	assert_non_null(strstr(e.msg, "not a database"));
 	assert_null(db);
