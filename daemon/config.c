@@ -547,11 +547,16 @@ void config_defaults(struct config *c)
 	c->has_quiet_hours = false;
 }
 
-int config_parse(struct config *c, const char *buf, size_t len,
-		 const char *origin, struct hs_err *e)
+/* Parses every line; stops at the first bad one unless keep_going, which
+ * skips it and returns the first error at the end. */
+static int config_parse_lines(struct config *c, const char *buf, size_t len,
+			      const char *origin, bool keep_going,
+			      struct hs_err *e)
 {
+	struct hs_err line_e;
 	struct parser p;
 	size_t pos = 0;
+	int first = 0;
 	int r;
 
 	memset(&p, 0, sizeof(p));
@@ -564,12 +569,26 @@ int config_parse(struct config *c, const char *buf, size_t len,
 		const size_t end = nl != NULL ? (size_t)(nl - buf) : len;
 
 		p.line++;
-		r = parse_line(&p, buf + pos, end - pos, e);
-		if (r < 0)
-			return r;
+		r = parse_line(&p, buf + pos, end - pos, &line_e);
+		if (r < 0 && !keep_going)
+			return hs_err_copy(e, &line_e);
+		if (r < 0 && first == 0)
+			first = hs_err_copy(e, &line_e);
 		pos = end + 1;
 	}
-	return 0;
+	return first;
+}
+
+int config_parse(struct config *c, const char *buf, size_t len,
+		 const char *origin, struct hs_err *e)
+{
+	return config_parse_lines(c, buf, len, origin, false, e);
+}
+
+int config_parse_lenient(struct config *c, const char *buf, size_t len,
+			 const char *origin, struct hs_err *e)
+{
+	return config_parse_lines(c, buf, len, origin, true, e);
 }
 
 int config_load(const char *path, struct config *ret_c, struct hs_err *e)

@@ -84,6 +84,15 @@ int config_parse(struct config *c, const char *buf, size_t len,
 		 const char *origin, struct hs_err *e);
 
 /*
+ * As config_parse, but a bad line is skipped instead of ending the parse:
+ * every good line is applied, and the first bad line's error is returned
+ * at the end (0 when there was none).  For a client that needs one key
+ * (the socket) of a file the daemon may have refused.
+ */
+int config_parse_lenient(struct config *c, const char *buf, size_t len,
+			 const char *origin, struct hs_err *e);
+
+/*
  * config_defaults + reads and parses the file at path into *ret_c, which is
  * written only on success.  Fails with -EINVAL "path: [server] url is not
  * set" when no url is configured, or hs_read_file's error (-ENOENT ...,

@@ -144,9 +144,9 @@ void ctlprint_verify(FILE *f, const json_t *end);
 void ctlprint_connection(FILE *f, const json_t *end);
 void ctlprint_setting(FILE *f, const json_t *end);
 
-/* Exit codes: verify 0 when all_ok, else 1; check-connection 0 when
- * all_ok, 69 for a failed proxy/dns/tcp/tls/http stage, 65 for signature
- * or freshness, 1 for anything else. */
+/* Exit codes: verify 0 when all_ok, else 1; check-connection the daemon's
+ * "exit" (0 when all passed, 69 for a failed proxy/dns/tcp/tls/http stage,
+ * 65 for signature or freshness), or 1 without one. */
 int ctlprint_verify_exit(const json_t *end);
 int ctlprint_connection_exit(const json_t *end);
 

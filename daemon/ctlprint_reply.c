@@ -514,21 +514,12 @@ void ctlprint_connection(FILE *f, const json_t *end)
 
 int ctlprint_connection_exit(const json_t *end)
 {
-	static const char *const network[] = {"proxy", "dns", "tcp", "tls",
-					      "http"};
-	static const char *const trust[] = {"signature", "freshness"};
-	const char *stage = ctlprint_jstr(end, "failed_stage");
-	size_t i;
+	const json_t *code = json_object_get(end, "exit");
 
-	if (json_is_true(json_object_get(end, "all_ok")))
-		return 0;
-	for (i = 0; i < sizeof(network) / sizeof(network[0]); i++)
-		if (strcmp(stage, network[i]) == 0)
-			return 69;
-	for (i = 0; i < sizeof(trust) / sizeof(trust[0]); i++)
-		if (strcmp(stage, trust[i]) == 0)
-			return 65;
-	return 1;
+	if (json_is_integer(code) && json_integer_value(code) >= 0 &&
+	    json_integer_value(code) <= 255)
+		return (int)json_integer_value(code);
+	return json_is_true(json_object_get(end, "all_ok")) ? 0 : 1;
 }
 
 /* enable, disable */

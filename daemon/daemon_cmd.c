@@ -95,12 +95,14 @@ static void send_refused_attempt(struct ctl_client *c, const char *code,
 			 true);
 }
 
-/* Adds "type": "end", "ok": true to a result object and sends it. */
+/* Adds "type": "end" and, unless the result says it, "ok": true to a
+ * result object and sends it. */
 void daemon_send_end(struct ctl_client *c, json_t *j)
 {
 	if (j != NULL) {
 		(void)json_object_set_new(j, "type", json_string("end"));
-		(void)json_object_set_new(j, "ok", json_true());
+		if (json_object_get(j, "ok") == NULL)
+			(void)json_object_set_new(j, "ok", json_true());
 	}
 	daemon_send_json(c, j, true);
 }
@@ -619,12 +621,15 @@ json_t *daemon_json_diag(const struct diag_report *rep)
 				       "ok", s->ok, "ms", (json_int_t)s->ms,
 				       "detail", s->detail));
 	}
-	return json_pack("{s:o, s:b, s:s, s:s}", "stages", arr, "all_ok",
-			 rep->all_ok, "failed_stage",
-			 rep->failed >= 0
-				 ? diag_stage_name((enum diag_stage)rep->failed)
+	/* One truth: ok is all_ok, and the outcome's state and exit code
+	 * come with it, as download-now's end does. */
+	return json_pack(
+		"{s:o, s:b, s:b, s:s, s:s, s:s, s:i}", "stages", arr, "ok",
+		rep->all_ok, "all_ok", rep->all_ok, "failed_stage",
+		rep->failed >= 0 ? diag_stage_name((enum diag_stage)rep->failed)
 				 : "",
-			 "advice", rep->advice);
+		"advice", rep->advice, "state", diag_failed_state(rep), "exit",
+		diag_exit_code(rep));
 }
 
 /* ---- requests ---------------------------------------------------------------- */

@@ -102,7 +102,8 @@ void daemon_send_json(struct ctl_client *c, json_t *j, bool end);
 void daemon_send_error(struct ctl_client *c, const char *code,
 		       const char *error);
 
-/* Adds "type": "end", "ok": true to a result object and sends it. */
+/* Adds "type": "end" and, unless the object has one, "ok": true to a result
+ * object and sends it. */
 void daemon_send_end(struct ctl_client *c, json_t *j);
 
 /* An event as the protocol shows it (a new reference, or NULL). */

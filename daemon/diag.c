@@ -29,6 +29,7 @@
 #include "i18n.h"
 #include "manifest.h"
 #include "root.h"
+#include "state.h"
 #include "str.h"
 
 #define DIAG_TEXT_MAX (HS_URL_MAX + DIAG_ADVICE_MAX) /* before it is cut */
@@ -104,15 +105,30 @@ int diag_url(const struct diag *d, const char *name, char *out, size_t n,
 static const struct {
 	const char *name;
 	diag_stage_fn *run;
+	enum state fails_as; /* what an attempt failing there would end in */
 } diag_stages[DIAG_STAGES] = {
-	[DIAG_PROXY] = {"proxy", diag_proxy},
-	[DIAG_DNS] = {"dns", diag_dns},
-	[DIAG_TCP] = {"tcp", diag_tcp},
-	[DIAG_TLS] = {"tls", diag_tls},
-	[DIAG_HTTP] = {"http", diag_http},
-	[DIAG_SIGNATURE] = {"signature", diag_signature},
-	[DIAG_FRESHNESS] = {"freshness", diag_freshness},
+	[DIAG_PROXY] = {"proxy", diag_proxy, STATE_FAILED_CONNECT},
+	[DIAG_DNS] = {"dns", diag_dns, STATE_FAILED_CONNECT},
+	[DIAG_TCP] = {"tcp", diag_tcp, STATE_FAILED_CONNECT},
+	[DIAG_TLS] = {"tls", diag_tls, STATE_FAILED_CONNECT},
+	[DIAG_HTTP] = {"http", diag_http, STATE_FAILED_CONNECT},
+	[DIAG_SIGNATURE] = {"signature", diag_signature, STATE_FAILED_VERIFY},
+	[DIAG_FRESHNESS] = {"freshness", diag_freshness, STATE_FAILED_VERIFY},
 };
+
+int diag_exit_code(const struct diag_report *rep)
+{
+	if (rep->all_ok || rep->failed < 0 || rep->failed >= DIAG_STAGES)
+		return state_exit_code(STATE_UP_TO_DATE);
+	return state_exit_code(diag_stages[rep->failed].fails_as);
+}
+
+const char *diag_failed_state(const struct diag_report *rep)
+{
+	if (rep->all_ok || rep->failed < 0 || rep->failed >= DIAG_STAGES)
+		return "";
+	return state_name(diag_stages[rep->failed].fails_as);
+}
 
 const char *diag_stage_name(enum diag_stage s)
 {

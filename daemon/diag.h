@@ -66,6 +66,15 @@ struct diag_report {
 const char *diag_stage_name(enum diag_stage s);
 
 /*
+ * What the report means as an outcome: the terminal state an attempt
+ * failing at the same stage would end in (FAILED_CONNECT for proxy ... http,
+ * FAILED_VERIFY for signature and freshness; "" when all passed), and its
+ * exit code (0 when all passed).
+ */
+const char *diag_failed_state(const struct diag_report *rep);
+int diag_exit_code(const struct diag_report *rep);
+
+/*
  * Runs the stages with cfg's settings ([server] proxy, ca_file, url,
  * [transfer] timeouts, [trust] root, [paths] state) and fills *ret whole.
  * It never fails itself: every failure, including out of memory or an

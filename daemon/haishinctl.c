@@ -401,8 +401,12 @@ static int config_socket(const char *path, char *out, size_t n,
 		goto out_free_buf;
 	}
 	config_defaults(c);
-	r = config_parse(c, buf, len, path, e);
-	if (r == 0)
+	/* A typo elsewhere in the file (which the daemon refuses) must not
+	 * hide the socket it names: the rest of the file still counts. */
+	r = config_parse_lenient(c, buf, len, path, e);
+	if (r < 0 && r != -ENOMEM)
+		fprintf(stderr, _("haishinctl: warning: %s\n"), e->msg);
+	if (r != -ENOMEM)
 		r = hs_strlcpy(out, c->socket, n);
 	free(c);
 out_free_buf:
@@ -565,7 +569,10 @@ static int finish(struct ctl_run *run, const json_t *end)
 
 	if (is_download(run->o))
 		return finish_download(run, end);
-	if (!json_is_true(json_object_get(end, "ok")))
+	/* A refusal names its code; an answer whose ok is false (a failed
+	 * check-connection) is still an answer. */
+	if (!json_is_true(json_object_get(end, "ok")) &&
+	    json_object_get(end, "code") != NULL)
 		return say_refused(end);
 	if (!run->o->json)
 		cmd->print(stdout, end);
