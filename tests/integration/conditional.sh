@@ -172,10 +172,10 @@ import base64, json, sys, time
 env = json.load(open(sys.argv[1]))
 m = json.loads(base64.b64decode(env["payload"]))
 m["serial"] += 1
-m["expires"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 4))
+m["expires"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 6))
 open(sys.argv[2], "w").write(json.dumps(m))
 PY
-expires=$(($(date +%s) + 4))
+expires=$(($(date +%s) + 6))
 "$SIGN" "$MT" "$W/payload.json" "$W/man2.key" >"$W/repo/manifest.json"
 chmod o+r "$W/repo/manifest.json"
 settle
