@@ -217,6 +217,23 @@ static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 	return r;
 }
 
+/* cycle_fetch_meta, conditional on have's validators: 1 for a 304. */
+static int cycle_fetch_cond(struct cycle *c, const char *name, size_t max,
+			    const struct cycle_meta *have, char **ret_buf,
+			    size_t *ret_len,
+			    struct transfer_validators *ret_got,
+			    struct hs_err *e)
+{
+	const struct transfer_env env = cycle_transfer_env(c);
+	int r;
+
+	r = transfer_buf_cond(&env, name, max, &have->v, ret_buf, ret_len,
+			      ret_got, e);
+	if (r < 0)
+		c->fail_as = cycle_fetch_state(r);
+	return r;
+}
+
 /* Writes a verified file into the state directory. */
 static int cycle_store(const struct cycle *c, const char *name, const char *buf,
 		       size_t len, struct hs_err *e)
@@ -257,6 +274,42 @@ static int cycle_root_step(struct cycle *c, uint64_t trusted_version,
 }
 
 /*
+ * The version the server's root.json announces (in ret_seen->version): read
+ * from its body, or, when it answers 304 to the validators kept at the last
+ * check, the version that one announced.  1 for a 304, when there is
+ * nothing new to keep.
+ */
+static int cycle_root_target(struct cycle *c, struct cycle_meta *ret_seen,
+			     struct hs_err *e)
+{
+	struct cycle_meta have;
+	struct cycle_meta seen;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	cycle_meta_have(c, CYCLE_META_ROOT, &have);
+	memset(&seen, 0, sizeof(seen));
+	r = cycle_fetch_cond(c, "root.json", HS_ROOT_MAX_BYTES, &have, &buf,
+			     &len, &seen.v, e);
+	if (r == 1) {
+		log_info("root.json: not modified (304): version %llu, as at "
+			 "the last check",
+			 (unsigned long long)have.version);
+		*ret_seen = have;
+		return 1;
+	}
+	if (r < 0)
+		return r;
+	c->fail_as = STATE_FAILED_VERIFY;
+	r = trust_root_peek_version(buf, len, &seen.version, e);
+	free(buf);
+	if (r == 0)
+		*ret_seen = seen;
+	return r;
+}
+
+/*
  * Follows the server's root.json: if it is newer, walks N.root.json from the
  * current version + 1 to it, each signed by its predecessor's keys.  The
  * chain must reach at least the version trusted before (trusted_version):
@@ -265,19 +318,22 @@ static int cycle_root_step(struct cycle *c, uint64_t trusted_version,
 static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
 			     struct hs_err *e)
 {
+	struct cycle_meta seen;
 	char name[32];
-	uint64_t target = 0;
+	uint64_t target;
 	char *buf = NULL;
 	size_t len = 0;
+	bool changed;
 	int r;
 
-	r = cycle_fetch_meta(c, "root.json", HS_ROOT_MAX_BYTES, &buf, &len, e);
+	r = cycle_root_target(c, &seen, e);
 	if (r < 0)
 		return r;
+	changed = r == 0;
+	target = seen.version;
 	c->fail_as = STATE_FAILED_VERIFY;
-	r = trust_root_peek_version(buf, len, &target, e);
-	free(buf);
-	if (r == 0 && target > root_version(c->root) + CYCLE_MAX_ROOT_STEPS)
+	r = 0;
+	if (target > root_version(c->root) + CYCLE_MAX_ROOT_STEPS)
 		r = hs_err_set(e, -ESTALE,
 			       "root: version %llu is too far ahead of %llu",
 			       (unsigned long long)target,
@@ -304,7 +360,10 @@ static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
 				  "before, but the chain ends at %llu",
 				  (unsigned long long)trusted_version,
 				  (unsigned long long)root_version(c->root));
-	return trust_check_fresh(c->root, cycle_now(), e);
+	r = trust_check_fresh(c->root, cycle_now(), e);
+	if (r == 0 && changed)
+		cycle_meta_keep(c, CYCLE_META_ROOT, &seen);
+	return r;
 }
 
 static int cycle_key_id_cmp(const void *a, const void *b)
@@ -375,14 +434,54 @@ static int cycle_trust_put(const struct cycle *c, const struct db_trust *t,
 	return r;
 }
 
+/*
+ * manifest.json's bytes: the server's, or after a 304 those of the stored
+ * copy, read before the GET, which is conditional only when that copy is
+ * the one the validators were kept with.  1 for a 304; *ret_seen is what
+ * to keep once a body is verified and stored.
+ */
+static int cycle_manifest_bytes(struct cycle *c, char **ret_buf,
+				size_t *ret_len, struct cycle_meta *ret_seen,
+				struct hs_err *e)
+{
+	struct cycle_meta have;
+	struct cycle_meta seen;
+	char *local = NULL;
+	size_t local_len = 0;
+	int r;
+
+	cycle_meta_have(c, CYCLE_META_MANIFEST, &have);
+	cycle_meta_local(c, &have, &local, &local_len);
+	memset(&seen, 0, sizeof(seen));
+	r = cycle_fetch_cond(c, "manifest.json", HS_MANIFEST_MAX_BYTES, &have,
+			     ret_buf, ret_len, &seen.v, e);
+	if (r == 1) {
+		log_info("manifest.json: not modified (304): the stored copy "
+			 "is verified again");
+		*ret_buf = local;
+		*ret_len = local_len;
+		local = NULL;
+		seen = have;
+	} else if (r == 0 &&
+		   hash_buf(*ret_buf, *ret_len, seen.sha256, NULL) < 0) {
+		memset(&seen, 0, sizeof(seen)); /* kept without validators */
+	}
+	free(local);
+	if (r >= 0)
+		*ret_seen = seen;
+	return r;
+}
+
 static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 				struct hs_err *e)
 {
 	char keys[CYCLE_MANIFEST_KEYS_MAX];
 	char sha256[65];
 	struct trust_prev prev;
+	struct cycle_meta seen;
 	char *buf = NULL;
 	size_t len = 0;
+	bool changed;
 	int r;
 
 	prev.serial = t->manifest_serial;
@@ -404,14 +503,14 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 		prev.serial = 0;
 		prev.sha256[0] = '\0';
 	}
-	r = cycle_fetch_meta(c, "manifest.json", HS_MANIFEST_MAX_BYTES, &buf,
-			     &len, e);
-	if (r == 0) {
+	r = cycle_manifest_bytes(c, &buf, &len, &seen, e);
+	changed = r == 0;
+	if (r >= 0) {
 		c->fail_as = STATE_FAILED_VERIFY;
 		r = trust_manifest(c->root, buf, len, &prev, cycle_now(), &c->m,
 				   sha256, e);
 	}
-	if (r == 0) {
+	if (r == 0 && changed) {
 		/* The verified copy, for status and verify between checks. */
 		c->fail_as = STATE_FAILED_INSTALL;
 		r = cycle_store(c, CYCLE_MANIFEST_FILE, buf, len, e);
@@ -425,9 +524,12 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 			 sizeof(t->manifest_sha256));
 	t->manifest_expires = c->m->expires;
 	if (!c->env->from_bundle)
-		t->last_contact = cycle_now();
+		t->last_contact = cycle_now(); /* a 304 is an answer too */
 	c->fail_as = STATE_FAILED_INSTALL;
-	return cycle_trust_put(c, t, keys, e);
+	r = cycle_trust_put(c, t, keys, e);
+	if (r == 0 && changed)
+		cycle_meta_keep(c, CYCLE_META_MANIFEST, &seen);
+	return r;
 }
 
 /*

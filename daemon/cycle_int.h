@@ -1,7 +1,8 @@
 /*
- * cycle_int.h - what cycle.c (the check, the plan, the record) and
+ * cycle_int.h - what cycle.c (the check, the plan, the record),
  * cycle_item.c (one component's update: full or by delta, then the install)
- * share.  Private to those two files.
+ * and cycle_meta.c (the validators kept for the check's conditional GETs)
+ * share.  Private to those files.
  */
 #ifndef HAISHIN_CYCLE_INT_H
 #define HAISHIN_CYCLE_INT_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "cycle.h"
+#include "hash.h"
 #include "manifest.h"
 #include "plan.h"
 #include "root.h"
@@ -57,5 +59,41 @@ void cycle_outcome_set(struct cycle_outcome *o, enum state s, const char *fmt,
 /* Updates one planned component, by delta when it can, and fills *o. */
 void cycle_component(struct cycle *c, const struct plan_item *it,
 		     struct cycle_outcome *o);
+
+/* The metadata whose GETs are conditional (N.root.json is fetched once). */
+#define CYCLE_META_ROOT "root.json"
+#define CYCLE_META_MANIFEST "manifest.json"
+
+/* What is kept of a verified root.json or manifest.json for the next GET. */
+struct cycle_meta {
+	struct transfer_validators v; /* base "": none kept */
+	char sha256[HASH_SHA256_HEX_LEN + 1]; /* manifest.json: of the copy
+					       * stored in the state dir */
+	uint64_t version; /* root.json: the version it announced */
+};
+
+/*
+ * What was kept for file (CYCLE_META_*) at its last verified fetch; all
+ * zeros (no validators to send) when nothing usable was kept, or when the
+ * attempt reads a pushed bundle.
+ */
+void cycle_meta_have(const struct cycle *c, const char *file,
+		     struct cycle_meta *ret);
+
+/*
+ * Reads the stored manifest.json into *ret_buf (the caller frees it) when it
+ * is the copy *have was kept with.  Otherwise clears *have, so that no
+ * validators are sent for a copy that is not there, and sets *ret_buf to
+ * NULL.
+ */
+void cycle_meta_local(const struct cycle *c, struct cycle_meta *have,
+		      char **ret_buf, size_t *ret_len);
+
+/*
+ * Keeps m for file, for the next check.  A failure is logged, not returned:
+ * the next check then fetches file whole.
+ */
+void cycle_meta_keep(const struct cycle *c, const char *file,
+		     const struct cycle_meta *m);
 
 #endif

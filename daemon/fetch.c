@@ -1,6 +1,7 @@
 /*
- * fetch.c - libcurl easy transfers: ranges with If-Range, capped bodies,
- * response headers the caller needs (validators, Retry-After), and errors
+ * fetch.c - libcurl easy transfers: ranges with If-Range, conditional GETs,
+ * capped bodies, response headers the caller needs (validators, Date,
+ * Retry-After), and errors
  * that name their stage.  CURLcodes and HTTP statuses are translated here,
  * once (fetch_from_curl, fetch_from_status), keeping curl's own text.
  */
@@ -254,6 +255,7 @@ static size_t fetch_header(char *line, size_t size, size_t nmemb, void *ud)
 		x->answered = true;
 		x->resp->etag[0] = '\0';
 		x->resp->last_modified[0] = '\0';
+		x->resp->date[0] = '\0';
 		x->resp->retry_after = -1;
 		x->has_range = false;
 		return n;
@@ -263,6 +265,8 @@ static size_t fetch_header(char *line, size_t size, size_t nmemb, void *ud)
 	else if (fetch_header_is(line, n, "Last-Modified", &v, &vn))
 		fetch_header_value(v, vn, x->resp->last_modified,
 				   sizeof(x->resp->last_modified));
+	else if (fetch_header_is(line, n, "Date", &v, &vn))
+		fetch_header_value(v, vn, x->resp->date, sizeof(x->resp->date));
 	else if (fetch_header_is(line, n, "Retry-After", &v, &vn)) {
 		fetch_header_value(v, vn, value, sizeof(value));
 		x->resp->retry_after = fetch_retry_after(value);
@@ -448,28 +452,72 @@ static int fetch_setup(struct fetch *f, struct fetch_xfer *x, char *range,
 	return 0;
 }
 
-/* If-Range goes in as a header of its own; curl has no option for it. */
-static int fetch_if_range(struct fetch *f, const struct fetch_req *req,
-			  struct curl_slist **ret_list, struct hs_err *e)
+static bool fetch_is_set(const char *s)
 {
-	char line[FETCH_VALIDATOR_MAX + 16];
-	struct curl_slist *list;
+	return s != NULL && s[0] != '\0';
+}
+
+/* Appends "name: value" to *list when value is set. */
+static int fetch_header_add(struct curl_slist **list, const char *name,
+			    const char *value, struct hs_err *e)
+{
+	char line[FETCH_VALIDATOR_MAX + 32];
+	struct curl_slist *l;
+
+	if (!fetch_is_set(value))
+		return 0;
+	if (hs_snprintf(line, sizeof(line), "%s: %s", name, value) < 0)
+		return hs_err_set(e, -EINVAL, "validator too long");
+	l = curl_slist_append(*list, line);
+	if (l == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	*list = l;
+	return 0;
+}
+
+/*
+ * The validators go in as headers of their own: curl has no option for
+ * If-Range, and its If-Modified-Since would not be the server's own text.
+ */
+static int fetch_conditions(struct fetch *f, const struct fetch_req *req,
+			    struct curl_slist **ret_list, struct hs_err *e)
+{
+	struct curl_slist *list = NULL;
+	int r;
 
 	*ret_list = NULL;
-	if (req->offset == 0 || req->if_range == NULL ||
-	    req->if_range[0] == '\0')
-		return 0;
-	if (hs_snprintf(line, sizeof(line), "If-Range: %s", req->if_range) < 0)
-		return hs_err_set(e, -EINVAL, "validator too long");
-	list = curl_slist_append(NULL, line);
-	if (list == NULL)
-		return hs_err_set(e, -ENOMEM, "out of memory");
-	if (!FETCH_SETOPT(f, CURLOPT_HTTPHEADER, list)) {
+	r = fetch_header_add(&list, "If-Range",
+			     req->offset > 0 ? req->if_range : NULL, e);
+	if (r == 0)
+		r = fetch_header_add(&list, "If-None-Match", req->if_none_match,
+				     e);
+	if (r == 0)
+		r = fetch_header_add(&list, "If-Modified-Since",
+				     req->if_modified_since, e);
+	if (r == 0 && list != NULL &&
+	    !FETCH_SETOPT(f, CURLOPT_HTTPHEADER, list))
+		r = hs_err_set(e, -EINVAL, "libcurl refused a header");
+	if (r < 0) {
 		curl_slist_free_all(list);
-		return hs_err_set(e, -EINVAL, "libcurl refused a header");
+		return r;
 	}
 	*ret_list = list;
 	return 0;
+}
+
+/* A 304 stands for the caller's copy: only a request that named one by its
+ * validators can be answered so. */
+static int fetch_not_modified(const struct fetch_req *req, struct hs_err *e)
+{
+	if (fetch_is_set(req->if_none_match) ||
+	    fetch_is_set(req->if_modified_since))
+		return 0;
+	return hs_err_set(e, -EREMOTEIO,
+			  "HTTP: the server answered 304 (not modified) for "
+			  "'%s', but the request sent no validators "
+			  "(If-None-Match, If-Modified-Since): the server or a "
+			  "proxy in between is broken",
+			  req->url);
 }
 
 /* After a transfer libcurl called a success: statuses it let through. */
@@ -483,6 +531,8 @@ static int fetch_finish(struct fetch *f, struct fetch_xfer *x, struct hs_err *e)
 	x->resp->http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
 	if (x->resp->status >= 400)
 		return fetch_from_status(x->resp->status, x->req->url, e);
+	if (x->resp->status == 304)
+		return fetch_not_modified(x->req, e);
 	if (!x->begun) { /* an empty body */
 		x->error = fetch_begin(x);
 		if (x->error < 0)
@@ -504,7 +554,7 @@ int fetch_get(struct fetch *f, const struct fetch_req *req,
 	resp->retry_after = -1;
 	r = fetch_setup(f, &x, range, sizeof(range), e);
 	if (r == 0)
-		r = fetch_if_range(f, req, &headers, e);
+		r = fetch_conditions(f, req, &headers, e);
 	if (r < 0)
 		return r;
 	rc = curl_easy_perform(f->curl);
@@ -547,12 +597,50 @@ static int fetch_mem_sink(void *ctx, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Visible ASCII only: a validator is sent back as a header line. */
+static bool fetch_is_visible(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+bool fetch_validators_usable(const struct fetch_resp *resp)
+{
+	time_t date;
+	time_t modified;
+
+	if (!fetch_is_visible(resp->etag) ||
+	    !fetch_is_visible(resp->last_modified))
+		return false;
+	if (resp->last_modified[0] == '\0')
+		return resp->etag[0] != '\0';
+	date = curl_getdate(resp->date, NULL);
+	modified = curl_getdate(resp->last_modified, NULL);
+	/* Both have a resolution of one second. */
+	return date >= 0 && modified >= 0 && date > modified;
+}
+
 int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	      size_t *ret_len, int64_t *ret_retry_after, struct hs_err *e)
 {
+	struct fetch_resp resp;
+	int r;
+
+	r = fetch_buf_cond(f, url, max, NULL, &resp, ret_buf, ret_len, e);
+	if (ret_retry_after != NULL)
+		*ret_retry_after = resp.retry_after;
+	return r;
+}
+
+int fetch_buf_cond(struct fetch *f, const char *url, size_t max,
+		   const struct fetch_cond *cond, struct fetch_resp *resp,
+		   char **ret_buf, size_t *ret_len, struct hs_err *e)
+{
 	struct fetch_membuf b = {NULL, 0, 0, max};
 	struct fetch_req req;
-	struct fetch_resp resp;
 	int r;
 
 	memset(&req, 0, sizeof(req));
@@ -561,9 +649,15 @@ int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	req.deadline = FETCH_METADATA_DEADLINE;
 	req.sink = fetch_mem_sink;
 	req.ctx = &b;
-	r = fetch_get(f, &req, &resp, e);
-	if (ret_retry_after != NULL)
-		*ret_retry_after = resp.retry_after;
+	if (cond != NULL) {
+		req.if_none_match = cond->etag;
+		req.if_modified_since = cond->last_modified;
+	}
+	r = fetch_get(f, &req, resp, e);
+	if (r == 0 && resp->status == 304) {
+		free(b.p);
+		return 1;
+	}
 	if (r == 0 && b.p == NULL)
 		r = fetch_mem_sink(&b, (const uint8_t *)"", 0);
 	if (r < 0) {

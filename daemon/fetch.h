@@ -4,7 +4,10 @@
  *
  * A GET may ask for a range (resuming a download) guarded by a validator
  * (If-Range); the server's answer says where the body starts, and the
- * caller's begin() hook learns it before the first byte.  Every size the
+ * caller's begin() hook learns it before the first byte.  A GET may be
+ * conditional (If-None-Match, If-Modified-Since): a 304 answer to it is a
+ * success without a body, while a 304 to a GET that sent no validators is
+ * an error (-EREMOTEIO), since nothing can stand in for the body.  Every size the
  * server controls is capped by the caller's signed size (a body over it
  * stops with -EFBIG, whether or not the server announced a length).  One
  * handle is reused, so connections to a server are kept alive; HTTP/2 is
@@ -20,7 +23,7 @@
  *	-ENOENT		HTTP 404/410: the file is not on the server
  *	-ERANGE		HTTP 416, or a 206 for another range than asked
  *	-EAGAIN		HTTP 429/503: busy; see retry_after
- *	-EREMOTEIO	HTTP: another 5xx
+ *	-EREMOTEIO	HTTP: another 5xx, or a 304 to a GET without validators
  *	-EACCES		HTTP: another 4xx (403, 401, ...)
  *	-ETIMEDOUT	stalled (below min_rate for stall_timeout) or deadline
  *	-ECONNRESET	the transfer broke off
@@ -73,6 +76,11 @@ struct fetch_req {
 	bool size_signed; /* size is the signed size, not only a limit */
 	uint64_t offset; /* ask for the bytes from here (Range), 0 = all */
 	const char *if_range; /* validator guarding the range, or NULL */
+	/* A conditional GET: the ETag and the Last-Modified of the copy the
+	 * caller holds, sent as If-None-Match and If-Modified-Since (NULL or
+	 * "": not sent). */
+	const char *if_none_match;
+	const char *if_modified_since;
 	long deadline; /* seconds for the request, 0 = none */
 	fetch_begin_fn *begin; /* may be NULL */
 	fetch_sink_fn *sink;
@@ -84,15 +92,30 @@ struct fetch_resp {
 	long status;
 	char etag[FETCH_VALIDATOR_MAX]; /* "" when none */
 	char last_modified[FETCH_VALIDATOR_MAX];
+	char date[FETCH_VALIDATOR_MAX]; /* the Date header, "" when none */
 	int64_t retry_after; /* seconds from now (at most a day), -1: none */
 	uint64_t start; /* where the body began in the resource */
 	uint64_t bytes; /* body bytes given to the sink */
 	long http_version; /* 1 or 2 */
 };
 
-/* Performs one GET as req says; fills *resp.  0 or an error above. */
+/*
+ * Performs one GET as req says; fills *resp.  0 or an error above; a
+ * conditional GET answered 304 is 0 with resp->status 304 and no body.
+ */
 int fetch_get(struct fetch *f, const struct fetch_req *req,
 	      struct fetch_resp *resp, struct hs_err *e);
+
+/*
+ * Whether resp's validators may be sent back later in a conditional GET:
+ * each is visible ASCII, and a Last-Modified is at least a second older
+ * than the answer's Date.  A server that derives its validators from the
+ * file's modification time in seconds (nginx's ETag is mtime-size) gives a
+ * file rewritten within that second the same ones, so validators of a file
+ * that was still that young could later match different bytes (RFC 9110
+ * 8.8.2.2 calls such a Last-Modified weak).
+ */
+bool fetch_validators_usable(const struct fetch_resp *resp);
 
 /*
  * GETs url into a malloc'ed, NUL-terminated buffer of at most max bytes,
@@ -102,5 +125,21 @@ int fetch_get(struct fetch *f, const struct fetch_req *req,
  */
 int fetch_buf(struct fetch *f, const char *url, size_t max, char **ret_buf,
 	      size_t *ret_len, int64_t *ret_retry_after, struct hs_err *e);
+
+/* The validators of the copy a conditional GET is for. */
+struct fetch_cond {
+	const char *etag; /* sent as If-None-Match; NULL or "": not sent */
+	const char *last_modified; /* sent as If-Modified-Since; likewise */
+};
+
+/*
+ * fetch_buf, conditional on cond (NULL: not conditional): returns 1 when
+ * the server answered 304 Not Modified (*ret_buf untouched, the caller's
+ * copy stands), 0 with the body, or an error above.  *resp gets the answer's
+ * headers (validators, Date, Retry-After), also on failure.
+ */
+int fetch_buf_cond(struct fetch *f, const char *url, size_t max,
+		   const struct fetch_cond *cond, struct fetch_resp *resp,
+		   char **ret_buf, size_t *ret_len, struct hs_err *e);
 
 #endif

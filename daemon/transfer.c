@@ -424,12 +424,52 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
 		 char **ret_buf, size_t *ret_len, struct hs_err *e)
 {
+	struct transfer_validators got;
+	const int r = transfer_buf_cond(env, url, max, NULL, ret_buf, ret_len,
+					&got, e);
+
+	return r < 0 ? r : 0; /* no validators sent: never a 304 */
+}
+
+/* The validators of an answer from base, as a later GET may send them. */
+static void transfer_got(const char *base, const struct fetch_resp *resp,
+			 struct transfer_validators *got)
+{
+	const bool usable = fetch_validators_usable(resp);
+
+	(void)hs_strlcpy(got->base, base, sizeof(got->base));
+	(void)hs_strlcpy(got->etag, usable ? resp->etag : "",
+			 sizeof(got->etag));
+	(void)hs_strlcpy(got->last_modified, usable ? resp->last_modified : "",
+			 sizeof(got->last_modified));
+}
+
+/* have's validators, for a GET to base: only toward the base they came
+ * from. */
+static struct fetch_cond transfer_cond(const struct transfer_validators *have,
+				       const char *base)
+{
+	struct fetch_cond cond = {NULL, NULL};
+
+	if (have != NULL && strcmp(have->base, base) == 0) {
+		cond.etag = have->etag;
+		cond.last_modified = have->last_modified;
+	}
+	return cond;
+}
+
+int transfer_buf_cond(const struct transfer_env *env, const char *url,
+		      size_t max, const struct transfer_validators *have,
+		      char **ret_buf, size_t *ret_len,
+		      struct transfer_validators *ret_got, struct hs_err *e)
+{
 	const char *bases[TRANSFER_MAX_BASES];
 	const size_t n_bases = transfer_bases(env->cfg, bases);
 	const struct retry_policy policy = transfer_policy(env->cfg, n_bases);
 	char full[HS_URL_MAX * 2];
 	struct retry_state rs;
-	int64_t retry_after = -1;
+	struct fetch_resp resp;
+	struct fetch_cond cond;
 	uint32_t delay = 0;
 	int r;
 
@@ -438,13 +478,18 @@ int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
 		if (hs_snprintf(full, sizeof(full), "%s%s", bases[rs.base],
 				url) < 0)
 			return hs_err_set(e, -ENAMETOOLONG, "URL too long");
-		r = fetch_buf(env->fetch, full, max, ret_buf, ret_len,
-			      &retry_after, e);
-		if (r == 0)
-			return 0;
+		cond = transfer_cond(have, bases[rs.base]);
+		r = fetch_buf_cond(env->fetch, full, max, &cond, &resp, ret_buf,
+				   ret_len, e);
+		if (r == 1)
+			*ret_got = *have;
+		else if (r == 0)
+			transfer_got(bases[rs.base], &resp, ret_got);
+		if (r >= 0)
+			return r;
 		/* A retry cannot make metadata that is too big any smaller. */
 		if (r == -EFBIG ||
-		    retry_next(&policy, &rs, r, false, retry_after,
+		    retry_next(&policy, &rs, r, false, resp.retry_after,
 			       transfer_jitter(), (int64_t)time(NULL),
 			       &delay) == RETRY_STOP)
 			return r;

@@ -96,4 +96,25 @@ int transfer_forget(const struct transfer_env *env, const char *name,
 int transfer_buf(const struct transfer_env *env, const char *url, size_t max,
 		 char **ret_buf, size_t *ret_len, struct hs_err *e);
 
+/* A server's validators for a metadata file, and the base URL they came
+ * from: another server (a mirror) has validators of its own. */
+struct transfer_validators {
+	char base[HS_URL_MAX];
+	char etag[FETCH_VALIDATOR_MAX]; /* "" when none */
+	char last_modified[FETCH_VALIDATOR_MAX]; /* "" when none */
+};
+
+/*
+ * transfer_buf, conditional: a GET to have->base carries have's validators
+ * (If-None-Match, If-Modified-Since), a GET to another base none; have NULL
+ * sends none.  Returns 1 when have->base answered 304 Not Modified (nothing
+ * in *ret_buf: the copy have describes stands), or 0 with the body, and
+ * *ret_got names the base that answered and its validators ("" where
+ * fetch_validators_usable() refuses them; have's own after a 304).
+ */
+int transfer_buf_cond(const struct transfer_env *env, const char *url,
+		      size_t max, const struct transfer_validators *have,
+		      char **ret_buf, size_t *ret_len,
+		      struct transfer_validators *ret_got, struct hs_err *e);
+
 #endif

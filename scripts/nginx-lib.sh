@@ -8,6 +8,10 @@
 #                          given; sets NGINX_PORT and NGINX_URL
 #   nginx_stop DIR         stops it
 #
+# DIR/access.log has one line per request: the request line, the status, the
+# body bytes, the connection and its request count, then the If-None-Match
+# and If-Modified-Since the request carried ("-" when none).
+#
 # When started as root, nginx's workers run as an unprivileged user, so ROOT
 # and its parents must be readable by others: nginx_start makes them so.
 
@@ -28,7 +32,7 @@ pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 256; }
 http {
-	log_format haishin '\$request \$status \$body_bytes_sent \$connection \$connection_requests';
+	log_format haishin '\$request \$status \$body_bytes_sent \$connection \$connection_requests "\$http_if_none_match" "\$http_if_modified_since"';
 	access_log $dir/access.log haishin;
 	client_body_temp_path $dir/tmp/body;
 	proxy_temp_path $dir/tmp/proxy;
