@@ -52,6 +52,7 @@
 #include "plan.h"
 #include "schedule.h"
 #include "state.h"
+#include "fileio.h"
 #include "str.h"
 #include "worker.h"
 

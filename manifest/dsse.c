@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "hs_limits.h"
+#include "b64.h"
 #include "str.h"
 
 struct dsse_sig {

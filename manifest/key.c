@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 
 #include "hs_limits.h"
+#include "fileio.h"
 #include "str.h"
 
 struct key {

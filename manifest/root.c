@@ -13,6 +13,7 @@
 
 #include "field.h"
 #include "hs_limits.h"
+#include "b64.h"
 #include "str.h"
 #include "version.h"
 

@@ -13,6 +13,7 @@
 
 #include "dsse.h"
 #include "hs_limits.h"
+#include "fileio.h"
 #include "str.h"
 
 /* Parses an envelope and checks its payload type. */

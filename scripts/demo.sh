@@ -17,7 +17,7 @@ top=$PWD
 build=${HAISHIN_DEMO_BUILD:-build/demo}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAISHIN_TESTS=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
-publish="$top/$build/manifest/tool/haishin-publish"
+publish="$top/$build/publish/haishin-publish"
 haishind="$top/$build/daemon/haishind"
 haishinctl="$top/$build/daemon/haishinctl"
 

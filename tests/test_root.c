@@ -14,6 +14,7 @@
 #include "hs_limits.h"
 #include "key.h"
 #include "root.h"
+#include "b64.h"
 #include "str.h"
 #include "trust.h"
 

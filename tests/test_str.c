@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "hs_err.h"
+#include "fileio.h"
+#include "b64.h"
 #include "str.h"
 
 static void test_strlcpy(void **state)

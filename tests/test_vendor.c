@@ -19,6 +19,7 @@
 #include "key.h"
 #include "manifest.h"
 #include "root.h"
+#include "b64.h"
 #include "str.h"
 #include "trust.h"
 

@@ -22,6 +22,7 @@
 #include "key.h"
 #include "manifest.h"
 #include "root.h"
+#include "fileio.h"
 #include "str.h"
 #include "trust.h"
 

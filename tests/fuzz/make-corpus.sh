@@ -12,7 +12,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$(cd "${1:-$top/build}" && pwd)
-publish=$bin/manifest/tool/haishin-publish
+publish=$bin/publish/haishin-publish
 corpus=$top/tests/fuzz/corpus
 [ -x "$publish" ] || {
 	echo "make-corpus: no $publish (build first)" >&2

@@ -7,7 +7,7 @@ set -euo pipefail
 
 HS_TESTS=${HS_TESTS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 HS_BIN=${HS_BIN:?HS_BIN must name the build directory}
-PUBLISH="$HS_BIN/manifest/tool/haishin-publish"
+PUBLISH="$HS_BIN/publish/haishin-publish"
 HAISHIND="$HS_BIN/daemon/haishind"
 SIGN="$HS_TESTS/integration/dsse_sign.py"
 # shellcheck source=../../scripts/nginx-lib.sh

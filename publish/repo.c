@@ -17,6 +17,7 @@
 #include "hash.h"
 #include "hs_limits.h"
 #include "pack.h"
+#include "fileio.h"
 #include "str.h"
 #include "tarball.h"
 #include "trust.h"

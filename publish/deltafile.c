@@ -23,6 +23,7 @@
 #include "hash.h"
 #include "hs_limits.h"
 #include "publish.h"
+#include "fileio.h"
 #include "str.h"
 
 /* An unlinked temporary file under dir, open for reading and writing. */

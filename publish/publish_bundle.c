@@ -36,6 +36,7 @@
 #include "manifest.h"
 #include "pack.h"
 #include "root.h"
+#include "fileio.h"
 #include "str.h"
 #include "trust.h"
 

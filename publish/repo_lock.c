@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "str.h"
 
 #define REPO_LOCK ".lock"

@@ -18,6 +18,7 @@
 #include "delta.h"
 #include "i18n.h"
 #include "log.h"
+#include "fileio.h"
 #include "str.h"
 #include "tarball.h"
 #include "version.h"

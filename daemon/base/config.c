@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fileio.h"
 #include "str.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

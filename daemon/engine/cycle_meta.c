@@ -26,6 +26,7 @@
 
 #include "hash.h"
 #include "log.h"
+#include "fileio.h"
 #include "str.h"
 
 #define CYCLE_META_KEY_MAX 64

@@ -30,6 +30,7 @@
 #include "ctlprint.h"
 #include "hs_err.h"
 #include "i18n.h"
+#include "fileio.h"
 #include "str.h"
 
 #ifndef LOCALEDIR

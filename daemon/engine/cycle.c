@@ -29,6 +29,7 @@
 #include "patch.h"
 #include "plan.h"
 #include "root.h"
+#include "fileio.h"
 #include "str.h"
 #include "transfer.h"
 #include "trust.h"

@@ -46,33 +46,6 @@ bool hs_is_sha256_hex(const char *s);
 bool hs_str_endswith(const char *s, const char *suffix);
 
 /*
- * Base64 (RFC 4648, with padding).  hs_b64_encode returns a malloc'ed string
- * the caller frees, or NULL on out-of-memory.  hs_b64_decode decodes into a
- * malloc'ed buffer the caller frees; returns 0, -EBADMSG or -ENOMEM.
- */
-char *hs_b64_encode(const uint8_t *p, size_t n);
-int hs_b64_decode(const char *s, size_t len, uint8_t **ret_p, size_t *ret_n);
-
-/*
- * Reads a whole regular file of at most max bytes into a malloc'ed buffer
- * with a NUL after the last byte.  Returns 0, or a negative errno with e set
- * (-EFBIG when the file is larger than max).
- */
-int hs_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
-		 struct hs_err *e);
-
-/* Makes a rename or a new entry in path's directory durable (fsync of the
- * directory). */
-int hs_fsync_parent(const char *path, struct hs_err *e);
-
-/*
- * Writes buf to path atomically: a temporary file in the same directory,
- * fsync, rename, fsync of the directory.  mode is the file's mode.
- */
-int hs_write_file_atomic(const char *path, const void *buf, size_t len,
-			 unsigned mode, struct hs_err *e);
-
-/*
  * Time: RFC 3339 UTC ("2026-11-25T08:00:00Z") to and from seconds since the
  * epoch.  hs_time_parse returns 0 or -EINVAL; out holds at least 21 bytes.
  */

@@ -23,6 +23,7 @@
 #include "i18n.h"
 #include "install.h"
 #include "manifest.h"
+#include "fileio.h"
 #include "str.h"
 #include "version.h"
 

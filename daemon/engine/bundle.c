@@ -11,6 +11,7 @@
 
 #include "install.h"
 #include "log.h"
+#include "fileio.h"
 #include "str.h"
 #include "unpack.h"
 
