@@ -426,8 +426,10 @@ static bool transfer_recover(struct transfer *t,
 		 * what the server has.  Start over once. */
 		*range_reset = true;
 		r = part_reset(t->part, &e);
-		if (r < 0)
-			return transfer_fault(t, TRANSFER_AT_FILE, r, &e) == 0;
+		if (r < 0) {
+			(void)transfer_fault(t, TRANSFER_AT_FILE, r, &e);
+			return false;
+		}
 		return transfer_checkpoint(t, &e) == 0;
 	}
 	return false;
@@ -483,7 +485,7 @@ static void transfer_what(const struct transfer_job *job, char *out, size_t n)
 		transfer_who(job));
 }
 
-/* Megabytes (MiB) for a person, rounded up, at least 1. */
+/* Bytes in MiB for a person, rounded up, at least 1. */
 static uint64_t transfer_mib(uint64_t bytes)
 {
 	const uint64_t mib = (bytes + (1u << 20) - 1) >> 20;
