@@ -57,8 +57,8 @@ int main(int argc, char **argv)
 	if (r == 0) {
 		env = (struct transfer_env){
 			.cfg = &cfg, .db = db, .fetch = fetch};
-		job = (struct transfer_job){"bench", argv[2], size, argv[4],
-					    "bench"};
+		job = (struct transfer_job){"bench", argv[2], size,
+					    argv[4], "bench", false};
 		r = transfer_run(&env, &job, &part, &res, &e);
 	}
 	if (r < 0)

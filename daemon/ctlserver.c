@@ -3,6 +3,12 @@
  * ntpd's control.c: check the length of sun_path, replace a stale socket,
  * bind under a restrictive umask, then chmod and chown; size-check every
  * message before parsing it.
+ *
+ * Fairness: ctl_admit() is the whole admission rule, a pure function of the
+ * slot table; ctl_accept() applies it, ctl_sweep() the deadlines, ctl_send()
+ * the output cap.  A client is closed only once nothing it sent is left
+ * unread (ctl_read, ctl_flush), so what it is told arrives before an end of
+ * file, not a reset.
  */
 #include "ctlserver.h"
 
@@ -10,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +26,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "i18n.h"
+#include "log.h"
 #include "str.h"
+
+/* A connecting peer, as SO_PEERCRED tells it. */
+struct ctl_peer {
+	pid_t pid;
+	uid_t uid; /* (uid_t)-1 when unknown: may read, never change */
+	gid_t gid;
+};
+
+int64_t ctl_clock(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
 
 static int ctl_sockaddr(const char *path, struct sockaddr_un *sa,
 			struct hs_err *e)
@@ -188,43 +214,221 @@ size_t ctl_poll_fds(const struct ctl_server *s, struct pollfd *fds, size_t max)
 	return n;
 }
 
-static void ctl_identify(struct ctl_client *c)
+static void ctl_identify(int fd, struct ctl_peer *p)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->pid = cred.pid;
-		c->uid = cred.uid;
-		c->gid = cred.gid;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		p->pid = cred.pid;
+		p->uid = cred.uid;
+		p->gid = cred.gid;
 	} else {
-		c->uid = (uid_t)-1; /* unknown: may read, never change */
-		c->gid = (gid_t)-1;
+		p->pid = 0;
+		p->uid = (uid_t)-1;
+		p->gid = (gid_t)-1;
 	}
 }
 
-void ctl_accept(struct ctl_server *s)
+/*
+ * Whether read-only client a goes before b when one must be evicted: first
+ * those that hold a slot for nothing (no request yet, or a reply they do
+ * not read), then the one connected first.
+ */
+static bool ctl_evicts_before(const struct ctl_client *a,
+			      const struct ctl_client *b)
 {
-	static const char busy[] = "{\"type\": \"end\", \"ok\": false, "
-				   "\"error\": \"too many clients\"}\n";
+	const bool a_idle = !a->has_request || a->out_len > 0;
+	const bool b_idle = !b->has_request || b->out_len > 0;
+
+	if (a_idle != b_idle)
+		return a_idle;
+	return a->since < b->since;
+}
+
+enum ctl_verdict ctl_admit(const struct ctl_server *s, uid_t uid,
+			   bool privileged, size_t *ret_slot)
+{
+	size_t free_slot = CTL_MAX_CLIENTS;
+	size_t victim = CTL_MAX_CLIENTS;
+	size_t readonly = 0;
+	size_t mine = 0;
 	size_t i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		const struct ctl_client *c = &s->clients[i];
+
+		if (c->fd < 0 && free_slot == CTL_MAX_CLIENTS)
+			free_slot = i;
+		if (c->fd < 0 || c->privileged)
+			continue;
+		readonly++;
+		mine += c->uid == uid;
+		if (victim == CTL_MAX_CLIENTS ||
+		    ctl_evicts_before(c, &s->clients[victim]))
+			victim = i;
+	}
+	if (!privileged && mine >= CTL_PER_UID_MAX)
+		return CTL_REFUSE_SHARE;
+	if (!privileged && readonly >= CTL_MAX_CLIENTS - CTL_RESERVED)
+		return CTL_REFUSE_FULL;
+	if (free_slot < CTL_MAX_CLIENTS) {
+		*ret_slot = free_slot;
+		return CTL_ADMIT;
+	}
+	if (!privileged || victim == CTL_MAX_CLIENTS)
+		return CTL_REFUSE_FULL;
+	*ret_slot = victim;
+	return CTL_ADMIT_EVICT;
+}
+
+/* Says how many refusals went unlogged, once their second is over. */
+static void ctl_log_flush(struct ctl_server *s, int64_t now)
+{
+	if (now == s->log_second)
+		return;
+	if (s->log_hushed > 0)
+		log_warn("control: %u more connections refused in a burst, "
+			 "not logged one by one",
+			 s->log_hushed);
+	s->log_second = now;
+	s->log_count = 0;
+	s->log_hushed = 0;
+}
+
+/* Whether a refusal may be logged: CTL_LOG_BURST a second, then counted. */
+static bool ctl_log_allowed(struct ctl_server *s)
+{
+	ctl_log_flush(s, ctl_clock());
+	if (s->log_count >= CTL_LOG_BURST) {
+		s->log_hushed++;
+		return false;
+	}
+	s->log_count++;
+	return true;
+}
+
+static void ctl_log_refusal(struct ctl_server *s, const struct ctl_peer *p,
+			    enum ctl_verdict v, bool privileged)
+{
+	if (!ctl_log_allowed(s))
+		return;
+	if (v == CTL_REFUSE_SHARE)
+		log_warn("control client uid %ld pid %ld: refused: it holds "
+			 "the %d connections a user who may only read gets at "
+			 "most",
+			 (long)p->uid, (long)p->pid, CTL_PER_UID_MAX);
+	else if (!privileged)
+		log_warn("control client uid %ld pid %ld: refused: the %d "
+			 "slots open to users who may only read are all taken",
+			 (long)p->uid, (long)p->pid,
+			 CTL_MAX_CLIENTS - CTL_RESERVED);
+	else
+		log_warn("control client uid %ld pid %ld: refused: all %d "
+			 "slots are taken by peers allowed to change state",
+			 (long)p->uid, (long)p->pid, CTL_MAX_CLIENTS);
+}
+
+/* What a refused peer reads, in the daemon's language. */
+static void ctl_refusal_text(const struct ctl_peer *p, enum ctl_verdict v,
+			     bool privileged, char *out, size_t n)
+{
+	if (v == CTL_REFUSE_SHARE)
+		(void)hs_snprintf(out, n,
+				  _("too many connections from uid %ld: a "
+				    "user who may only read gets %d at once; "
+				    "close one and try again"),
+				  (long)p->uid, CTL_PER_UID_MAX);
+	else if (!privileged)
+		(void)hs_snprintf(out, n, "%s",
+				  _("too many clients: the connections open "
+				    "to users who may only read are all in "
+				    "use; try again later"));
+	else
+		(void)hs_snprintf(out, n,
+				  _("too many clients: all %d connections "
+				    "are in use; try again later"),
+				  CTL_MAX_CLIENTS);
+}
+
+/*
+ * Tells a refused peer why and closes it: shut for writing, then what the
+ * peer already sent is read away, so that it reads the answer and an end of
+ * file rather than a reset.
+ */
+static void ctl_refuse(int fd, const char *why)
+{
+	json_t *j = json_pack("{s:s, s:b, s:s, s:s}", "type", "end", "ok", 0,
+			      "code", CTL_ERR_UNAVAILABLE, "error", why);
+	char *line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	char buf[CTL_LINE_MAX]; /* the answer, then the request read away */
+	size_t left;
+	ssize_t n;
+
+	if (line != NULL && hs_snprintf(buf, sizeof(buf), "%s\n", line) == 0)
+		(void)!send(fd, buf, strlen(buf), MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(line);
+	json_decref(j);
+	(void)shutdown(fd, SHUT_WR);
+	for (left = sizeof(buf); left > 0; left -= (size_t)n) {
+		n = recv(fd, buf, left, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+	}
+	(void)close(fd);
+}
+
+/* Gives a new connection its slot, or turns it away. */
+static void ctl_take(struct ctl_server *s, int fd, ctl_trust_fn *trusted,
+		     void *ctx)
+{
+	struct ctl_client *c;
+	struct ctl_peer p;
+	enum ctl_verdict v;
+	bool privileged;
+	char why[512]; /* a translated sentence */
+	size_t slot = 0;
+
+	ctl_identify(fd, &p);
+	privileged = p.uid != (uid_t)-1 && trusted(ctx, p.uid, p.gid);
+	v = ctl_admit(s, p.uid, privileged, &slot);
+	if (v == CTL_REFUSE_SHARE || v == CTL_REFUSE_FULL) {
+		ctl_log_refusal(s, &p, v, privileged);
+		ctl_refusal_text(&p, v, privileged, why, sizeof(why));
+		ctl_refuse(fd, why);
+		return;
+	}
+	c = &s->clients[slot];
+	if (v == CTL_ADMIT_EVICT) {
+		log_warn(
+			"control client uid %ld pid %ld: evicted after %lld s: "
+			"every slot is taken and uid %ld pid %ld may change "
+			"state",
+			(long)c->uid, (long)c->pid,
+			(long long)(ctl_clock() - c->since), (long)p.uid,
+			(long)p.pid);
+		ctl_drop(c);
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->pid = p.pid;
+	c->uid = p.uid;
+	c->gid = p.gid;
+	c->privileged = privileged;
+	c->since = ctl_clock();
+	c->stamp = c->since;
+}
+
+void ctl_accept(struct ctl_server *s, ctl_trust_fn *trusted, void *ctx)
+{
+	size_t k;
 	int fd;
 
-	for (;;) {
+	for (k = 0; k < 2 * CTL_MAX_CLIENTS; k++) {
 		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
-		for (i = 0; i < CTL_MAX_CLIENTS && s->clients[i].fd >= 0; i++)
-			continue;
-		if (i == CTL_MAX_CLIENTS) {
-			(void)!write(fd, busy, sizeof(busy) - 1);
-			(void)close(fd);
-			continue;
-		}
-		memset(&s->clients[i], 0, sizeof(s->clients[i]));
-		s->clients[i].fd = fd;
-		s->clients[i].since = (int64_t)time(NULL);
-		ctl_identify(&s->clients[i]);
+		ctl_take(s, fd, trusted, ctx);
 	}
 }
 
@@ -270,6 +474,23 @@ static ssize_t ctl_recv(struct ctl_client *c)
 	return n;
 }
 
+/* After an oversized line: reads away what the peer sends until it hangs
+ * up, then closes once the answer is out (ctl_flush). */
+static int ctl_discard(struct ctl_client *c, ssize_t n)
+{
+	if (n > 0) {
+		c->in_len = 0;
+		return 0;
+	}
+	if (n == 0)
+		c->has_request = true; /* nothing more will come */
+	if (n < 0 || c->out_len == 0) {
+		ctl_drop(c);
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
 int ctl_read(struct ctl_client *c)
 {
 	char *nl;
@@ -278,6 +499,8 @@ int ctl_read(struct ctl_client *c)
 	n = ctl_recv(c);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
+	if (c->discarding)
+		return ctl_discard(c, n);
 	if (n <= 0) {
 		ctl_drop(c);
 		return -ECONNRESET;
@@ -285,8 +508,16 @@ int ctl_read(struct ctl_client *c)
 	c->in_len += (size_t)n;
 	c->in[c->in_len] = '\0';
 	nl = memchr(c->in, '\n', c->in_len);
-	if (nl == NULL)
-		return c->in_len == CTL_LINE_MAX ? -E2BIG : 0;
+	if (nl == NULL && c->in_len < CTL_LINE_MAX)
+		return 0;
+	if (nl == NULL) {
+		log_warn("control client uid %ld pid %ld: refused: request "
+			 "longer than %d bytes",
+			 (long)c->uid, (long)c->pid, CTL_LINE_MAX);
+		c->discarding = true;
+		c->in_len = 0;
+		return -E2BIG;
+	}
 	*nl = '\0';
 	c->has_request = true;
 	return 1;
@@ -300,8 +531,16 @@ int ctl_send(struct ctl_client *c, const char *line, bool must_send)
 
 	if (c->fd < 0)
 		return 0;
-	if (!must_send && c->out_len + n + 1 > CTL_OUT_MAX)
+	if (!must_send && c->out_len + n + 1 > CTL_EVENTS_MAX)
 		return 0; /* a slow reader misses progress, never the end */
+	if (c->out_len + n + 1 > CTL_OUT_MAX) {
+		log_warn("control client uid %ld pid %ld: dropped: its unsent "
+			 "reply would reach %zu bytes, over the cap of %u",
+			 (long)c->uid, (long)c->pid, c->out_len + n + 1,
+			 CTL_OUT_MAX);
+		ctl_drop(c);
+		return -ENOBUFS;
+	}
 	if (c->out_len + n + 1 > c->out_cap) {
 		cap = c->out_cap > 0 ? c->out_cap : 4096;
 		while (cap < c->out_len + n + 1)
@@ -312,10 +551,29 @@ int ctl_send(struct ctl_client *c, const char *line, bool must_send)
 		c->out = p;
 		c->out_cap = cap;
 	}
+	if (c->out_len == 0)
+		c->stamp = ctl_clock(); /* the write deadline starts */
 	memcpy(c->out + c->out_len, line, n);
 	c->out[c->out_len + n] = '\n';
 	c->out_len += n + 1;
 	return 0;
+}
+
+/*
+ * All that was owed is sent: close.  After an oversized request the peer
+ * may still be sending; closing then would reset the connection, so it is
+ * shut for writing (the peer reads an end of file) and closed when the peer
+ * hangs up (ctl_discard) or at the request deadline.
+ */
+static void ctl_done(struct ctl_client *c)
+{
+	if (!c->discarding || c->has_request) {
+		ctl_drop(c);
+		return;
+	}
+	if (!c->shut)
+		(void)shutdown(c->fd, SHUT_WR);
+	c->shut = true;
 }
 
 void ctl_flush(struct ctl_client *c)
@@ -334,9 +592,66 @@ void ctl_flush(struct ctl_client *c)
 		}
 		memmove(c->out, c->out + n, c->out_len - (size_t)n);
 		c->out_len -= (size_t)n;
+		c->stamp = ctl_clock();
 	}
 	if (c->fd >= 0 && c->closing && c->out_len == 0)
+		ctl_done(c);
+}
+
+/* What a deadline is: its length in seconds, and what a drop says. */
+struct ctl_deadline {
+	int secs;
+	const char *why;
+};
+
+/* Seconds left before client c's nearest deadline (INT_MAX: it has none),
+ * and which deadline it is. */
+static int64_t ctl_left(const struct ctl_client *c, int64_t now,
+			struct ctl_deadline *ret_d)
+{
+	int64_t left = INT_MAX;
+	int64_t t;
+
+	if (!c->has_request) {
+		left = c->since + CTL_REQUEST_DEADLINE + 1 - now;
+		ret_d->secs = CTL_REQUEST_DEADLINE;
+		ret_d->why = c->discarding ? "it did not hang up after the "
+					     "answer to its oversized request"
+					   : "it sent no request line";
+	}
+	t = c->stamp + CTL_WRITE_DEADLINE + 1 - now;
+	if (c->out_len > 0 && t < left) {
+		left = t;
+		ret_d->secs = CTL_WRITE_DEADLINE;
+		ret_d->why = "its reply made no progress: it does not read";
+	}
+	return left;
+}
+
+int ctl_sweep(struct ctl_server *s, int64_t now)
+{
+	struct ctl_deadline d = {0, ""};
+	int64_t next = INT_MAX;
+	int64_t left;
+	size_t i;
+
+	ctl_log_flush(s, now);
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &s->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		left = ctl_left(c, now, &d);
+		if (left > 0) {
+			next = left < next ? left : next;
+			continue;
+		}
+		log_warn(
+			"control client uid %ld pid %ld: dropped after %d s: %s",
+			(long)c->uid, (long)c->pid, d.secs, d.why);
 		ctl_drop(c);
+	}
+	return (int)next;
 }
 
 struct ctl_client *ctl_find(struct ctl_server *s, int fd)

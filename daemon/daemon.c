@@ -58,7 +58,6 @@
 
 #define DAEMON_TICK_MAX 30 /* seconds between schedule looks */
 #define DAEMON_LOW_DISK (64ull * 1024 * 1024) /* free bytes in the cache */
-#define DAEMON_REQUEST_DEADLINE 10 /* seconds to send a request line */
 
 static int64_t now_s(void)
 {
@@ -316,6 +315,16 @@ static void daemon_diag_done(struct daemon *d)
 
 /* ---- requests ---------------------------------------------------------------- */
 
+/* A request over CTL_LINE_MAX: the documented "invalid" end line. */
+static void daemon_send_too_long(struct ctl_client *c)
+{
+	char msg[128];
+
+	(void)hs_snprintf(msg, sizeof(msg), _("request longer than %d bytes"),
+			  CTL_LINE_MAX);
+	daemon_send_error(c, CTL_ERR_INVALID, msg);
+}
+
 static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
 {
 	int r;
@@ -327,8 +336,7 @@ static void daemon_client(struct daemon *d, struct ctl_client *c, short revents)
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->has_request) {
 		r = ctl_read(c);
 		if (r == -E2BIG)
-			daemon_send_error(c, CTL_ERR_INVALID,
-					  _("request line too long"));
+			daemon_send_too_long(c);
 		else if (r == 1)
 			daemon_request(d, c);
 	}
@@ -618,6 +626,12 @@ static void daemon_stop(struct daemon *d)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
+/* The peers allowed to change state are served first (ctl_accept). */
+static bool daemon_trusts(void *ctx, uid_t uid, gid_t gid)
+{
+	return daemon_may_change(ctx, uid, gid);
+}
+
 static void daemon_flush_all(struct daemon *d)
 {
 	size_t i;
@@ -644,7 +658,7 @@ static void daemon_dispatch(struct daemon *d, const struct pollfd *fds,
 		if (fds[i].revents == 0)
 			continue;
 		if (fds[i].fd == d->ctl.lfd) {
-			ctl_accept(&d->ctl);
+			ctl_accept(&d->ctl, daemon_trusts, d);
 			continue;
 		}
 		c = ctl_find(&d->ctl, fds[i].fd);
@@ -654,30 +668,13 @@ static void daemon_dispatch(struct daemon *d, const struct pollfd *fds,
 	daemon_flush_all(d);
 }
 
-/*
- * A client has DAEMON_REQUEST_DEADLINE seconds to send its request: idle
- * connections cannot lock others out.  Returns the seconds until the next
- * deadline (DAEMON_TICK_MAX when nobody is waiting to be dropped).
- */
+/* Drops the control clients past a deadline (ctl_sweep); returns the
+ * seconds until the next one, at most DAEMON_TICK_MAX. */
 static int daemon_sweep(struct daemon *d)
 {
-	const int64_t now = now_s();
-	int64_t next = DAEMON_TICK_MAX;
-	size_t i;
+	const int next = ctl_sweep(&d->ctl, ctl_clock());
 
-	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
-		struct ctl_client *c = &d->ctl.clients[i];
-		const int64_t left =
-			c->since + DAEMON_REQUEST_DEADLINE + 1 - now;
-
-		if (c->fd < 0 || c->has_request)
-			continue;
-		if (left <= 0)
-			ctl_drop(c);
-		else if (left < next)
-			next = left;
-	}
-	return (int)next;
+	return next < DAEMON_TICK_MAX ? next : DAEMON_TICK_MAX;
 }
 
 static void daemon_loop(struct daemon *d)

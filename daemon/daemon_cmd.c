@@ -508,10 +508,15 @@ static bool in_group(uid_t uid, gid_t gid, const char *group)
 }
 
 /* Root, the daemon's own user, and [control] admin_group may change. */
+bool daemon_may_change(const struct daemon *d, uid_t uid, gid_t gid)
+{
+	return uid == 0 || uid == geteuid() ||
+	       in_group(uid, gid, d->cfg.admin_group);
+}
+
 static bool may_change(const struct daemon *d, const struct ctl_client *c)
 {
-	return c->uid == 0 || c->uid == geteuid() ||
-	       in_group(c->uid, c->gid, d->cfg.admin_group);
+	return daemon_may_change(d, c->uid, c->gid);
 }
 
 static void cmd_enable(struct daemon *d, struct ctl_client *c,

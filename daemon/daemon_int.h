@@ -112,6 +112,10 @@ json_t *daemon_json_event(struct daemon *d, const struct cycle_event *ev);
 /* check-connection's end line, without "type" and "ok". */
 json_t *daemon_json_diag(const struct diag_report *rep);
 
+/* Whether the peer uid/gid may change state: root, the daemon's own user,
+ * a member of [control] admin_group. */
+bool daemon_may_change(const struct daemon *d, uid_t uid, gid_t gid);
+
 /* Answers the request line in c->in. */
 void daemon_request(struct daemon *d, struct ctl_client *c);
 

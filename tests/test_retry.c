@@ -18,6 +18,8 @@ static const char *kind_name(enum retry_kind k)
 		return "transient";
 	case RETRY_NEXT_MIRROR:
 		return "next mirror";
+	case RETRY_WRONG_FILE:
+		return "wrong file";
 	case RETRY_FINAL:
 		return "final";
 	}
@@ -44,8 +46,10 @@ static const struct classify_case classify_cases[] = {
 	{-ELOOP, RETRY_NEXT_MIRROR},
 	{-ERANGE, RETRY_NEXT_MIRROR},
 	{-EACCES, RETRY_NEXT_MIRROR},
-	/* final: endless data and local errors end the attempt */
-	{-EFBIG, RETRY_FINAL},
+	/* wrong file: another size than signed, endless data */
+	{-EMSGSIZE, RETRY_WRONG_FILE},
+	{-EFBIG, RETRY_WRONG_FILE},
+	/* final: local errors end the attempt */
 	{-ENOSPC, RETRY_FINAL},
 	{-EIO, RETRY_FINAL},
 	{-ENOMEM, RETRY_FINAL},
@@ -99,6 +103,9 @@ static void test_init(void **state)
 	assert_int_equal(s.backoff_step, 0);
 	assert_int_equal(s.base, 0);
 	assert_int_equal(s.bases_failed, 0);
+	assert_int_equal(s.n_wrong, 0);
+	assert_false(s.wrong[0]);
+	assert_false(s.wrong[RETRY_MAX_BASES - 1]);
 }
 
 /* One failed attempt and what retry_next must answer. */
@@ -235,9 +242,25 @@ static const struct scenario scenarios[] = {
 	{"one base: a mirror error stops at once",
 	 POLICY(20, 2, 120, 1),
 	 {STOP_IN(-ENOENT, -1, 1, 120, 0)}},
-	{"a final error stops at once (-EFBIG)",
+	{"a wrong file: the next base at once, that base never again",
 	 POLICY(20, 2, 120, 3),
-	 {STOP_IN(-EFBIG, -1, 1, 120, 0)}},
+	 {AGAIN(-EMSGSIZE, -1, 0.0, 0, 1), AGAIN(-ECONNRESET, -1, 0.0, 0, 2),
+	  AGAIN(-ECONNRESET, -1, 0.0, 1, 1), AGAIN(-ENOENT, -1, 0.0, 0, 2),
+	  AGAIN(-ECONNRESET, -1, 0.0, 2, 1)}},
+	{"a wrong file on every base stops",
+	 POLICY(20, 2, 120, 2),
+	 {AGAIN(-EMSGSIZE, -1, 0.0, 0, 1), STOP_IN(-EFBIG, -1, 1, 120, 1)}},
+	{"one base with a wrong file stops at once",
+	 POLICY(20, 2, 120, 1),
+	 {STOP_IN(-EMSGSIZE, -1, 1, 120, 0)}},
+	{"a wrong file and the other bases lacking it stop",
+	 POLICY(20, 2, 120, 3),
+	 {AGAIN(-ENOENT, -1, 0.0, 0, 1), AGAIN(-EMSGSIZE, -1, 0.0, 0, 2),
+	  STOP_IN(-ENOENT, -1, 1, 120, 0)}},
+	{"a wrong file after mirror errors: the rest still get their turn",
+	 POLICY(20, 2, 120, 4),
+	 {AGAIN(-EMSGSIZE, -1, 0.0, 0, 1), AGAIN(-ENOENT, -1, 0.0, 0, 2),
+	  AGAIN(-EPROTO, -1, 0.0, 0, 3), STOP_IN(-ENOENT, -1, 1, 120, 1)}},
 	{"a final error stops at once (-ENOSPC)",
 	 POLICY(20, 2, 120, 3),
 	 {AGAIN(-ECONNRESET, -1, 0.0, 0, 1), STOP_IN(-ENOSPC, -1, 1, 120, 1)}},
@@ -254,7 +277,7 @@ static const struct scenario scenarios[] = {
 	 {STOP_IN(-ENOENT, -1, 1, 120, 0)}},
 	{"backoff_initial 0: a final error stops, waits",
 	 POLICY(4, 0, 120, 1),
-	 {STOP_IN(-EFBIG, -1, 1, 120, 0)}},
+	 {STOP_IN(-EIO, -1, 1, 120, 0)}},
 	{"backoff_initial 0 and max 0: stops still wait",
 	 POLICY(1, 0, 0, 1),
 	 {STOP_IN(-ECONNRESET, -1, 1, UINT32_MAX, 0)}},
@@ -311,7 +334,7 @@ static uint32_t lcg_next(uint64_t *x)
 static const int random_codes[] = {
 	-ECONNRESET,   -ETIMEDOUT, -ECONNREFUSED, -EREMOTEIO, -EAGAIN,
 	-EHOSTUNREACH, -EPROTO,	   -ENOENT,	  -ELOOP,     -ERANGE,
-	-EFBIG,	       -ENOSPC,	   -EIO,
+	-EFBIG,	       -ENOSPC,	   -EIO,	  -EMSGSIZE,
 };
 
 static const struct retry_policy random_policies[] = {
@@ -339,6 +362,18 @@ static struct rand_step rand_step(uint64_t *x)
 	return r;
 }
 
+/* The base after from that has not served a wrong file, or from. */
+static size_t next_right_base(const struct retry_policy *p,
+			      const struct retry_state *s, size_t from)
+{
+	size_t i;
+
+	for (i = 1; i <= p->n_bases; i++)
+		if (!s->wrong[(from + i) % p->n_bases])
+			return (from + i) % p->n_bases;
+	return from;
+}
+
 /* Checks one verdict against what holds for every input. */
 static void check_verdict(const struct retry_policy *p, size_t prev_base,
 			  const struct retry_state *s,
@@ -347,7 +382,7 @@ static void check_verdict(const struct retry_policy *p, size_t prev_base,
 {
 	const enum retry_kind k = retry_classify(r->code);
 	const size_t want_base =
-		k != RETRY_FINAL ? (prev_base + 1) % p->n_bases : prev_base;
+		k != RETRY_FINAL ? next_right_base(p, s, prev_base) : prev_base;
 	/* A base is not asked before its Retry-After; a stop waits for the
 	 * last one. */
 	const int64_t ahead = s->not_before[s->base] - 1000;
@@ -356,6 +391,9 @@ static void check_verdict(const struct retry_policy *p, size_t prev_base,
 			      p->backoff_max);
 	if (v == RETRY_AGAIN && k == RETRY_FINAL)
 		tu_report_bad(bad, "again after final error %d", r->code);
+	if (v == RETRY_AGAIN && s->wrong[s->base])
+		tu_report_bad(bad, "again on base %zu, which has a wrong file",
+			      s->base);
 	if (v == RETRY_AGAIN && s->attempts_done >= p->attempts)
 		tu_report_bad(bad, "again after %u of %u attempts",
 			      s->attempts_done, p->attempts);

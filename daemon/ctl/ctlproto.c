@@ -162,7 +162,8 @@ int ctl_request_parse(const char *line, size_t n, struct ctl_request *req,
 	req->until = INT64_MAX;
 	req->limit = CTL_HISTORY_DEFAULT;
 	if (n >= CTL_LINE_MAX)
-		return hs_err_set(e, -EINVAL, "request line too long");
+		return hs_err_set(e, -EINVAL, "request longer than %d bytes",
+				  CTL_LINE_MAX);
 	o = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(o)) {
 		json_decref(o);

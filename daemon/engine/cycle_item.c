@@ -18,6 +18,13 @@
 #include "patch.h"
 #include "str.h"
 
+/* What stays after a failure: the version installed before, or nothing. */
+static const char *cycle_still_active(const struct plan_item *it)
+{
+	return it->from[0] != '\0' ? _("the previous version is still active")
+				   : _("nothing was installed");
+}
+
 static int cycle_mark_installed(const struct cycle *c,
 				const struct plan_item *it, struct hs_err *e)
 {
@@ -33,13 +40,20 @@ static int cycle_mark_installed(const struct cycle *c,
 	return db_installed_put(c->env->db, &in, e);
 }
 
-/* Installs the package or tar in fd; false (o says why) when it failed.
- * The file is the caller's to keep or remove. */
-static bool cycle_install(struct cycle *c, const struct plan_item *it, int fd,
-			  struct cycle_outcome *o)
+/* A fault of this terminal's disk: what was fetched is kept for later. */
+static bool cycle_disk_full(int r)
+{
+	return r == -ENOSPC || r == -EDQUOT;
+}
+
+/* Installs the package or tar in fd; a negative errno (o says why) when it
+ * failed.  The file is the caller's to keep or remove. */
+static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
+			 struct cycle_outcome *o)
 {
 	const struct manifest_component *t = it->target;
 	uint64_t unpacked = 0;
+	char what[HS_NAME_MAX + HS_VERSION_MAX + 2];
 	struct hs_err e;
 	int r;
 
@@ -60,13 +74,16 @@ static bool cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 				    &e2) < 0))
 			log_err("%s", e2.msg);
 	}
+	if (cycle_disk_full(r)) {
+		(void)hs_snprintf(what, sizeof(what), "%s %s", t->name,
+				  t->version);
+		(void)transfer_disk_full(r, c->env->cfg->install,
+					 t->package.tar_size, what, &e);
+	}
 	if (r < 0) {
 		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
-				  it->from[0] != '\0'
-					  ? _("the previous version is still "
-					      "active")
-					  : _("nothing was installed"));
-		return false;
+				  cycle_still_active(it));
+		return r;
 	}
 	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
 		log_warn("%s, ignoring", e.msg);
@@ -88,31 +105,45 @@ static bool cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 			_("%s %s installed; restart %s"), t->name, t->version,
 			t->restart == MANIFEST_RESTART_SYSTEM ? _("the system")
 							      : t->name);
-	return true;
-}
-
-static void cycle_download_failed(struct cycle_outcome *o,
-				  const struct transfer_result *tr,
-				  const struct manifest_package *pkg,
-				  const char *why)
-{
-	char when[21];
-
-	o->next_attempt = tr->next_attempt;
-	if (tr->state != STATE_INTERRUPTED) {
-		cycle_outcome_set(o, tr->state, "%s", why);
-		return;
-	}
-	hs_time_format(tr->next_attempt, when);
-	cycle_outcome_set(o, STATE_INTERRUPTED,
-			  _("%s; %llu of %llu bytes kept, resumes at %s"), why,
-			  (unsigned long long)tr->kept,
-			  (unsigned long long)pkg->size, when);
+	return 0;
 }
 
 /* Appends "; " and a formatted text to o's reason. */
 static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * A download that failed: an interruption says what is kept and when it
+ * resumes; a fault of this terminal what is kept for when it is mended;
+ * either failure what stays installed.
+ */
+static void cycle_download_failed(struct cycle_outcome *o,
+				  const struct transfer_result *tr,
+				  const struct plan_item *it, uint64_t size,
+				  const char *why)
+{
+	char when[21];
+
+	if (tr->state != STATE_INTERRUPTED) {
+		cycle_outcome_set(o, tr->state, "%s", why);
+		if (tr->state == STATE_FAILED_INSTALL && tr->kept > 0)
+			cycle_outcome_add(o, _("%llu of %llu bytes kept"),
+					  (unsigned long long)tr->kept,
+					  (unsigned long long)size);
+		if (tr->state != STATE_FAILED_CONNECT)
+			cycle_outcome_add(o, "%s", cycle_still_active(it));
+		/* A local fault has no time that mends it. */
+		if (tr->state != STATE_FAILED_INSTALL)
+			o->next_attempt = tr->next_attempt;
+		return;
+	}
+	o->next_attempt = tr->next_attempt;
+	hs_time_format(tr->next_attempt, when);
+	cycle_outcome_set(o, STATE_INTERRUPTED,
+			  _("%s; %llu of %llu bytes kept, resumes at %s"), why,
+			  (unsigned long long)tr->kept,
+			  (unsigned long long)size, when);
+}
 
 static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
 {
@@ -229,8 +260,11 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 {
 	const struct manifest_package *pkg = &it->target->package;
 	const struct transfer_env env = cycle_transfer_env(c);
-	const struct transfer_job job = {it->target->name, pkg->url, pkg->size,
-					 pkg->sha256, it->target->name};
+	const struct transfer_job job = {.name = it->target->name,
+					 .url = pkg->url,
+					 .size = pkg->size,
+					 .sha256 = pkg->sha256,
+					 .component = it->target->name};
 	struct transfer_result tr;
 	struct part *part = NULL;
 	struct hs_err e;
@@ -246,19 +280,28 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 	o->method = tr.resumed_from > 0 ? "resumed" : "full";
 	c->bytes += tr.bytes;
 	if (r < 0) {
-		cycle_download_failed(o, &tr, pkg, e.msg);
+		cycle_download_failed(o, &tr, it, pkg->size, e.msg);
 		return;
 	}
 	cycle_progress(c, STATE_VERIFYING, it->target->name,
 		       _("%s %s: %llu bytes, sha256 matches the manifest"),
 		       it->target->name, it->target->version,
 		       (unsigned long long)pkg->size);
-	installed = cycle_install(c, it, part_fd(part), o);
+	r = cycle_install(c, it, part_fd(part), o);
+	installed = r == 0;
 	if (installed) {
 		const struct patch_new_base nb = cycle_new_base(c, it->target);
 
 		if (patch_keep_package(c->env->cfg, &nb, part_fd(part), &e) < 0)
 			log_warn("%s, ignoring", e.msg);
+	}
+	if (cycle_disk_full(r)) {
+		/* Verified, and kept with its journal: once there is room the
+		 * next attempt re-hashes it instead of fetching it again. */
+		if (transfer_keep(&env, &job, part, &e) < 0)
+			log_warn("%s, ignoring", e.msg);
+		part_free(part);
+		return;
 	}
 	(void)unlink(part_path(part));
 	part_free(part);
@@ -297,6 +340,22 @@ static void cycle_delta_saved(const struct manifest_component *t,
 }
 
 /*
+ * Whether a failed download of a delta ends the attempt instead of falling
+ * back: a connection that breaks, or a shutdown, the delta's bytes kept for
+ * the next; a fault of this terminal, which the full package would meet
+ * too.  A server that lacks the delta (a mirror without deltas) is no
+ * reason to wait, and a wrong delta is no reason to stop: fall back.
+ */
+static bool cycle_delta_stops(int r, const struct transfer_result *tr)
+{
+	if (tr->state == STATE_FAILED_INSTALL)
+		return true;
+	return (r == -ECANCELED || !tr->not_found) &&
+	       (tr->state == STATE_INTERRUPTED ||
+		tr->state == STATE_FAILED_CONNECT);
+}
+
+/*
  * The delta d: download (resumable like any transfer), rebuild the tar from
  * the base in the cache, check it against the manifest, install it.  A
  * broken connection ends the attempt as it would in full (the delta's bytes
@@ -312,9 +371,12 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	const struct transfer_env env = cycle_transfer_env(c);
 	char key[DB_PARTIAL_NAME_MAX + 1];
 	char tar[PATH_MAX];
-	const struct transfer_job job = {key, d->url, d->size, d->sha256,
-					 t->name};
-	struct manifest_package dpkg;
+	const struct transfer_job job = {.name = key,
+					 .url = d->url,
+					 .size = d->size,
+					 .sha256 = d->sha256,
+					 .component = t->name,
+					 .delta = true};
 	struct transfer_result tr;
 	struct part *part = NULL;
 	struct hs_err e;
@@ -331,15 +393,8 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	r = transfer_run(&env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	c->bytes += tr.bytes;
-	/* A connection that breaks, or a shutdown, ends the attempt, the
-	 * delta's bytes kept for the next; a server that lacks the delta (a
-	 * mirror without deltas) is no reason to wait: fall back. */
-	if (r < 0 && (r == -ECANCELED || !tr.not_found) &&
-	    (tr.state == STATE_INTERRUPTED ||
-	     tr.state == STATE_FAILED_CONNECT)) {
-		memset(&dpkg, 0, sizeof(dpkg));
-		dpkg.size = d->size;
-		cycle_download_failed(o, &tr, &dpkg, e.msg);
+	if (r < 0 && cycle_delta_stops(r, &tr)) {
+		cycle_download_failed(o, &tr, it, d->size, e.msg);
 		return CYCLE_DELTA_DONE;
 	}
 	if (r == 0) {
@@ -355,7 +410,7 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 			patch_forget(c->env->cfg, t->name);
 		else if (r == -EBADMSG)
 			cycle_refuse(c, t->name, d->sha256);
-	} else if (tr.not_found) {
+	} else if (tr.not_found && tr.state != STATE_FAILED_VERIFY) {
 		(void)hs_err_set(&e, -ENOENT, "the server does not have it");
 	}
 	part_free(part);
@@ -366,7 +421,8 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 		cycle_forget(c, key);
 		return CYCLE_DELTA_FALLBACK;
 	}
-	if (cycle_install(c, it, tar_fd, o)) {
+	r = cycle_install(c, it, tar_fd, o);
+	if (r == 0) {
 		const struct patch_new_base nb = cycle_new_base(c, t);
 
 		cycle_delta_saved(t, d, &tr, o);
@@ -375,7 +431,8 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 		cycle_forget_downloads(c, t->name);
 	} else {
 		(void)unlink(tar);
-		cycle_forget(c, key);
+		if (!cycle_disk_full(r))
+			cycle_forget(c, key);
 	}
 	(void)close(tar_fd);
 	return CYCLE_DELTA_DONE;

@@ -42,6 +42,11 @@ struct fetch_xfer {
 	struct fetch_resp *resp;
 	bool has_range; /* a Content-Range header came */
 	uint64_t range_start; /* its first byte */
+	bool has_total; /* it stated the resource's size */
+	uint64_t range_total; /* that size */
+	bool chunked; /* the body is chunked: its end is marked */
+	uint64_t wrong_size; /* the size the server stated, when not signed */
+	bool wrong_total; /* that size is a Content-Range total */
 	bool begun; /* begin() was called */
 	bool answered; /* a status line came */
 	int error; /* why a callback stopped the transfer */
@@ -92,16 +97,82 @@ static int fetch_from_status(long status, const char *url, struct hs_err *e)
 			  url);
 }
 
+/* A size the server stated, or sent, that is not the signed one. */
+static int fetch_wrong_size(const struct fetch_xfer *x, struct hs_err *e)
+{
+	if (x->wrong_total)
+		return hs_err_set(e, -EMSGSIZE,
+				  "'%s': the server's file is %" PRIu64
+				  " bytes where the signed size is %" PRIu64
+				  " (a wrong file on the server)",
+				  x->req->url, x->wrong_size, x->req->size);
+	return hs_err_set(e, -EMSGSIZE,
+			  "'%s': the server sent %" PRIu64
+			  " bytes where the signed size is %" PRIu64
+			  " (a wrong file on the server)",
+			  x->req->url, x->wrong_size, x->req->size);
+}
+
+/*
+ * The size of the whole resource as the answer states it: the total of a
+ * Content-Range (206, 416), else the Content-Length of a whole body.
+ */
+static bool fetch_stated_size(const struct fetch_xfer *x, long status,
+			      uint64_t *ret_size)
+{
+	curl_off_t len = -1;
+
+	if (status == 206 || status == 416) {
+		if (!x->has_total)
+			return false;
+		*ret_size = x->range_total;
+		return true;
+	}
+	if (curl_easy_getinfo(x->f->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+			      &len) != CURLE_OK ||
+	    len < 0)
+		return false;
+	*ret_size = (uint64_t)len;
+	return true;
+}
+
+/* -EMSGSIZE when the answer states another size than the signed one: the
+ * server has another file, and none of its bytes is to be stored. */
+static int fetch_check_size(struct fetch_xfer *x, long status)
+{
+	uint64_t size;
+
+	if (!x->req->size_signed || !fetch_stated_size(x, status, &size) ||
+	    size == x->req->size)
+		return 0;
+	x->wrong_size = size;
+	x->wrong_total = status == 206 || status == 416;
+	return -EMSGSIZE;
+}
+
+/* An error status; a 416 whose total is not the signed size says that the
+ * server has another file. */
+static int fetch_from_error_status(struct fetch_xfer *x, struct hs_err *e)
+{
+	if (x->resp->status == 416 && fetch_check_size(x, 416) < 0)
+		return fetch_wrong_size(x, e);
+	return fetch_from_status(x->resp->status, x->req->url, e);
+}
+
 /* A callback's own reason for stopping the transfer. */
-static int fetch_from_callback(const struct fetch_xfer *x, const char *url,
+static int fetch_from_callback(struct fetch_xfer *x, const char *url,
 			       struct hs_err *e)
 {
 	switch (x->error) {
+	case -EMSGSIZE:
+		return fetch_wrong_size(x, e);
 	case -EFBIG:
 		if (x->req->size_signed)
 			return hs_err_set(e, -EFBIG,
-					  "endless data: '%s' sent more than "
-					  "the %" PRIu64 " bytes signed",
+					  "'%s': endless data: the server sent "
+					  "more than the %" PRIu64
+					  " bytes signed (a wrong file on the "
+					  "server)",
 					  url, x->req->size);
 		return hs_err_set(e, -EFBIG,
 				  "endless data: '%s' sent more than the "
@@ -119,7 +190,7 @@ static int fetch_from_callback(const struct fetch_xfer *x, const char *url,
 		return hs_err_set(e, -EIO, "cannot store '%s'", url);
 	default:
 		if (x->resp->status >= 400)
-			return fetch_from_status(x->resp->status, url, e);
+			return fetch_from_error_status(x, e);
 		return hs_err_set(e, x->error, "cannot store '%s': %s", url,
 				  strerror(-x->error));
 	}
@@ -145,8 +216,8 @@ static int fetch_timeout(struct fetch *f, const struct fetch_xfer *x,
 }
 
 /* Translates a CURLcode into a negative errno naming the failed stage. */
-static int fetch_from_curl(struct fetch *f, CURLcode rc,
-			   const struct fetch_xfer *x, struct hs_err *e)
+static int fetch_from_curl(struct fetch *f, CURLcode rc, struct fetch_xfer *x,
+			   struct hs_err *e)
 {
 	const char *url = x->req->url;
 	const char *why =
@@ -232,13 +303,21 @@ static int64_t fetch_retry_after(const char *v)
 		       : (int64_t)(when - time(NULL));
 }
 
+/* A Content-Range, "bytes FIRST-LAST/TOTAL": TOTAL is "*" when the server
+ * does not say, FIRST-LAST is "*" in a 416. */
 static void fetch_content_range(struct fetch_xfer *x, const char *v)
 {
 	unsigned long long start;
+	uint64_t total;
+	const char *slash = strchr(v, '/');
 
 	if (sscanf(v, "bytes %llu-", &start) == 1) {
 		x->has_range = true;
 		x->range_start = start;
+	}
+	if (slash != NULL && hs_parse_u64(slash + 1, UINT64_MAX, &total) == 0) {
+		x->has_total = true;
+		x->range_total = total;
 	}
 }
 
@@ -258,6 +337,8 @@ static size_t fetch_header(char *line, size_t size, size_t nmemb, void *ud)
 		x->resp->date[0] = '\0';
 		x->resp->retry_after = -1;
 		x->has_range = false;
+		x->has_total = false;
+		x->chunked = false;
 		return n;
 	}
 	if (fetch_header_is(line, n, "ETag", &v, &vn))
@@ -273,6 +354,9 @@ static size_t fetch_header(char *line, size_t size, size_t nmemb, void *ud)
 	} else if (fetch_header_is(line, n, "Content-Range", &v, &vn)) {
 		fetch_header_value(v, vn, value, sizeof(value));
 		fetch_content_range(x, value);
+	} else if (fetch_header_is(line, n, "Transfer-Encoding", &v, &vn)) {
+		fetch_header_value(v, vn, value, sizeof(value));
+		x->chunked = strcasestr(value, "chunked") != NULL;
 	}
 	return n;
 }
@@ -281,12 +365,16 @@ static size_t fetch_header(char *line, size_t size, size_t nmemb, void *ud)
 static int fetch_begin(struct fetch_xfer *x)
 {
 	long status = 0;
+	int r;
 
 	x->begun = true;
 	(void)curl_easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &status);
 	x->resp->status = status;
 	if (status >= 300)
 		return -EREMOTEIO; /* an error body is never stored */
+	r = fetch_check_size(x, status);
+	if (r < 0)
+		return r;
 	if (status == 206) {
 		if (!x->has_range || x->range_start != x->req->offset)
 			return -ERANGE;
@@ -520,6 +608,25 @@ static int fetch_not_modified(const struct fetch_req *req, struct hs_err *e)
 			  req->url);
 }
 
+/*
+ * A whole body (not a range) that ended where the server marked its end -
+ * its Content-Length, the last chunk, the end of an HTTP/2 or HTTP/3
+ * stream - short of the signed size.  A body that ends only with the
+ * connection is not marked: its end may be a drop.
+ */
+static bool fetch_ended_short(const struct fetch_xfer *x, long version)
+{
+	curl_off_t len = -1;
+
+	if (!x->req->size_signed || x->resp->status == 206 ||
+	    x->resp->bytes == x->req->size)
+		return false;
+	(void)curl_easy_getinfo(x->f->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+				&len);
+	return len >= 0 || x->chunked || version == CURL_HTTP_VERSION_2_0 ||
+	       version == CURL_HTTP_VERSION_3;
+}
+
 /* After a transfer libcurl called a success: statuses it let through. */
 static int fetch_finish(struct fetch *f, struct fetch_xfer *x, struct hs_err *e)
 {
@@ -530,13 +637,18 @@ static int fetch_finish(struct fetch *f, struct fetch_xfer *x, struct hs_err *e)
 	(void)curl_easy_getinfo(f->curl, CURLINFO_HTTP_VERSION, &version);
 	x->resp->http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
 	if (x->resp->status >= 400)
-		return fetch_from_status(x->resp->status, x->req->url, e);
+		return fetch_from_error_status(x, e);
 	if (x->resp->status == 304)
 		return fetch_not_modified(x->req, e);
 	if (!x->begun) { /* an empty body */
 		x->error = fetch_begin(x);
 		if (x->error < 0)
 			return fetch_from_callback(x, x->req->url, e);
+	}
+	if (fetch_ended_short(x, version)) {
+		x->wrong_size = x->resp->bytes;
+		x->wrong_total = false;
+		return fetch_wrong_size(x, e);
 	}
 	return 0;
 }

@@ -9,7 +9,14 @@
  * success without a body, while a 304 to a GET that sent no validators is
  * an error (-EREMOTEIO), since nothing can stand in for the body.  Every size the
  * server controls is capped by the caller's signed size (a body over it
- * stops with -EFBIG, whether or not the server announced a length).  One
+ * stops with -EFBIG, whether or not the server announced a length).  When
+ * the size is signed, an answer that states another size for the file - the
+ * Content-Length of a whole body, the total of a Content-Range (206 or
+ * 416) - is refused before its first byte reaches the sink, and a whole
+ * body whose end is marked (Content-Length, chunked, HTTP/2) but comes
+ * short of the signed size fails after it: both -EMSGSIZE, the server has
+ * another file.  A body that ends only with the connection may be a drop:
+ * it is a success the caller sees short.  One
  * handle is reused, so connections to a server are kept alive; HTTP/2 is
  * used where the server offers it over TLS.
  *
@@ -28,6 +35,7 @@
  *	-ETIMEDOUT	stalled (below min_rate for stall_timeout) or deadline
  *	-ECONNRESET	the transfer broke off
  *	-EFBIG		the body exceeds the signed size (endless data)
+ *	-EMSGSIZE	the server's file has another size than the signed one
  *	-ECANCELED	cfg->cancel was set
  *	other		the sink's own error (e.g. -ENOSPC), unchanged
  */

@@ -222,9 +222,8 @@ static int part_stop(struct part *p)
 	return r;
 }
 
-/* DIR/NAME.part into out (PATH_MAX bytes); -ENAMETOOLONG. */
-static int part_file_path(const char *dir, const char *name,
-			  char out[static PATH_MAX], struct hs_err *e)
+int part_file_path(const char *dir, const char *name, char out[static PATH_MAX],
+		   struct hs_err *e)
 {
 	if (hs_snprintf(out, PATH_MAX, "%s/%s%s", dir, name, PART_SUFFIX) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");

@@ -13,6 +13,7 @@
 #ifndef HAISHIN_PART_H
 #define HAISHIN_PART_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,10 @@
 #include "hash.h"
 
 struct part;
+
+/* Writes DIR/NAME.part into out; -ENAMETOOLONG when it does not fit. */
+int part_file_path(const char *dir, const char *name, char out[static PATH_MAX],
+		   struct hs_err *e);
 
 /*
  * Opens (creating, mode 0600, never following a symlink) DIR/NAME.part

@@ -25,6 +25,9 @@ enum retry_kind retry_classify(int code)
 	case -ERANGE: /* 416 that a restart did not cure */
 	case -EACCES: /* 401, 403: this server will not serve us */
 		return RETRY_NEXT_MIRROR;
+	case -EMSGSIZE: /* a size other than the signed one */
+	case -EFBIG: /* more bytes than signed */
+		return RETRY_WRONG_FILE;
 	default:
 		return RETRY_FINAL;
 	}
@@ -34,12 +37,41 @@ void retry_init(struct retry_state *s)
 {
 	size_t i;
 
-	for (i = 0; i < RETRY_MAX_BASES; i++)
+	for (i = 0; i < RETRY_MAX_BASES; i++) {
 		s->not_before[i] = 0;
+		s->wrong[i] = false;
+	}
+	s->n_wrong = 0;
 	s->attempts_done = 0;
 	s->backoff_step = 0;
 	s->base = 0;
 	s->bases_failed = 0;
+}
+
+/*
+ * Moves s->base to the next base that did not serve a wrong file; true when
+ * that went round past the last base (a full round, or the only base).
+ * With every base wrong, s->base stays.
+ */
+static bool retry_advance(const struct retry_policy *p, struct retry_state *s)
+{
+	const size_t from = s->base;
+	size_t i;
+
+	for (i = 1; i <= p->n_bases; i++) {
+		const size_t b = (from + i) % p->n_bases;
+
+		if (!s->wrong[b]) {
+			s->base = b;
+			return b <= from;
+		}
+	}
+	return true;
+}
+
+void retry_rotate(const struct retry_policy *p, struct retry_state *s)
+{
+	(void)retry_advance(p, s);
 }
 
 /* initial * 2^step, capped, then "equal jitter": half fixed, half random. */
@@ -73,22 +105,29 @@ enum retry_verdict retry_next(const struct retry_policy *p,
 		s->backoff_step = 0;
 	if (retry_after >= 0)
 		s->not_before[s->base] = now + retry_after;
+	if (kind == RETRY_WRONG_FILE && !s->wrong[s->base]) {
+		s->wrong[s->base] = true;
+		s->n_wrong++;
+	}
 	if (kind == RETRY_NEXT_MIRROR) {
 		s->bases_failed++;
-		s->base = (s->base + 1) % p->n_bases;
+		(void)retry_advance(p, s);
 	} else if (kind == RETRY_TRANSIENT) {
 		/* The next base gets its turn at once; after a full round (at
 		 * once with a single base) the backoff is waited. */
 		s->bases_failed = 0;
-		s->base = (s->base + 1) % p->n_bases;
-		if (s->base == 0)
+		if (retry_advance(p, s))
 			delay = retry_backoff(p, s->backoff_step++, jitter);
+	} else if (kind == RETRY_WRONG_FILE) {
+		(void)retry_advance(p, s);
 	}
 	/* A base that said "Retry-After" is not asked before then. */
 	if (s->not_before[s->base] > now &&
 	    (uint64_t)(s->not_before[s->base] - now) > delay)
 		delay = (uint64_t)(s->not_before[s->base] - now);
-	stop = kind == RETRY_FINAL || s->bases_failed >= p->n_bases ||
+	/* A base with a wrong file counts as failed for good. */
+	stop = kind == RETRY_FINAL ||
+	       s->bases_failed + s->n_wrong >= p->n_bases ||
 	       s->attempts_done >= p->attempts || delay > p->backoff_max;
 	if (stop && retry_after > (int64_t)delay)
 		delay = (uint64_t)retry_after;

@@ -12,8 +12,11 @@
  *  - per-mirror (DNS, TLS, 404, 401/403, a redirect loop): trying the same
  *    base again cannot help, so the next one is tried at once; when every base has
  *    failed so, the attempt ends;
- *  - final (endless data, a local error such as a full disk): the attempt
- *    ends at once.
+ *  - wrong file (a size other than the signed one, endless data): that base
+ *    has another file than the one signed; it is not asked again in this
+ *    run, the next base is tried at once, and when no base is left the
+ *    attempt ends;
+ *  - final (a local error such as a full disk): the attempt ends at once.
  * Every base URL failing, or the attempts running out, ends the run.
  */
 #ifndef HAISHIN_RETRY_H
@@ -26,6 +29,7 @@
 enum retry_kind {
 	RETRY_TRANSIENT,
 	RETRY_NEXT_MIRROR,
+	RETRY_WRONG_FILE,
 	RETRY_FINAL,
 };
 
@@ -44,6 +48,8 @@ struct retry_state {
 	uint32_t backoff_step; /* transient failures since the last progress */
 	size_t base; /* index of the base URL to use next */
 	size_t bases_failed; /* bases that failed per-mirror, in a row */
+	bool wrong[RETRY_MAX_BASES]; /* per base: it served a wrong file */
+	size_t n_wrong; /* bases so marked */
 };
 
 enum retry_verdict {
@@ -58,6 +64,12 @@ enum retry_kind retry_classify(int code);
 void retry_init(struct retry_state *s);
 
 /*
+ * Moves s->base to the next base that has not served a wrong file (the
+ * same one when it is the only one left).
+ */
+void retry_rotate(const struct retry_policy *p, struct retry_state *s);
+
+/*
  * Records a failed attempt with error code; progress is true when that
  * attempt received bytes (which resets the backoff: the link works, it only
  * broke).  retry_after is the server's Retry-After in seconds, or -1: that
@@ -65,7 +77,8 @@ void retry_init(struct retry_state *s);
  * jitter is a number in [0, 1) from the caller's random source, now the
  * caller's clock (seconds).  On RETRY_AGAIN, *ret_delay is how long to wait
  * and s->base the base to use.  On RETRY_STOP, *ret_delay is how long until
- * a later run should retry.
+ * a later run should retry.  s->base is never a base that served a wrong
+ * file, unless every base did (then the verdict is RETRY_STOP).
  */
 enum retry_verdict retry_next(const struct retry_policy *p,
 			      struct retry_state *s, int code, bool progress,

@@ -2,6 +2,9 @@
  * transfer.c - one package (or delta) from the mirrors into the cache,
  * resumed, retried and verified.  The journal is written only after the
  * bytes it promises are synced, so it never claims more than the disk holds.
+ * What an error means for the run - a fault of this terminal, the network,
+ * or bytes that are not the signed ones - is decided in one place,
+ * transfer_state().
  */
 #include "transfer.h"
 
@@ -10,9 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "retry.h"
 #include "str.h"
@@ -27,6 +32,13 @@
 #define TRANSFER_REPORT_MS 250
 _Static_assert(TRANSFER_MAX_BASES <= RETRY_MAX_BASES, "too many mirrors");
 
+/* Where a fault of this terminal happened. */
+enum transfer_at {
+	TRANSFER_AT_OPEN, /* opening the part file */
+	TRANSFER_AT_FILE, /* writing, reading back or syncing it */
+	TRANSFER_AT_JOURNAL, /* the state database */
+};
+
 struct transfer {
 	const struct transfer_env *env;
 	const struct transfer_job *job;
@@ -39,7 +51,26 @@ struct transfer {
 	int64_t reported_ms; /* when progress was last reported */
 	const char *base; /* of the request under way */
 	struct fetch_resp *resp; /* its answer, as far as it came */
+	struct hs_err local; /* the first fault of this terminal (code 0:
+			      * none); it ends the run */
+	enum transfer_at local_at;
+	char wrong[HS_ERR_MSG_MAX]; /* the first server's wrong file, or "" */
 };
+
+/* Records a fault of this terminal (the first one counts); returns code. */
+static int transfer_fault(struct transfer *t, enum transfer_at at, int code,
+			  const struct hs_err *e)
+{
+	if (t->local.code != 0)
+		return code;
+	t->local_at = at;
+	t->local.code = code;
+	(void)hs_strlcpy(t->local.msg,
+			 e != NULL && e->code == code ? e->msg
+						      : strerror(-code),
+			 sizeof(t->local.msg));
+	return code;
+}
 
 /* The server's base URL, then its mirrors, in order. */
 static size_t transfer_bases(const struct config *cfg,
@@ -71,11 +102,12 @@ static int transfer_checkpoint(struct transfer *t, struct hs_err *e)
 
 	r = part_sync(t->part, e);
 	if (r < 0)
-		return r;
+		return transfer_fault(t, TRANSFER_AT_FILE, r, e);
 	t->journal.offset = part_size(t->part);
 	t->journal.updated = (int64_t)time(NULL);
 	t->journaled_at = time(NULL);
-	return db_partial_put(t->env->db, &t->journal, e);
+	r = db_partial_put(t->env->db, &t->journal, e);
+	return r < 0 ? transfer_fault(t, TRANSFER_AT_JOURNAL, r, e) : 0;
 }
 
 /* The component a job's progress is reported for. */
@@ -97,10 +129,10 @@ static int transfer_open(struct transfer *t, struct hs_err *e)
 				  "download name '%s' too long", job->name);
 	r = part_open(t->env->cfg->cache, job->name, &t->part, e);
 	if (r < 0)
-		return r;
+		return transfer_fault(t, TRANSFER_AT_OPEN, r, e);
 	r = db_partial_get(t->env->db, job->name, &old, e);
 	if (r < 0 && r != -ENOENT)
-		return r;
+		return transfer_fault(t, TRANSFER_AT_JOURNAL, r, e);
 	if (r == 0 && strcmp(old.url, job->url) == 0 &&
 	    strcmp(old.sha256, job->sha256) == 0 && old.size == job->size)
 		t->journal = old;
@@ -113,7 +145,7 @@ static int transfer_open(struct transfer *t, struct hs_err *e)
 	t->journal.size = job->size;
 	r = part_resume(t->part, t->journal.offset, &kept, e);
 	if (r < 0)
-		return r;
+		return transfer_fault(t, TRANSFER_AT_FILE, r, e);
 	if (kept > 0)
 		log_info("%s: resuming from byte %" PRIu64 " of %" PRIu64,
 			 job->name, kept, job->size);
@@ -135,6 +167,8 @@ static void transfer_take_validators(struct transfer *t)
 static int transfer_begin(void *ctx, uint64_t start)
 {
 	struct transfer *t = ctx;
+	struct hs_err e;
+	int r;
 
 	if (start != 0 && start != part_size(t->part))
 		return -ERANGE;
@@ -145,9 +179,10 @@ static int transfer_begin(void *ctx, uint64_t start)
 	 * ranges).  Start over cleanly. */
 	log_info("%s: the server sent the whole file; restarting it",
 		 t->job->name);
-	if (part_reset(t->part, NULL) < 0)
-		return -EIO;
-	return transfer_checkpoint(t, NULL) < 0 ? -EIO : 0;
+	r = part_reset(t->part, &e);
+	if (r < 0)
+		return transfer_fault(t, TRANSFER_AT_FILE, r, &e);
+	return transfer_checkpoint(t, &e);
 }
 
 /*
@@ -158,6 +193,8 @@ static int transfer_begin(void *ctx, uint64_t start)
 static int transfer_journal_synced(struct transfer *t)
 {
 	const uint64_t synced = part_synced(t->part);
+	struct hs_err e;
+	int r;
 
 	if (synced < t->journal.offset + TRANSFER_JOURNAL_BYTES ||
 	    time(NULL) == t->journaled_at)
@@ -165,7 +202,8 @@ static int transfer_journal_synced(struct transfer *t)
 	t->journal.offset = synced;
 	t->journal.updated = (int64_t)time(NULL);
 	t->journaled_at = time(NULL);
-	return db_partial_put(t->env->db, &t->journal, NULL) < 0 ? -EIO : 0;
+	r = db_partial_put(t->env->db, &t->journal, &e);
+	return r < 0 ? transfer_fault(t, TRANSFER_AT_JOURNAL, r, &e) : 0;
 }
 
 /* Byte counts for whoever watches, about four times a second. */
@@ -195,7 +233,7 @@ static int transfer_sink(void *ctx, const uint8_t *p, size_t n)
 		return -ECANCELED;
 	r = part_append(t->part, p, n);
 	if (r < 0)
-		return r;
+		return transfer_fault(t, TRANSFER_AT_FILE, r, NULL);
 	t->res->bytes += n;
 	transfer_report(t);
 	return transfer_journal_synced(t);
@@ -212,6 +250,41 @@ static const char *transfer_validator(const struct transfer *t,
 	if (t->journal.last_modified[0] != '\0')
 		return t->journal.last_modified;
 	return NULL;
+}
+
+/* An answer of a wrong file: from this server, not from the network. */
+static bool transfer_wrong_file(const struct transfer *t, int r)
+{
+	return t->local.code == 0 && retry_classify(r) == RETRY_WRONG_FILE;
+}
+
+/*
+ * Cuts off what an answer of a wrong file stored (one whose size showed only
+ * at its end): none of its bytes may stay as the start of the signed file.
+ * An answer refused by its headers stored nothing.
+ */
+static void transfer_drop_answer(struct transfer *t,
+				 const struct fetch_resp *resp)
+{
+	struct hs_err e;
+	uint64_t kept;
+	int r;
+
+	if (resp->bytes == 0 || part_size(t->part) <= resp->start)
+		return;
+	r = part_resume(t->part, resp->start, &kept, &e);
+	if (r < 0)
+		(void)transfer_fault(t, TRANSFER_AT_FILE, r, &e);
+}
+
+/* Names the download in front of a server's error: "package 'app' from ". */
+static void transfer_prefix(const struct transfer *t, struct hs_err *e)
+{
+	if (t->job->delta)
+		hs_err_prefix(e, "the delta of '%s' from ",
+			      transfer_who(t->job));
+	else
+		hs_err_prefix(e, "package '%s' from ", transfer_who(t->job));
 }
 
 /* One GET from base for the bytes still missing; then a checkpoint. */
@@ -237,6 +310,10 @@ static int transfer_attempt(struct transfer *t, const char *base,
 	t->base = base;
 	t->resp = resp;
 	r = fetch_get(t->env->fetch, &req, resp, e);
+	if (transfer_wrong_file(t, r)) {
+		transfer_drop_answer(t, resp);
+		transfer_prefix(t, e);
+	}
 	if (r == 0 && part_size(t->part) < t->job->size)
 		r = hs_err_set(e, -ECONNRESET,
 			       "the server ended the transfer at %" PRIu64
@@ -258,15 +335,18 @@ static int transfer_verify(struct transfer *t, struct hs_err *e)
 
 	r = part_digest(t->part, got, e);
 	if (r < 0)
-		return r;
+		return transfer_fault(t, TRANSFER_AT_FILE, r, e);
 	if (strcmp(got, t->job->sha256) == 0)
 		return 0;
 	(void)hs_err_set(e, -EBADMSG,
 			 "hash mismatch: the download's sha256 is %.16s…, "
 			 "the manifest says %.16s…; it was discarded",
 			 got, t->job->sha256);
-	if (part_reset(t->part, &e2) < 0 || transfer_checkpoint(t, &e2) < 0)
-		log_warn("%s, ignoring", e2.msg);
+	r = part_reset(t->part, &e2);
+	if (r < 0)
+		(void)transfer_fault(t, TRANSFER_AT_FILE, r, &e2);
+	else
+		(void)transfer_checkpoint(t, &e2);
 	return -EBADMSG;
 }
 
@@ -293,12 +373,24 @@ static void transfer_wait(const struct transfer_env *env, const char *name,
 		continue;
 }
 
-/* The terminal state of a run that stopped on error code. */
-static enum state transfer_state(int code)
+/*
+ * The one place that says what an error of the download path means for the
+ * run: a fault of this terminal - its disk, its cache, its state database -
+ * is FAILED_INSTALL (trying again cannot help before someone acts here);
+ * bytes that are not the signed ones are FAILED_VERIFY; a server that
+ * cannot serve the file is FAILED_CONNECT; a drop, a stall or a busy server
+ * is INTERRUPTED.  The code alone cannot tell a local fault (-EACCES is also
+ * a 403, -ELOOP a redirect loop, -ENOENT a 404, -EFBIG endless data), so
+ * local says where it came from.
+ */
+static enum state transfer_state(int code, bool local)
 {
+	if (local)
+		return STATE_FAILED_INSTALL;
 	switch (code) {
-	case -EFBIG:
-	case -EBADMSG:
+	case -EFBIG: /* more bytes than signed */
+	case -EMSGSIZE: /* another size than signed */
+	case -EBADMSG: /* another hash than signed */
 		return STATE_FAILED_VERIFY;
 	case -EHOSTUNREACH:
 	case -ECONNREFUSED:
@@ -310,51 +402,55 @@ static enum state transfer_state(int code)
 	case -EREMOTEIO:
 	case -EACCES:
 		return STATE_FAILED_CONNECT;
-	default: /* a drop, a stall, a busy server, a full disk */
+	default: /* a drop, a stall, a busy server */
 		return STATE_INTERRUPTED;
 	}
 }
 
 /* Handles what needs no retry policy; returns true to try again now. */
-static bool transfer_recover(struct transfer *t, struct retry_state *rs, int r,
+static bool transfer_recover(struct transfer *t,
+			     const struct retry_policy *policy,
+			     struct retry_state *rs, int r,
 			     unsigned *mismatches, bool *range_reset)
 {
+	struct hs_err e;
+
 	if (r == -EBADMSG) {
 		/* Bytes that arrived wrong: a corrupting cache or mirror may
 		 * serve them again, so the next base gets the second try. */
-		rs->base = (rs->base + 1) % t->n_bases;
+		retry_rotate(policy, rs);
 		return ++*mismatches < 2;
 	}
 	if (r == -ERANGE && !*range_reset && part_size(t->part) > 0) {
 		/* 416 for our offset: the kept bytes are not a prefix of
 		 * what the server has.  Start over once. */
 		*range_reset = true;
-		return part_reset(t->part, NULL) == 0 &&
-		       transfer_checkpoint(t, NULL) == 0;
+		r = part_reset(t->part, &e);
+		if (r < 0) {
+			(void)transfer_fault(t, TRANSFER_AT_FILE, r, &e);
+			return false;
+		}
+		return transfer_checkpoint(t, &e) == 0;
 	}
 	return false;
 }
 
-static int transfer_loop(struct transfer *t, struct hs_err *e)
+static int transfer_loop(struct transfer *t, uint32_t *ret_delay,
+			 struct hs_err *e)
 {
-	const struct config *cfg = t->env->cfg;
-	const struct retry_policy policy = {cfg->retries > 0 ? cfg->retries : 1,
-					    cfg->backoff_initial,
-					    cfg->backoff_max, t->n_bases};
+	const struct retry_policy policy =
+		transfer_policy(t->env->cfg, t->n_bases);
 	struct retry_state rs;
 	struct fetch_resp resp;
 	unsigned mismatches = 0;
 	bool range_reset = false;
-	uint32_t delay = 0;
 	int r;
 
 	retry_init(&rs);
 	for (;;) {
-		if (t->env->cancel != NULL && atomic_load(t->env->cancel)) {
-			r = hs_err_set(e, -ECANCELED,
-				       "stopped: haishind is shutting down");
-			break;
-		}
+		if (t->env->cancel != NULL && atomic_load(t->env->cancel))
+			return hs_err_set(e, -ECANCELED,
+					  "stopped: haishind is shutting down");
 		memset(&resp, 0, sizeof(resp));
 		resp.retry_after = -1;
 		r = 0;
@@ -363,23 +459,158 @@ static int transfer_loop(struct transfer *t, struct hs_err *e)
 			r = transfer_attempt(t, t->bases[rs.base], &resp, e);
 		if (r == 0)
 			r = transfer_verify(t, e);
-		if (r == 0)
-			return 0;
+		if (r == 0 || t->local.code != 0)
+			return r;
 		if (r == -ENOENT)
 			t->res->not_found = true;
-		if (transfer_recover(t, &rs, r, &mismatches, &range_reset))
+		if (transfer_wrong_file(t, r) && t->wrong[0] == '\0')
+			memcpy(t->wrong, e->msg, sizeof(t->wrong));
+		if (transfer_recover(t, &policy, &rs, r, &mismatches,
+				     &range_reset))
 			continue;
-		if (r == -EBADMSG || r == -EFBIG || r == -ECANCELED ||
+		if (r == -EBADMSG || r == -ECANCELED || t->local.code != 0 ||
 		    retry_next(&policy, &rs, r, resp.bytes > 0,
 			       resp.retry_after, transfer_jitter(),
-			       (int64_t)time(NULL), &delay) == RETRY_STOP)
-			break;
-		transfer_wait(t->env, transfer_who(t->job), delay, e->msg);
+			       (int64_t)time(NULL), ret_delay) == RETRY_STOP)
+			return r;
+		transfer_wait(t->env, transfer_who(t->job), *ret_delay, e->msg);
 	}
-	t->res->state = transfer_state(r);
+}
+
+/* "package 'app'" or "the delta of 'app'", for a reason. */
+static void transfer_what(const struct transfer_job *job, char *out, size_t n)
+{
+	(void)hs_snprintf(
+		out, n, job->delta ? _("the delta of '%s'") : _("package '%s'"),
+		transfer_who(job));
+}
+
+/* Bytes in MiB for a person, rounded up, at least 1. */
+static uint64_t transfer_mib(uint64_t bytes)
+{
+	const uint64_t mib = (bytes + (1u << 20) - 1) >> 20;
+
+	return mib > 0 ? mib : 1;
+}
+
+int transfer_disk_full(int code, const char *dir, uint64_t need,
+		       const char *what, struct hs_err *e)
+{
+	struct statvfs st;
+	uint64_t avail;
+
+	if (code == -EDQUOT) /* a quota is not in statvfs(3) */
+		return hs_err_set(e, code,
+				  "the disk quota is used up: free at least "
+				  "%" PRIu64 " MiB in '%s' (needed for %s), "
+				  "then try again",
+				  transfer_mib(need), dir, what);
+	if (statvfs(dir, &st) < 0)
+		return hs_err_set(e, code,
+				  "the disk is full: %s needs %" PRIu64
+				  " MiB more in '%s', whose free space cannot "
+				  "be read (%s); free space there, then try "
+				  "again",
+				  what, transfer_mib(need), dir,
+				  strerror(errno));
+	avail = (uint64_t)st.f_bavail * st.f_frsize;
+	return hs_err_set(e, code,
+			  "the disk is full: free at least %" PRIu64
+			  " MiB in '%s' (needed for %s), then try again",
+			  transfer_mib(need > avail ? need - avail : 0), dir,
+			  what);
+}
+
+/* An errno's name, "ELOOP", for a reason. */
+static const char *transfer_errno_name(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name != NULL ? name : "?";
+}
+
+/* The reason for a fault of this terminal: what is wrong here, what to do. */
+static int transfer_local_reason(const struct transfer *t, struct hs_err *e)
+{
+	const struct config *cfg = t->env->cfg;
+	const int code = t->local.code;
+	const int err = -code;
+	char what[HS_NAME_MAX + 64];
+	char path[PATH_MAX];
+	const uint64_t have = t->part != NULL ? part_size(t->part) : 0;
+
+	transfer_what(t->job, what, sizeof(what));
+	if (err == ENOSPC || err == EDQUOT)
+		return transfer_disk_full(
+			code,
+			t->local_at == TRANSFER_AT_JOURNAL ? cfg->state
+							   : cfg->cache,
+			t->job->size > have ? t->job->size - have : 0, what, e);
+	if (t->local_at == TRANSFER_AT_JOURNAL)
+		return hs_err_set(e, code,
+				  "cannot record the download of %s in the "
+				  "state database: %s; check '%s', then try "
+				  "again",
+				  what, t->local.msg, cfg->state);
+	if (part_file_path(cfg->cache, t->job->name, path, NULL) < 0)
+		return hs_err_copy(e, &t->local);
+	if (t->local_at == TRANSFER_AT_FILE)
+		return hs_err_set(e, code,
+				  "cannot write the partial download '%s': %s "
+				  "(%s); check the disk of '%s', then try "
+				  "again",
+				  path, strerror(err), transfer_errno_name(err),
+				  cfg->cache);
+	if (err == ENOENT || err == ENOTDIR || err == EROFS)
+		return hs_err_set(e, code,
+				  "cannot open the partial download '%s': %s "
+				  "(%s); make '%s' a directory haishind can "
+				  "write to, then try again",
+				  path, strerror(err), transfer_errno_name(err),
+				  cfg->cache);
+	return hs_err_set(e, code,
+			  "cannot open the partial download '%s': %s (%s); "
+			  "remove the file '%s' and try again",
+			  path, strerror(err), transfer_errno_name(err), path);
+}
+
+/*
+ * A run that ended on another error after a server had a wrong file: when
+ * no server can serve the file (FAILED_CONNECT) it is FAILED_VERIFY, the
+ * wrong file first; otherwise (it may yet come) the wrong file follows.
+ */
+static int transfer_add_wrong(struct transfer *t, int r, struct hs_err *e)
+{
+	char last[HS_ERR_MSG_MAX];
+
+	memcpy(last, e->msg, sizeof(last));
+	if (t->res->state == STATE_FAILED_CONNECT) {
+		t->res->state = STATE_FAILED_VERIFY;
+		r = -EMSGSIZE;
+		(void)hs_snprintf(e->msg, sizeof(e->msg), "%s; %s", t->wrong,
+				  last);
+	} else {
+		(void)hs_snprintf(e->msg, sizeof(e->msg), "%s; %s", last,
+				  t->wrong);
+	}
+	hs_utf8_fix(e->msg);
+	e->code = r;
+	return r;
+}
+
+/* The state, reason and next attempt of a run that stopped on error r. */
+static int transfer_end(struct transfer *t, int r, uint32_t delay,
+			struct hs_err *e)
+{
+	t->res->state = transfer_state(r, t->local.code != 0);
+	if (t->local.code != 0)
+		r = transfer_local_reason(t, e);
+	else if (t->wrong[0] != '\0' && !transfer_wrong_file(t, r))
+		r = transfer_add_wrong(t, r, e);
 	/* Bytes kept from this or an earlier run: the download goes on
 	 * later, whatever the last base said. */
-	if (t->res->state == STATE_FAILED_CONNECT && part_size(t->part) > 0)
+	if (t->res->state == STATE_FAILED_CONNECT && t->part != NULL &&
+	    part_size(t->part) > 0)
 		t->res->state = STATE_INTERRUPTED;
 	t->res->next_attempt = (int64_t)time(NULL) + (delay > 0 ? delay : 1);
 	return r;
@@ -390,6 +621,7 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 		 struct hs_err *e)
 {
 	struct transfer t;
+	uint32_t delay = 0;
 	int r;
 
 	memset(&t, 0, sizeof(t));
@@ -402,7 +634,7 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 	res->next_attempt = (int64_t)time(NULL) + env->cfg->backoff_initial + 1;
 	r = transfer_open(&t, e);
 	if (r == 0)
-		r = transfer_loop(&t, e);
+		r = transfer_loop(&t, &delay, e);
 	res->kept = t.part != NULL ? part_size(t.part) : 0;
 	if (r == 0) {
 		/* The journal stays until the package is installed: a crash
@@ -410,12 +642,15 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 		*ret_part = t.part;
 		return 0;
 	}
+	r = transfer_end(&t, r, delay, e);
 	if (res->state == STATE_FAILED_VERIFY) {
 		/* Never keep bytes that failed a check. */
 		(void)db_partial_delete(env->db, job->name, NULL);
 		part_discard(t.part);
 		res->kept = 0;
 	} else {
+		/* A local fault keeps them too: they resume once it is
+		 * mended. */
 		part_free(t.part);
 	}
 	return r;
@@ -495,6 +730,24 @@ int transfer_buf_cond(const struct transfer_env *env, const char *url,
 			return r;
 		transfer_wait(env, url, delay, e->msg);
 	}
+}
+
+int transfer_keep(const struct transfer_env *env,
+		  const struct transfer_job *job, const struct part *p,
+		  struct hs_err *e)
+{
+	struct db_partial j;
+	int r;
+
+	if (fdatasync(part_fd(p)) < 0)
+		return hs_err_set(e, -errno, "cannot make '%s' durable: %s",
+				  part_path(p), strerror(errno));
+	r = db_partial_get(env->db, job->name, &j, e);
+	if (r < 0)
+		return r;
+	j.offset = job->size;
+	j.updated = (int64_t)time(NULL);
+	return db_partial_put(env->db, &j, e);
 }
 
 int transfer_forget(const struct transfer_env *env, const char *name,

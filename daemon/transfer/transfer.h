@@ -16,7 +16,14 @@
  * Failures are retried within the run by retry.h's policy (backoff with
  * jitter, Retry-After, the next mirror).  Bytes that arrive wrong end in a
  * hash mismatch: the file is discarded and fetched once more from zero;
- * a second mismatch is FAILED_VERIFY.  Nothing unverified is ever returned.
+ * a second mismatch is FAILED_VERIFY.  A server whose file has another size
+ * than the signed one (its Content-Length, its Content-Range total, or a
+ * complete body says so) has a wrong file: what it sent is not kept, it is
+ * not asked again in the run, and when no server is left the run ends
+ * FAILED_VERIFY.  A fault of this terminal - the part file cannot be opened
+ * or written, a full disk, the state database - ends FAILED_INSTALL at once
+ * with a reason that says what to do here; the bytes kept stay resumable.
+ * Nothing unverified is ever returned.
  */
 #ifndef HAISHIN_TRANSFER_H
 #define HAISHIN_TRANSFER_H
@@ -57,11 +64,12 @@ struct transfer_job {
 	const char *sha256; /* signed */
 	const char *component; /* whom progress and waits are reported for
 				* (NULL: name) */
+	bool delta; /* a delta of component, not its package (for reasons) */
 };
 
 struct transfer_result {
-	enum state state; /* on failure: INTERRUPTED, FAILED_CONNECT or
-				  FAILED_VERIFY */
+	enum state state; /* on failure: INTERRUPTED, FAILED_CONNECT,
+			   * FAILED_VERIFY or FAILED_INSTALL (a local fault) */
 	uint64_t bytes; /* bytes received in this run */
 	uint64_t resumed_from; /* bytes kept from an earlier run */
 	uint64_t kept; /* bytes on disk at the end */
@@ -81,12 +89,31 @@ int transfer_run(const struct transfer_env *env, const struct transfer_job *job,
 		 struct hs_err *e);
 
 /*
+ * Journals the verified file p of job as complete, after making it durable:
+ * a download that could not be installed yet (the disk was full) is then
+ * re-hashed by the next attempt instead of fetched again.  p stays the
+ * caller's.
+ */
+int transfer_keep(const struct transfer_env *env,
+		  const struct transfer_job *job, const struct part *p,
+		  struct hs_err *e);
+
+/*
  * Forgets a download whose file was installed, or that is given up: its
  * journal and what is left of its part file.  Until then a crash resumes
  * from the journal.
  */
 int transfer_forget(const struct transfer_env *env, const char *name,
 		    struct hs_err *e);
+
+/*
+ * The reason for a full disk (code -ENOSPC or -EDQUOT) in dir, where need
+ * more bytes were to be written for what (a translated "package 'app'"):
+ * how many MiB to free there, from statvfs(3), or that its free space
+ * cannot be read.  Returns code.
+ */
+int transfer_disk_full(int code, const char *dir, uint64_t need,
+		       const char *what, struct hs_err *e);
 
 /*
  * Fetches a small file (metadata) of at most max bytes into a malloc'ed

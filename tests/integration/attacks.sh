@@ -408,7 +408,8 @@ fi
 fresh_main "$FA_URL"
 fault_reset
 head -c 2097152 /dev/urandom >>"$R/$PKG"
-refuse "the package file 2 MiB over its signed size" "endless data"
+# Its Content-Length says so: refused before a byte is stored.
+refuse "the package file 2 MiB over its signed size" "the server sent $((SIZE + 2097152)) bytes where the signed size is $SIZE"
 expect_eq "$(part_of app)" none "[$A] over-long file: nothing kept"
 
 # Bytes past an honest Content-Length are never read: the signed bytes are

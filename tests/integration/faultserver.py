@@ -42,6 +42,17 @@ Faults (each may also carry "times": K to be consumed by K requests):
   {"short": N}                             N bytes short of it, close (FIN)
   {"no_length": true}                      200, no length, full body, close
   {"redirect_loop": true}                  302 to the same URL
+  {"as_size": N}                           the file as if it had N bytes (a
+                                           wrong file): its first N bytes, or
+                                           all of it and "Z"s up to N; the
+                                           Content-Length, a 206's
+                                           Content-Range and a 416's total
+                                           all say N; the validators stay
+  {"range_total": T}                       a 206 whose Content-Range total
+                                           says T (the body is the real one)
+  {"chunked": true}                        Transfer-Encoding: chunked, no
+                                           length; the last chunk marks the
+                                           end (combines with as_size)
 """
 
 import argparse
@@ -75,7 +86,8 @@ XOR_FF = bytes(255 - i for i in range(256))
 STOP = threading.Event()
 FAULT_KEYS = ("drop_after", "stall_after", "status", "corrupt", "ignore_range",
               "trickle", "endless", "extra", "short", "no_length",
-              "redirect_loop")
+              "redirect_loop", "as_size", "range_total", "chunked")
+FILLER = b"Z" * CHUNK
 
 
 class ClientGone(Exception):
@@ -486,13 +498,16 @@ class Handler(BaseHTTPRequestHandler):
         st = os.fstat(fh.fileno())
         size = st.st_size
         etag = '"%x-%x"' % (size, st.st_mtime_ns)
+        fault = fault or {}
+        real_size = size
+        if "as_size" in fault:
+            size = int(fault["as_size"])
         last_modified = email.utils.formatdate(int(st.st_mtime), usegmt=True)
         o_etag, o_lm = STATE.override(path)
         if o_etag is not None:
             etag = o_etag
         if o_lm is not None:
             last_modified = o_lm
-        fault = fault or {}
 
         start, end, status = 0, size, 200
         rng = self.headers.get("Range")
@@ -517,15 +532,19 @@ class Handler(BaseHTTPRequestHandler):
         if path.endswith(".zst"):
             ctype = "application/zstd"
         no_length = bool(fault.get("no_length"))
+        chunked = bool(fault.get("chunked"))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        if not no_length:
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif not no_length:
             self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", last_modified)
         if status == 206:
-            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, size))
+            total = int(fault.get("range_total", size))
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, total))
         closing = no_length or any(k in fault for k in ("drop_after", "extra", "short",
                                                         "stall_after"))
         if closing:
@@ -551,6 +570,8 @@ class Handler(BaseHTTPRequestHandler):
             corrupt = (int(corrupt[0]), int(corrupt[1]))
         rate = fault.get("trickle")
         rate = float(rate) if rate else None
+        self.real_size = real_size
+        self.chunked = chunked
 
         if "drop_after" in fault:
             self.stream(fh, start, end, entry, limit=int(fault["drop_after"]),
@@ -569,6 +590,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_with("fin")
             return
         self.stream(fh, start, end, entry, corrupt=corrupt, rate=rate)
+        if chunked:
+            self.write(b"0\r\n\r\n")
         if "extra" in fault:
             n = int(fault["extra"])
             while n > 0:
@@ -590,8 +613,13 @@ class Handler(BaseHTTPRequestHandler):
         fh.seek(start)
         pos, sent = start, 0
         t0 = time.monotonic()
+        real = getattr(self, "real_size", None)
         while sent < todo:
-            data = fh.read(min(chunk, todo - sent))
+            want = min(chunk, todo - sent)
+            if real is not None and pos >= real:
+                data = FILLER[:want]  # past the real file (as_size)
+            else:
+                data = fh.read(want)
             if not data:
                 break
             if corrupt and pos < corrupt[1] and pos + len(data) > corrupt[0]:
@@ -602,7 +630,10 @@ class Handler(BaseHTTPRequestHandler):
                 delay = t0 + (sent + len(data)) / rate - time.monotonic()
                 if delay > 0 and STOP.wait(delay):
                     raise ClientGone()
-            self.write(data)
+            if getattr(self, "chunked", False):
+                self.write(b"%x\r\n" % len(data) + data + b"\r\n")
+            else:
+                self.write(data)
             STATE.add_bytes(entry, len(data))
             sent += len(data)
             pos += len(data)

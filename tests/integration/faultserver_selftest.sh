@@ -208,6 +208,29 @@ fault_plan "$P" '[{"no_length": true}]'
 get nolen -r 100- "$U"
 check "no_length: 200, no Content-Length, full body, close" \
 	bash -c '[ "$1/$2" = 0/200 ] && cmp -s "$3" "$4" && ! grep -qi "^content-length" "$5"' _ "$RC" "$CODE" "$T/out/nolen" "$F" "$T/out/nolen.h"
+fault_plan "$P" '[{"as_size": 1000}]'
+get small "$U"
+check "as_size smaller: 200, Content-Length 1000, the file's first 1000 bytes" \
+	bash -c '[ "$1/$2/$3" = 0/200/1000 ] && cmp -s "$4" <(head -c 1000 "$5")' _ "$RC" "$CODE" "$(hdr small content-length)" "$T/out/small" "$F"
+fault_plan "$P" '[{"as_size": '$((SIZE + 100))'}]'
+get big "$U"
+check "as_size larger: the whole file, then 100 Zs, Content-Length to match" \
+	bash -c '[ "$1/$2/$3" = "0/200/$6" ] && cmp -s "$4" <(cat "$5"; printf "Z%.0s" $(seq 100))' _ "$RC" "$CODE" "$(hdr big content-length)" "$T/out/big" "$F" $((SIZE + 100))
+fault_plan "$P" '[{"as_size": 1000}]'
+get smallr -r 500- "$U"
+check "as_size with a range: 206, Content-Range total 1000" \
+	test "$RC/$CODE/$SZ/$(hdr smallr content-range)" = "0/206/500/bytes 500-999/1000"
+fault_plan "$P" '[{"as_size": 1000}]'
+get small416 -r 2000- "$U"
+check "as_size past its end: 416 with total 1000" test "$CODE/$(hdr small416 content-range)" = "416/bytes */1000"
+fault_plan "$P" '[{"range_total": 42}]'
+get rtotal -r 1000- "$U"
+check "range_total: 206, real body, Content-Range total 42" \
+	bash -c '[ "$1/$2/$3" = "0/206/bytes 1000-$(($6 - 1))/42" ] && cmp -s "$4" <(tail -c +1001 "$5")' _ "$RC" "$CODE" "$(hdr rtotal content-range)" "$T/out/rtotal" "$F" "$SIZE"
+fault_plan "$P" '[{"chunked": true, "as_size": 3000}]'
+get chunk "$U"
+check "chunked: no Content-Length, 3000 bytes, a clean end (curl exit 0)" \
+	bash -c '[ "$1/$2/$3" = 0/200/3000 ] && grep -qi "^transfer-encoding: chunked" "$4" && ! grep -qi "^content-length" "$4"' _ "$RC" "$CODE" "$SZ" "$T/out/chunk.h"
 fault_plan "$P" '[{"redirect_loop": true, "times": 10}]'
 get redir -L --max-redirs 3 "$U"
 check "redirect_loop: 302 to itself, curl --max-redirs 3 exits 47" test "$RC/$CODE/$(hdr redir location)" = "47/302/$P"

@@ -157,7 +157,7 @@ refuse "tampered package" FAILED_VERIFY 65 "hash mismatch"
 for f in "$W/repo/packages/facelib/"*.tar.zst; do
 	head -c 4096 /dev/urandom >>"$f"
 done
-refuse "package longer than signed" FAILED_VERIFY 65 "bytes signed"
+refuse "package longer than signed" FAILED_VERIFY 65 "where the signed size is"
 
 rm -f "$W/repo/packages/facelib/"*.tar.zst
 refuse "package missing" FAILED_CONNECT 69 "404"
