@@ -11,7 +11,7 @@
  * site without the network may hold no base to apply them to, and the
  * client reads a bundle with deltas off.  Nothing is signed anew: a client
  * verifies what is inside against its own trusted root, exactly as it would
- * from the server (daemon/bundle.h).  The bundle is checked before it is
+ * from the server (daemon/engine/bundle.h).  The bundle is checked before it is
  * written: the chain must walk from 1.root.json to root.json and the
  * manifest must verify against it, so a bundle the clients would refuse is
  * never made.

@@ -23,7 +23,7 @@ if [ ${#sources[@]} -eq 0 ]; then
 fi
 
 # hs_err_set(e, code, FORMAT, ...) and hs_err_prefix(e, FORMAT, ...)
-# translate their formats (manifest/hs_err.c); _() may carry a format too.
+# translate their formats (common/hs_err.c); _() may carry a format too.
 xgettext --keyword=_ --keyword=N_ --keyword=hs_err_set:3 \
 	--keyword=hs_err_prefix:2 --flag=hs_err_set:3:c-format \
 	--flag=hs_err_prefix:2:c-format --flag=_:1:pass-c-format \

@@ -1,5 +1,5 @@
 /*
- * test_ctlprint.c - haishinctl's human output (daemon/ctlprint.h): the
+ * test_ctlprint.c - haishinctl's human output (daemon/ctl/ctlprint.h): the
  * formatters as tables, the progress bar for given widths, download-now's
  * progress on a terminal and in a log, and the text of each reply.  Times
  * are printed in local time, so the tests fix TZ; messages are the

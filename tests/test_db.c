@@ -682,7 +682,7 @@ static void test_partial_range(void **state)
 	assert_true(out.size == 1000000);
 }
 
-/* The schema of version 1, as released (daemon/db.c's schema_v1). */
+/* The schema of version 1, as released (daemon/store/db.c's schema_v1). */
 static const char schema_v1[] =
 	"CREATE TABLE installed ("
 	" name TEXT PRIMARY KEY NOT NULL,"

@@ -1,5 +1,5 @@
 /*
- * test_str.c - unit tests for manifest/str.h and manifest/err.h: bounded
+ * test_str.c - unit tests for common/str.h, common/fileio.h, manifest/b64.h and common/hs_err.h: bounded
  * copies, checked numbers, base64, RFC 3339 time, whole-file reads and
  * atomic writes, and error prefixes.
  */
