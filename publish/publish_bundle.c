@@ -16,12 +16,11 @@
  * manifest must verify against it, so a bundle the clients would refuse is
  * never made.
  */
-#include "publish_bundle.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 #include "hs_limits.h"
 #include "manifest.h"
 #include "pack.h"
+#include "publish.h"
 #include "root.h"
 #include "fileio.h"
 #include "str.h"
@@ -272,48 +272,57 @@ static void bundle_unstage(const char *dir)
 			strerror(errno));
 }
 
-int publish_bundle(int argc, char **argv, struct hs_err *e)
-{
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
-	};
-	struct bundle_job j;
-	int r = 0;
-	int c;
+static const struct publish_opt bundle_opts[] = {
+	{PUBLISH_OPT("output", STRING, struct bundle_job, out),
+	 .required = true, .letter = 'o'},
+};
 
-	memset(&j, 0, sizeof(j));
-	while (r == 0 && (c = getopt_long(argc, argv, "o:", opts, NULL)) != -1)
-		if (c == 'o')
-			j.out = optarg;
-		else
-			r = hs_err_set(e, -EINVAL, "unknown option");
-	if (r == 0 && (optind != argc - 1 || j.out == NULL))
-		r = hs_err_set(e, -EINVAL, "usage: bundle REPO -o FILE");
-	if (r < 0)
-		return r;
-	j.repo = argv[optind];
-	r = bundle_roots(&j, e);
+/* bundle REPO */
+static int bundle_run(void *opts, char *const *args, struct hs_err *e)
+{
+	struct bundle_job *j = opts;
+	int r;
+
+	j->repo = args[0];
+	r = bundle_roots(j, e);
 	if (r == 0)
-		r = bundle_manifest(&j, e);
-	if (r == 0 &&
-	    hs_snprintf(j.stage, sizeof(j.stage), "%s.stage.XXXXXX", j.out) < 0)
-		r = hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", j.out);
-	if (r == 0 && mkdtemp(j.stage) == NULL) {
-		r = hs_err_set(e, -errno, "cannot create '%s': %s", j.stage,
+		r = bundle_manifest(j, e);
+	if (r == 0 && hs_snprintf(j->stage, sizeof(j->stage), "%s.stage.XXXXXX",
+				  j->out) < 0)
+		r = hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", j->out);
+	if (r == 0 && mkdtemp(j->stage) == NULL) {
+		r = hs_err_set(e, -errno, "cannot create '%s': %s", j->stage,
 			       strerror(errno));
-		j.stage[0] = '\0';
+		j->stage[0] = '\0';
 	}
 	if (r == 0)
-		r = bundle_stage(&j, e);
+		r = bundle_stage(j, e);
 	if (r == 0)
-		r = bundle_write(&j, e);
-	if (j.stage[0] != '\0')
-		bundle_unstage(j.stage);
+		r = bundle_write(j, e);
+	if (j->stage[0] != '\0')
+		bundle_unstage(j->stage);
 	if (r == 0)
 		printf("%s: root %llu, manifest serial %llu, %zu package(s)\n",
-		       j.out, (unsigned long long)j.root_version,
-		       (unsigned long long)j.m->serial, j.m->n_components);
+		       j->out, (unsigned long long)j->root_version,
+		       (unsigned long long)j->m->serial, j->m->n_components);
+	return r;
+}
+
+static const struct publish_cmd bundle_cmd = {
+	.verb = "bundle",
+	.opts = bundle_opts,
+	.n_opts = ARRAY_SIZE(bundle_opts),
+	.n_args = 1,
+	.run = bundle_run,
+};
+
+int cmd_bundle(int argc, char **argv, struct hs_err *e)
+{
+	struct bundle_job j;
+	int r;
+
+	memset(&j, 0, sizeof(j));
+	r = publish_cmd_run(&bundle_cmd, argc, argv, &j, e);
 	manifest_free(j.m);
 	root_free(j.root);
 	return r;
