@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "str.h"
@@ -516,36 +517,29 @@ static void test_load_lenient(void **state)
 	static const char clean[] = "[paths]\nsocket = /run/b.sock\n";
 	const char *dir = *state;
 	char *path = tu_path(dir, "haishin.conf");
-	char *missing = tu_path(dir, "missing.conf");
-	struct config *c = malloc(sizeof(*c));
+	struct config c;
 	struct hs_err e;
-	char want[PATH_MAX + 64];
 
-	assert_non_null(c);
 	tu_write(dir, "haishin.conf", typos, strlen(typos), 0644);
-	assert_int_equal(config_load_lenient(path, c, &e), 1);
+	assert_int_equal(config_load_lenient(path, &c, &e), 1);
 	assert_int_equal(e.code, -EINVAL);
-	assert_int_equal(
-		hs_snprintf(want, sizeof(want),
-			    "%s:4: unknown key 'intervall' in [schedule]",
-			    path),
-		0);
-	assert_string_equal(e.msg, want);
-	assert_string_equal(c->socket, "/run/a.sock");
-	assert_string_equal(c->state, "/var/s");
-	assert_int_equal(c->interval, 21600);
-	assert_int_equal(config_load(path, c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, path));
+	assert_non_null(
+		strstr(e.msg, ":4: unknown key 'intervall' in [schedule]"));
+	assert_string_equal(c.socket, "/run/a.sock");
+	assert_string_equal(c.state, "/var/s");
+	assert_int_equal(c.interval, 21600);
+	assert_int_equal(config_load(path, &c, &e), -EINVAL);
 
 	tu_write(dir, "haishin.conf", clean, strlen(clean), 0644);
-	assert_int_equal(config_load_lenient(path, c, &e), 0);
-	assert_string_equal(c->socket, "/run/b.sock");
+	assert_int_equal(config_load_lenient(path, &c, &e), 0);
+	assert_string_equal(c.socket, "/run/b.sock");
 
-	memset(c, 0x5a, sizeof(*c));
-	assert_int_equal(config_load_lenient(missing, c, &e), -ENOENT);
-	assert_non_null(strstr(e.msg, missing));
-	assert_int_equal(((unsigned char *)c)[0], 0x5a);
-	free(c);
-	free(missing);
+	/* A file that cannot be read leaves c as it was. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(config_load_lenient(path, &c, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, path));
+	assert_string_equal(c.socket, "/run/b.sock");
 	free(path);
 }
 

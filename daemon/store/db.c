@@ -600,22 +600,26 @@ int db_installed_put(struct db *db, const struct db_installed *in,
 			"installed", ARGS(args), e);
 }
 
-struct installed_walk {
-	db_installed_fn *fn;
+/* A caller's walk over a table: its function, and its context. */
+struct db_walk {
+	union {
+		db_installed_fn *installed;
+		db_attempt_fn *attempt;
+	} fn;
 	void *ctx;
 };
 
 static int installed_each(void *ctx, const void *row)
 {
-	const struct installed_walk *w = ctx;
+	const struct db_walk *w = ctx;
 
-	return w->fn(w->ctx, row);
+	return w->fn.installed(w->ctx, row);
 }
 
 int db_installed_foreach(struct db *db, db_installed_fn *fn, void *ctx,
 			 struct hs_err *e)
 {
-	struct installed_walk w = {fn, ctx};
+	struct db_walk w = {.fn.installed = fn, .ctx = ctx};
 	struct db_installed in;
 	const struct db_rows rows = {decode_installed, &in, installed_each, &w};
 
@@ -719,16 +723,11 @@ static int decode_attempt(sqlite3_stmt *st, void *row)
 	return 0;
 }
 
-struct attempt_walk {
-	db_attempt_fn *fn;
-	void *ctx;
-};
-
 static int attempt_each(void *ctx, const void *row)
 {
-	const struct attempt_walk *w = ctx;
+	const struct db_walk *w = ctx;
 
-	return w->fn(w->ctx, row);
+	return w->fn.attempt(w->ctx, row);
 }
 
 #define HISTORY_COLUMNS                                                       \
@@ -743,7 +742,7 @@ int db_history_foreach(struct db *db, const char *component, size_t limit,
 		DB_NUM(limit > INT64_MAX ? -1 : (int64_t)limit),
 		DB_TEXT(component),
 	};
-	struct attempt_walk w = {fn, ctx};
+	struct db_walk w = {.fn.attempt = fn, .ctx = ctx};
 	struct db_attempt a;
 	const struct db_rows rows = {decode_attempt, &a, attempt_each, &w};
 
