@@ -12,7 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,40 +196,25 @@ struct delta_opts {
 	char dir[PATH_MAX]; /* OUT's directory: its temporary files */
 };
 
-static int delta_parse(int argc, char **argv, struct delta_opts *o,
-		       struct hs_err *e)
+/* --method zstd|sufdiff|best into a deltafile_opts. */
+static int delta_parse_method(void *field, const char *arg, struct hs_err *e)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"method", required_argument, NULL, 'm'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *slash;
-	int r = 0;
-	int c;
+	struct deltafile_opts *make = field;
 
-	o->make.best = true;
-	while (r == 0 &&
-	       (c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (c == 'o')
-			o->out = optarg;
-		else if (c == 'm' && strcmp(optarg, "best") == 0)
-			o->make.best = true;
-		else if (c == 'm') {
-			o->make.best = false;
-			if (delta_method_parse(optarg, &o->make.method) < 0)
-				r = hs_err_set(e, -EINVAL,
-					       "--method '%s' is not zstd, "
-					       "sufdiff or best",
-					       optarg);
-		} else
-			r = publish_usage_error("delta", e);
-	}
-	if (r == 0 && (optind != argc - 2 || o->out == NULL))
-		r = publish_usage_error("delta", e);
-	if (r < 0)
-		return r;
-	slash = strrchr(o->out, '/');
+	make->best = strcmp(arg, "best") == 0;
+	if (!make->best && delta_method_parse(arg, &make->method) < 0)
+		return hs_err_set(e, -EINVAL,
+				  "--method '%s' is not zstd, sufdiff or best",
+				  arg);
+	return 0;
+}
+
+/* OUT's directory, where the temporary files go. */
+static int delta_out_dir(void *opts, struct hs_err *e)
+{
+	struct delta_opts *o = opts;
+	const char *slash = strrchr(o->out, '/');
+
 	if (slash == NULL)
 		return hs_strlcpy(o->dir, ".", sizeof(o->dir));
 	if (hs_snprintf(o->dir, sizeof(o->dir), "%.*s",
@@ -239,6 +224,13 @@ static int delta_parse(int argc, char **argv, struct delta_opts *o,
 				  o->out);
 	return 0;
 }
+
+static const struct publish_opt delta_opts[] = {
+	{PUBLISH_OPT("output", STRING, struct delta_opts, out),
+	 .required = true, .letter = 'o'},
+	{PUBLISH_OPT("method", PARSE, struct delta_opts, make),
+	 .parse = delta_parse_method},
+};
 
 /* What was made, one "key value" line each (docs/repository.md). */
 static void delta_print(const struct delta_opts *o, const struct deltafile *d,
@@ -262,34 +254,48 @@ static void delta_print(const struct delta_opts *o, const struct deltafile *d,
 		       100.0 * (double)d->size / (double)st.st_size);
 }
 
-int cmd_delta(int argc, char **argv, struct hs_err *e)
+/* delta OLD NEW */
+static int delta_run(void *opts, char *const *args, struct hs_err *e)
 {
+	const struct delta_opts *o = opts;
 	struct tarball_info base;
 	struct tarball_info tar;
-	struct delta_opts o;
 	struct deltafile d;
 	bool new_is_package = false;
 	int base_fd = -1;
 	int tar_fd = -1;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	r = delta_parse(argc, argv, &o, e);
-	if (r < 0)
-		return r;
-	r = deltafile_open_tar(argv[optind], o.dir, &base_fd, &base, NULL, e);
+	r = deltafile_open_tar(args[0], o->dir, &base_fd, &base, NULL, e);
 	if (r == 0)
-		r = deltafile_open_tar(argv[optind + 1], o.dir, &tar_fd, &tar,
+		r = deltafile_open_tar(args[1], o->dir, &tar_fd, &tar,
 				       &new_is_package, e);
 	if (r == 0)
-		r = deltafile_make(base_fd, tar_fd, &o.make, o.dir, o.out, &d,
-				   e);
+		r = deltafile_make(base_fd, tar_fd, &o->make, o->dir, o->out,
+				   &d, e);
 	if (r == 0)
-		delta_print(&o, &d, &base, &tar, argv[optind + 1],
-			    new_is_package);
+		delta_print(o, &d, &base, &tar, args[1], new_is_package);
 	if (tar_fd >= 0)
 		(void)close(tar_fd);
 	if (base_fd >= 0)
 		(void)close(base_fd);
 	return r;
+}
+
+static const struct publish_cmd delta_cmd = {
+	.verb = "delta",
+	.opts = delta_opts,
+	.n_opts = ARRAY_SIZE(delta_opts),
+	.n_args = 2,
+	.check = delta_out_dir,
+	.run = delta_run,
+};
+
+int cmd_delta(int argc, char **argv, struct hs_err *e)
+{
+	struct delta_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.make.best = true;
+	return publish_cmd_run(&delta_cmd, argc, argv, &o, e);
 }

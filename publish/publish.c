@@ -35,7 +35,7 @@
  * and the exit code is 1 (usage errors 2).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,6 @@
 
 #include "dsse.h"
 #include "key.h"
-#include "publish_bundle.h"
 #include "repo.h"
 #include "root.h"
 #include "str.h"
@@ -53,95 +52,6 @@
 #include "publish.h"
 
 #define EXIT_USAGE 2
-
-void keyset_clear(struct keyset *ks)
-{
-	size_t i;
-
-	for (i = 0; i < ks->n; i++)
-		key_free(ks->keys[i]);
-	ks->n = 0;
-}
-
-int keyset_add_prefix(struct keyset *ks, const char *prefix, struct hs_err *e)
-{
-	if (ks->n == PUBLISH_MAX_KEYS)
-		return hs_err_set(e, -E2BIG, "more than %d keys",
-				  PUBLISH_MAX_KEYS);
-	ks->prefixes[ks->n] = prefix;
-	ks->keys[ks->n] = NULL;
-	ks->n++;
-	return 0;
-}
-
-/* Loads PREFIX.key (private) or PREFIX.pub (public) for every prefix. */
-int keyset_load(struct keyset *ks, bool private, struct hs_err *e)
-{
-	char path[PATH_MAX];
-	size_t i;
-	size_t j;
-	int r;
-
-	for (i = 0; i < ks->n; i++) {
-		if (hs_snprintf(path, sizeof(path), "%s.%s", ks->prefixes[i],
-				private ? "key" : "pub") < 0)
-			return hs_err_set(e, -ENAMETOOLONG,
-					  "key prefix too long");
-		r = private ? key_load_private(path, &ks->keys[i], e)
-			    : key_load_public(path, &ks->keys[i], e);
-		if (r < 0)
-			return r;
-		for (j = 0; j < i; j++)
-			if (strcmp(key_id(ks->keys[j]), key_id(ks->keys[i])) ==
-			    0)
-				return hs_err_set(e, -EINVAL,
-						  "'%s' and '%s' are the same "
-						  "key",
-						  ks->prefixes[j],
-						  ks->prefixes[i]);
-	}
-	return 0;
-}
-
-int keyset_check_role(const struct keyset *ks, struct key *const *keys,
-		      size_t n_keys, size_t threshold, const char *what,
-		      struct hs_err *e)
-{
-	size_t i;
-	size_t j;
-	bool found;
-
-	for (i = 0; i < ks->n; i++) {
-		found = false;
-		for (j = 0; j < n_keys; j++)
-			found = found || strcmp(key_id(keys[j]),
-						key_id(ks->keys[i])) == 0;
-		if (!found)
-			return hs_err_set(e, -EKEYREJECTED,
-					  "key '%s' is not in %s",
-					  ks->prefixes[i], what);
-	}
-	if (ks->n < threshold)
-		return hs_err_set(e, -EKEYREJECTED,
-				  "%s needs %zu signatures (its threshold); "
-				  "%zu of its keys given",
-				  what, threshold, ks->n);
-	return 0;
-}
-
-int publish_parse_count(const char *s, const char *what, uint64_t max,
-			uint64_t *ret, struct hs_err *e)
-{
-	if (hs_parse_u64(s, max, ret) < 0 || *ret == 0)
-		return hs_err_set(e, -EINVAL, "%s must be 1 to %llu, not '%s'",
-				  what, (unsigned long long)max, s);
-	return 0;
-}
-
-int64_t publish_days_from_now(uint64_t days)
-{
-	return (int64_t)time(NULL) + (int64_t)days * 86400;
-}
 
 static int cmd_keygen(int argc, char **argv, struct hs_err *e)
 {
@@ -161,51 +71,26 @@ static int cmd_keygen(int argc, char **argv, struct hs_err *e)
 }
 
 struct init_opts {
-	struct keyset root;
-	struct keyset manifest;
+	struct keyset root; /* private: the first root's root keys, signing */
+	struct keyset manifest; /* public: its manifest keys */
 	uint64_t thresholds[ROOT_ROLE_COUNT];
 	uint64_t days;
 };
 
-static int init_parse(int argc, char **argv, struct init_opts *o,
-		      struct hs_err *e)
-{
-	static const struct option opts[] = {
-		{"root-key", required_argument, NULL, 'r'},
-		{"manifest-key", required_argument, NULL, 'm'},
-		{"root-threshold", required_argument, NULL, 'R'},
-		{"manifest-threshold", required_argument, NULL, 'M'},
-		{"expires", required_argument, NULL, 'x'},
-		{NULL, 0, NULL, 0},
-	};
-	int r = 0;
-	int c;
-
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'r')
-			r = keyset_add_prefix(&o->root, optarg, e);
-		else if (c == 'm')
-			r = keyset_add_prefix(&o->manifest, optarg, e);
-		else if (c == 'R')
-			r = publish_parse_count(
-				optarg, "--root-threshold", PUBLISH_MAX_KEYS,
-				&o->thresholds[ROOT_ROLE_ROOT], e);
-		else if (c == 'M')
-			r = publish_parse_count(
-				optarg, "--manifest-threshold",
-				PUBLISH_MAX_KEYS,
-				&o->thresholds[ROOT_ROLE_MANIFEST], e);
-		else if (c == 'x')
-			r = publish_parse_count(optarg, "--expires",
-						PUBLISH_MAX_DAYS, &o->days, e);
-		else
-			r = publish_usage_error("init", e);
-	}
-	if (r == 0 &&
-	    (optind != argc - 1 || o->root.n == 0 || o->manifest.n == 0))
-		r = publish_usage_error("init", e);
-	return r;
-}
+static const struct publish_opt init_opts[] = {
+	{PUBLISH_OPT("root-key", SECRET_KEYS, struct init_opts, root),
+	 .required = true},
+	{PUBLISH_OPT("manifest-key", PUBLIC_KEYS, struct init_opts, manifest),
+	 .required = true},
+	{PUBLISH_OPT("root-threshold", COUNT, struct init_opts,
+		     thresholds[ROOT_ROLE_ROOT]),
+	 .max = PUBLISH_MAX_KEYS},
+	{PUBLISH_OPT("manifest-threshold", COUNT, struct init_opts,
+		     thresholds[ROOT_ROLE_MANIFEST]),
+	 .max = PUBLISH_MAX_KEYS},
+	{PUBLISH_OPT("expires", COUNT, struct init_opts, days),
+	 .max = PUBLISH_MAX_DAYS},
+};
 
 static int write_root(const char *dir, const struct init_opts *o,
 		      struct hs_err *e)
@@ -237,34 +122,41 @@ static int write_root(const char *dir, const struct init_opts *o,
 	return r;
 }
 
+static int init_run(void *opts, char *const *args, struct hs_err *e)
+{
+	const struct init_opts *o = opts;
+	int r;
+
+	r = repo_create(args[0], e);
+	if (r == 0)
+		r = write_root(args[0], o, e);
+	if (r == 0)
+		printf("%s/root.json: version 1, %zu root key(s) (threshold "
+		       "%llu), %zu manifest key(s) (threshold %llu)\n",
+		       args[0], o->root.n,
+		       (unsigned long long)o->thresholds[ROOT_ROLE_ROOT],
+		       o->manifest.n,
+		       (unsigned long long)o->thresholds[ROOT_ROLE_MANIFEST]);
+	return r;
+}
+
+static const struct publish_cmd init_cmd = {
+	.verb = "init",
+	.opts = init_opts,
+	.n_opts = ARRAY_SIZE(init_opts),
+	.n_args = 1,
+	.run = init_run,
+};
+
 static int cmd_init(int argc, char **argv, struct hs_err *e)
 {
 	struct init_opts o;
-	int r;
 
 	memset(&o, 0, sizeof(o));
 	o.thresholds[ROOT_ROLE_ROOT] = 1;
 	o.thresholds[ROOT_ROLE_MANIFEST] = 1;
 	o.days = PUBLISH_ROOT_DAYS;
-	r = init_parse(argc, argv, &o, e);
-	if (r == 0)
-		r = keyset_load(&o.root, true, e);
-	if (r == 0)
-		r = keyset_load(&o.manifest, false, e);
-	if (r == 0)
-		r = repo_create(argv[optind], e);
-	if (r == 0)
-		r = write_root(argv[optind], &o, e);
-	if (r == 0)
-		printf("%s/root.json: version 1, %zu root key(s) (threshold "
-		       "%llu), %zu manifest key(s) (threshold %llu)\n",
-		       argv[optind], o.root.n,
-		       (unsigned long long)o.thresholds[ROOT_ROLE_ROOT],
-		       o.manifest.n,
-		       (unsigned long long)o.thresholds[ROOT_ROLE_MANIFEST]);
-	keyset_clear(&o.root);
-	keyset_clear(&o.manifest);
-	return r;
+	return publish_cmd_run(&init_cmd, argc, argv, &o, e);
 }
 
 /*
@@ -296,10 +188,10 @@ static const struct verb {
 	{"endorse", cmd_endorse, "REPO NAME --vendor-key PREFIX..."},
 	{"sign", cmd_sign, "REPO --key PREFIX... [--expires DAYS]"},
 	{"delta", cmd_delta, "OLD NEW -o OUT [--method zstd|sufdiff|best]"},
-	{"bundle", publish_bundle, "REPO -o FILE"},
+	{"bundle", cmd_bundle, "REPO -o FILE"},
 };
 
-#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
+#define N_VERBS ARRAY_SIZE(verbs)
 
 int publish_usage_error(const char *verb, struct hs_err *e)
 {

@@ -1,136 +1,49 @@
 /*
- * bundle.c - haishin-publish bundle: a repository's signed metadata and the
- * packages its manifest names, in one file for a site without the network.
+ * publish_bundle.c - haishin-publish bundle: a repository's signed metadata
+ * and the packages its manifest names, in one file for a site without the
+ * network.
  *
  *	haishin-publish bundle REPO -o FILE
  *
- * The file is a .tar.zst (the package format, at a fast zstd level: the
- * packages in it are compressed already) holding haishin-bundle.json, the
- * root chain 1.root.json ... N.root.json and root.json, manifest.json, and
- * every package at its manifest URL.  Not the deltas the manifest lists: a
- * site without the network may hold no base to apply them to, and the
- * client reads a bundle with deltas off.  Nothing is signed anew: a client
- * verifies what is inside against its own trusted root, exactly as it would
- * from the server (daemon/engine/bundle.h).  The bundle is checked before it is
- * written: the chain must walk from 1.root.json to root.json and the
- * manifest must verify against it, so a bundle the clients would refuse is
- * never made.
+ * The format, and writing it, are pkg/bundle.h's; what is the publisher's
+ * is which files go in: the root chain 1.root.json ... N.root.json and
+ * root.json, manifest.json, and every package at its manifest URL.  Not the
+ * deltas the manifest lists: a site without the network may hold no base
+ * to apply them to, and the client reads a bundle with deltas off.
+ * Nothing is signed anew: a client verifies what is inside against its own
+ * trusted root, exactly as it would from the server.  The bundle is checked
+ * before it is written: the chain must walk from 1.root.json to root.json
+ * and the manifest must verify against it, so a bundle the clients would
+ * refuse is never made.
  */
-#include "publish_bundle.h"
-
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "dsse.h"
-#include "hs_bundle.h"
+#include "bundle.h"
+#include "fileio.h"
 #include "hs_limits.h"
 #include "manifest.h"
-#include "pack.h"
+#include "publish.h"
 #include "root.h"
-#include "fileio.h"
 #include "str.h"
 #include "trust.h"
 
-#define BUNDLE_ZSTD_LEVEL 3
-#define BUNDLE_STR_(x) #x
-#define BUNDLE_STR(x) BUNDLE_STR_(x)
-#define BUNDLE_MARKER_JSON                                 \
-	"{\"_type\": \"bundle\", \"format\": " BUNDLE_STR( \
-		HS_BUNDLE_FORMAT) "}\n"
-
-struct bundle_job {
+struct publish_bundle_job {
 	const char *repo;
 	const char *out;
-	char stage[PATH_MAX];
 	struct root *root; /* the newest root, verified along the chain */
 	uint64_t root_version;
 	struct manifest *m;
 };
 
-/* Makes the directories of rel under the stage. */
-static int bundle_mkdirs(const struct bundle_job *j, const char *rel,
-			 struct hs_err *e)
-{
-	char path[PATH_MAX];
-	char *slash;
-
-	if (hs_snprintf(path, sizeof(path), "%s/%s", j->stage, rel) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", rel);
-	for (slash = strchr(path + strlen(j->stage) + 1, '/'); slash != NULL;
-	     slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return hs_err_set(e, -errno, "cannot create '%s': %s",
-					  path, strerror(errno));
-		*slash = '/';
-	}
-	return 0;
-}
-
-/* Copies from to to in blocks: packages may be gigabytes. */
-static int bundle_copy(const char *from, const char *to, struct hs_err *e)
-{
-	char buf[65536];
-	ssize_t n = 0;
-	int in;
-	int out;
-	int r = 0;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return hs_err_set(e, -errno, "cannot open '%s': %s", from,
-				  strerror(errno));
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		r = hs_err_set(e, -errno, "cannot create '%s': %s", to,
-			       strerror(errno));
-		(void)close(in);
-		return r;
-	}
-	while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			r = hs_err_set(e, -EIO, "cannot write '%s'", to);
-	if (r == 0 && n < 0)
-		r = hs_err_set(e, -errno, "cannot read '%s': %s", from,
-			       strerror(errno));
-	(void)close(in);
-	if (close(out) < 0 && r == 0)
-		r = hs_err_set(e, -errno, "cannot write '%s': %s", to,
-			       strerror(errno));
-	return r;
-}
-
-/* Copies REPO/rel to STAGE/rel (a hard link when both are on one disk). */
-static int bundle_take(const struct bundle_job *j, const char *rel,
-		       struct hs_err *e)
-{
-	char from[PATH_MAX];
-	char to[PATH_MAX];
-	int r;
-
-	if (hs_snprintf(from, sizeof(from), "%s/%s", j->repo, rel) < 0 ||
-	    hs_snprintf(to, sizeof(to), "%s/%s", j->stage, rel) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", rel);
-	r = bundle_mkdirs(j, rel, e);
-	if (r < 0 || link(from, to) == 0)
-		return r;
-	if (errno != EXDEV && errno != EPERM)
-		return hs_err_set(e, -errno, "cannot take '%s': %s", from,
-				  strerror(errno));
-	return bundle_copy(from, to, e);
-}
-
-static int bundle_read(const struct bundle_job *j, const char *rel, size_t max,
-		       char **ret_buf, size_t *ret_len, struct hs_err *e)
+static int publish_bundle_read(const struct publish_bundle_job *j,
+			       const char *rel, size_t max, char **ret_buf,
+			       size_t *ret_len, struct hs_err *e)
 {
 	char path[PATH_MAX];
 
@@ -140,7 +53,7 @@ static int bundle_read(const struct bundle_job *j, const char *rel, size_t max,
 }
 
 /* Walks 1.root.json ... to the version root.json has, as a client would. */
-static int bundle_roots(struct bundle_job *j, struct hs_err *e)
+static int publish_bundle_roots(struct publish_bundle_job *j, struct hs_err *e)
 {
 	char name[32];
 	char *buf = NULL;
@@ -148,13 +61,14 @@ static int bundle_roots(struct bundle_job *j, struct hs_err *e)
 	uint64_t v;
 	int r;
 
-	r = bundle_read(j, "root.json", HS_ROOT_MAX_BYTES, &buf, &len, e);
+	r = publish_bundle_read(j, "root.json", HS_ROOT_MAX_BYTES, &buf, &len,
+				e);
 	if (r == 0)
 		r = trust_root_peek_version(buf, len, &j->root_version, e);
 	free(buf);
 	if (r == 0)
-		r = bundle_read(j, "1.root.json", HS_ROOT_MAX_BYTES, &buf, &len,
-				e);
+		r = publish_bundle_read(j, "1.root.json", HS_ROOT_MAX_BYTES,
+					&buf, &len, e);
 	if (r == 0)
 		r = trust_root_load(buf, len, &j->root, e);
 	free(buf);
@@ -163,7 +77,8 @@ static int bundle_roots(struct bundle_job *j, struct hs_err *e)
 
 		(void)hs_snprintf(name, sizeof(name), "%llu.root.json",
 				  (unsigned long long)v);
-		r = bundle_read(j, name, HS_ROOT_MAX_BYTES, &buf, &len, e);
+		r = publish_bundle_read(j, name, HS_ROOT_MAX_BYTES, &buf, &len,
+					e);
 		if (r == 0)
 			r = trust_root_next(j->root, buf, len, &next, e);
 		free(buf);
@@ -177,7 +92,8 @@ static int bundle_roots(struct bundle_job *j, struct hs_err *e)
 	return r;
 }
 
-static int bundle_manifest(struct bundle_job *j, struct hs_err *e)
+static int publish_bundle_manifest(struct publish_bundle_job *j,
+				   struct hs_err *e)
 {
 	const struct trust_prev prev = {0, ""};
 	char sha256[65];
@@ -185,8 +101,8 @@ static int bundle_manifest(struct bundle_job *j, struct hs_err *e)
 	size_t len = 0;
 	int r;
 
-	r = bundle_read(j, "manifest.json", HS_MANIFEST_MAX_BYTES, &buf, &len,
-			e);
+	r = publish_bundle_read(j, "manifest.json", HS_MANIFEST_MAX_BYTES, &buf,
+				&len, e);
 	if (r == 0)
 		r = trust_manifest(j->root, buf, len, &prev,
 				   (int64_t)time(NULL), &j->m, sha256, e);
@@ -197,10 +113,11 @@ static int bundle_manifest(struct bundle_job *j, struct hs_err *e)
 	return r;
 }
 
-static int bundle_stage(struct bundle_job *j, struct hs_err *e)
+/* The members: the root chain, the manifest, the packages it names. */
+static int publish_bundle_fill(const struct publish_bundle_job *j,
+			       struct bundle_writer *w, struct hs_err *e)
 {
 	char name[32];
-	char path[PATH_MAX];
 	uint64_t v;
 	size_t i;
 	int r = 0;
@@ -208,112 +125,76 @@ static int bundle_stage(struct bundle_job *j, struct hs_err *e)
 	for (v = 1; r == 0 && v <= j->root_version; v++) {
 		(void)hs_snprintf(name, sizeof(name), "%llu.root.json",
 				  (unsigned long long)v);
-		r = bundle_take(j, name, e);
+		r = bundle_writer_add(w, j->repo, name, e);
 	}
 	if (r == 0)
-		r = bundle_take(j, "root.json", e);
+		r = bundle_writer_add(w, j->repo, "root.json", e);
 	if (r == 0)
-		r = bundle_take(j, "manifest.json", e);
+		r = bundle_writer_add(w, j->repo, "manifest.json", e);
 	for (i = 0; r == 0 && i < j->m->n_components; i++)
-		r = bundle_take(j, j->m->components[i].package.url, e);
-	if (r == 0 && hs_snprintf(path, sizeof(path), "%s/%s", j->stage,
-				  HS_BUNDLE_MARKER) < 0)
-		r = hs_err_set(e, -ENAMETOOLONG, "path too long");
-	if (r == 0)
-		r = hs_write_file_atomic(path, BUNDLE_MARKER_JSON,
-					 strlen(BUNDLE_MARKER_JSON), 0644, e);
+		r = bundle_writer_add(w, j->repo,
+				      j->m->components[i].package.url, e);
 	return r;
 }
 
-/* Packs the stage into OUT, written whole or not at all. */
-static int bundle_write(const struct bundle_job *j, struct hs_err *e)
+/* Writes the bundle at j->out; its stage is removed whatever happens. */
+static int publish_bundle_write(const struct publish_bundle_job *j,
+				struct hs_err *e)
 {
-	char tmp[PATH_MAX];
-	int fd;
+	struct bundle_writer *w = NULL;
+	struct hs_err why;
 	int r;
 
-	if (hs_snprintf(tmp, sizeof(tmp), "%s.XXXXXX", j->out) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'",
-				  j->out);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return hs_err_set(e, -errno, "cannot create '%s': %s", tmp,
-				  strerror(errno));
-	r = pack_dir_level(j->stage, fd, BUNDLE_ZSTD_LEVEL, e);
-	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-		r = hs_err_set(e, -errno, "cannot write '%s': %s", tmp,
-			       strerror(errno));
-	if (close(fd) < 0 && r == 0)
-		r = hs_err_set(e, -errno, "cannot write '%s': %s", tmp,
-			       strerror(errno));
-	if (r == 0 && rename(tmp, j->out) < 0)
-		r = hs_err_set(e, -errno, "cannot rename to '%s': %s", j->out,
-			       strerror(errno));
+	r = bundle_writer_new(j->out, &w, e);
 	if (r < 0)
-		(void)unlink(tmp);
+		return r;
+	r = publish_bundle_fill(j, w, e);
+	if (r == 0)
+		r = bundle_writer_finish(w, e);
+	if (bundle_writer_close(w, &why) < 0)
+		fprintf(stderr, "haishin-publish bundle: %s\n", why.msg);
 	return r;
 }
 
-static int bundle_unlink(const char *path, const struct stat *st, int flag,
-			 struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
+static const struct publish_opt publish_bundle_opts[] = {
+	{PUBLISH_OPT("output", STRING, struct publish_bundle_job, out),
+	 .required = true, .letter = 'o'},
+};
 
-/* Removes the stage: only hard links and copies, the repository keeps its
- * own files. */
-static void bundle_unstage(const char *dir)
+/* bundle REPO */
+static int publish_bundle_run(void *opts, char *const *args, struct hs_err *e)
 {
-	if (nftw(dir, bundle_unlink, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		fprintf(stderr,
-			"haishin-publish bundle: cannot remove '%s': %s\n", dir,
-			strerror(errno));
-}
+	struct publish_bundle_job *j = opts;
+	int r;
 
-int publish_bundle(int argc, char **argv, struct hs_err *e)
-{
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
-	};
-	struct bundle_job j;
-	int r = 0;
-	int c;
-
-	memset(&j, 0, sizeof(j));
-	while (r == 0 && (c = getopt_long(argc, argv, "o:", opts, NULL)) != -1)
-		if (c == 'o')
-			j.out = optarg;
-		else
-			r = hs_err_set(e, -EINVAL, "unknown option");
-	if (r == 0 && (optind != argc - 1 || j.out == NULL))
-		r = hs_err_set(e, -EINVAL, "usage: bundle REPO -o FILE");
-	if (r < 0)
-		return r;
-	j.repo = argv[optind];
-	r = bundle_roots(&j, e);
+	j->repo = args[0];
+	r = publish_bundle_roots(j, e);
 	if (r == 0)
-		r = bundle_manifest(&j, e);
-	if (r == 0 &&
-	    hs_snprintf(j.stage, sizeof(j.stage), "%s.stage.XXXXXX", j.out) < 0)
-		r = hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", j.out);
-	if (r == 0 && mkdtemp(j.stage) == NULL) {
-		r = hs_err_set(e, -errno, "cannot create '%s': %s", j.stage,
-			       strerror(errno));
-		j.stage[0] = '\0';
-	}
+		r = publish_bundle_manifest(j, e);
 	if (r == 0)
-		r = bundle_stage(&j, e);
-	if (r == 0)
-		r = bundle_write(&j, e);
-	if (j.stage[0] != '\0')
-		bundle_unstage(j.stage);
+		r = publish_bundle_write(j, e);
 	if (r == 0)
 		printf("%s: root %llu, manifest serial %llu, %zu package(s)\n",
-		       j.out, (unsigned long long)j.root_version,
-		       (unsigned long long)j.m->serial, j.m->n_components);
+		       j->out, (unsigned long long)j->root_version,
+		       (unsigned long long)j->m->serial, j->m->n_components);
+	return r;
+}
+
+static const struct publish_cmd publish_bundle_cmd = {
+	.verb = "bundle",
+	.opts = publish_bundle_opts,
+	.n_opts = ARRAY_SIZE(publish_bundle_opts),
+	.n_args = 1,
+	.run = publish_bundle_run,
+};
+
+int cmd_bundle(int argc, char **argv, struct hs_err *e)
+{
+	struct publish_bundle_job j;
+	int r;
+
+	memset(&j, 0, sizeof(j));
+	r = publish_cmd_run(&publish_bundle_cmd, argc, argv, &j, e);
 	manifest_free(j.m);
 	root_free(j.root);
 	return r;

@@ -11,7 +11,7 @@
  * vendor's name: sign stops and says to endorse it again.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +41,10 @@ static int vendor_check(const struct root *root, const char *name,
 				  name, (unsigned long long)root_version(root));
 	(void)hs_snprintf(what, sizeof(what), "vendor '%s' of root %llu",
 			  v->name, (unsigned long long)root_version(root));
-	r = keyset_check_role(ks, v->role.keys, v->role.n_keys,
+	r = keyset_check_role(ks, "--vendor-key", v->role.keys, v->role.n_keys,
 			      v->role.threshold, what, e);
-	if (r < 0) {
-		hs_err_prefix(e, "--vendor-key: ");
+	if (r < 0)
 		return r;
-	}
 	*ret_v = v;
 	return 0;
 }
@@ -84,68 +82,47 @@ struct add_opts {
 };
 
 /* --deltas K: 0 (none) to HS_MANIFEST_MAX_DELTAS. */
-static int add_parse_deltas(const char *s, uint64_t *ret, struct hs_err *e)
+static int add_parse_deltas(void *field, const char *s, struct hs_err *e)
 {
-	if (hs_parse_u64(s, HS_MANIFEST_MAX_DELTAS, ret) < 0)
+	uint64_t k;
+
+	if (hs_parse_u64(s, HS_MANIFEST_MAX_DELTAS, &k) < 0)
 		return hs_err_set(e, -EINVAL,
 				  "--deltas must be 0 to %d, not '%s'",
 				  HS_MANIFEST_MAX_DELTAS, s);
+	*(unsigned *)field = (unsigned)k;
 	return 0;
 }
 
-static int add_parse(int argc, char **argv, struct add_opts *o,
-		     struct hs_err *e)
+/* --deadline and --allow-downgrade belong to --forced. */
+static int add_check(void *opts, struct hs_err *e)
 {
-	static const struct option opts[] = {
-		{"minimum", required_argument, NULL, 'm'},
-		{"restart", required_argument, NULL, 'r'},
-		{"forced", no_argument, NULL, 'f'},
-		{"deadline", required_argument, NULL, 'd'},
-		{"allow-downgrade", no_argument, NULL, 'D'},
-		{"vendor-key", required_argument, NULL, 'k'},
-		{"deltas", required_argument, NULL, 'K'},
-		{NULL, 0, NULL, 0},
-	};
-	uint64_t k = PUBLISH_DELTAS;
-	int r = 0;
-	int c;
+	struct add_opts *o = opts;
 
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'm')
-			o->ro.minimum = optarg;
-		else if (c == 'r')
-			o->ro.restart = optarg;
-		else if (c == 'f')
-			o->ro.forced = true;
-		else if (c == 'd')
-			o->deadline = optarg;
-		else if (c == 'D')
-			o->ro.allow_downgrade = true;
-		else if (c == 'k')
-			r = keyset_add_prefix(&o->vendor, optarg, e);
-		else if (c == 'K')
-			r = add_parse_deltas(optarg, &k, e);
-		else
-			r = publish_usage_error("add", e);
-	}
-	o->ro.deltas = (unsigned)k;
-	if (r == 0 && optind != argc - 4)
-		r = publish_usage_error("add", e);
-	if (r == 0 && !o->ro.forced &&
-	    (o->deadline != NULL || o->ro.allow_downgrade))
-		r = hs_err_set(e, -EINVAL,
-			       "--deadline and --allow-downgrade belong to a "
-			       "forced entry: add --forced");
-	if (r == 0 && o->deadline != NULL &&
+	if (!o->ro.forced && (o->deadline != NULL || o->ro.allow_downgrade))
+		return hs_err_set(e, -EINVAL,
+				  "--deadline and --allow-downgrade belong to "
+				  "a forced entry: add --forced");
+	if (o->deadline != NULL &&
 	    hs_time_parse(o->deadline, &o->ro.deadline) < 0)
-		r = hs_err_set(e, -EINVAL,
-			       "--deadline '%s' is not an RFC 3339 UTC time "
-			       "(like 2026-12-01T00:00:00Z)",
-			       o->deadline);
-	if (r == 0)
-		r = keyset_load(&o->vendor, true, e);
-	return r;
+		return hs_err_set(e, -EINVAL,
+				  "--deadline '%s' is not an RFC 3339 UTC time "
+				  "(like 2026-12-01T00:00:00Z)",
+				  o->deadline);
+	return 0;
 }
+
+static const struct publish_opt add_opts[] = {
+	{PUBLISH_OPT("minimum", STRING, struct add_opts, ro.minimum)},
+	{PUBLISH_OPT("restart", STRING, struct add_opts, ro.restart)},
+	{PUBLISH_OPT("forced", FLAG, struct add_opts, ro.forced)},
+	{PUBLISH_OPT("deadline", STRING, struct add_opts, deadline)},
+	{PUBLISH_OPT("allow-downgrade", FLAG, struct add_opts,
+		     ro.allow_downgrade)},
+	{PUBLISH_OPT("vendor-key", SECRET_KEYS, struct add_opts, vendor)},
+	{PUBLISH_OPT("deltas", PARSE, struct add_opts, ro.deltas),
+	 .parse = add_parse_deltas},
+};
 
 static void add_print(struct repo *repo, const char *name, const char *version,
 		      const struct manifest_package *pkg,
@@ -175,79 +152,88 @@ static void add_print(struct repo *repo, const char *name, const char *version,
 		       100.0 * (double)c.deltas[i].size / (double)pkg->size);
 }
 
-int cmd_add(int argc, char **argv, struct hs_err *e)
+/* add REPO NAME VERSION DIR: args[0] to args[3]. */
+static int add_run(void *opts, char *const *args, struct hs_err *e)
 {
+	const struct add_opts *o = opts;
 	const struct root_vendor *v = NULL;
-	struct repo *repo = NULL;
-	struct root *root = NULL;
+	struct publish_repo pr = {NULL, NULL};
 	struct manifest_package pkg;
-	struct add_opts o;
-	const char *name;
-	const char *version;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	r = add_parse(argc, argv, &o, e);
-	if (r < 0)
-		goto out;
-	name = argv[optind + 1];
-	version = argv[optind + 2];
-	r = repo_open(argv[optind], &repo, e);
 	/* The vendor's keys are checked before anything is stored. */
-	if (r == 0 && o.vendor.n > 0)
-		r = repo_root(repo, &root, e);
-	if (r == 0 && o.vendor.n > 0)
-		r = vendor_check(root, name, &o.vendor, &v, e);
+	r = publish_repo_open(args[0], o->vendor.n > 0, &pr, e);
+	if (r == 0 && o->vendor.n > 0)
+		r = vendor_check(pr.root, args[1], &o->vendor, &v, e);
 	if (r == 0)
-		r = repo_add(repo, name, version, argv[optind + 3], &o.ro, &pkg,
+		r = repo_add(pr.repo, args[1], args[2], args[3], &o->ro, &pkg,
 			     e);
 	if (r == 0)
-		add_print(repo, name, version, &pkg, &o.ro);
+		add_print(pr.repo, args[1], args[2], &pkg, &o->ro);
 	if (r == 0 && v != NULL)
-		r = entry_endorse(repo, v, name, version, &o.vendor, e);
-out:
-	root_free(root);
-	repo_free(repo);
-	keyset_clear(&o.vendor);
+		r = entry_endorse(pr.repo, v, args[1], args[2], &o->vendor, e);
+	publish_repo_close(&pr);
 	return r;
 }
 
+static const struct publish_cmd add_cmd = {
+	.verb = "add",
+	.opts = add_opts,
+	.n_opts = ARRAY_SIZE(add_opts),
+	.n_args = 4,
+	.check = add_check,
+	.run = add_run,
+};
+
+int cmd_add(int argc, char **argv, struct hs_err *e)
+{
+	struct add_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.ro.deltas = PUBLISH_DELTAS;
+	return publish_cmd_run(&add_cmd, argc, argv, &o, e);
+}
+
+struct endorse_opts {
+	struct keyset vendor; /* private: the owner vendor's keys */
+};
+
+static const struct publish_opt endorse_opts[] = {
+	{PUBLISH_OPT("vendor-key", SECRET_KEYS, struct endorse_opts, vendor),
+	 .required = true},
+};
+
+/* endorse REPO NAME */
+static int endorse_run(void *opts, char *const *args, struct hs_err *e)
+{
+	const struct endorse_opts *o = opts;
+	const struct root_vendor *v = NULL;
+	struct publish_repo pr = {NULL, NULL};
+	int r;
+
+	r = publish_repo_open(args[0], true, &pr, e);
+	if (r == 0)
+		r = vendor_check(pr.root, args[1], &o->vendor, &v, e);
+	if (r == 0)
+		r = entry_endorse(pr.repo, v, args[1], NULL, &o->vendor, e);
+	publish_repo_close(&pr);
+	return r;
+}
+
+static const struct publish_cmd endorse_cmd = {
+	.verb = "endorse",
+	.opts = endorse_opts,
+	.n_opts = ARRAY_SIZE(endorse_opts),
+	.n_args = 2,
+	.run = endorse_run,
+};
+
 int cmd_endorse(int argc, char **argv, struct hs_err *e)
 {
-	static const struct option opts[] = {
-		{"vendor-key", required_argument, NULL, 'k'},
-		{NULL, 0, NULL, 0},
-	};
-	const struct root_vendor *v = NULL;
-	struct repo *repo = NULL;
-	struct root *root = NULL;
-	struct keyset ks;
-	int r = 0;
-	int c;
+	struct endorse_opts o;
 
-	memset(&ks, 0, sizeof(ks));
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'k')
-			r = keyset_add_prefix(&ks, optarg, e);
-		else
-			r = publish_usage_error("endorse", e);
-	}
-	if (r == 0 && (optind != argc - 2 || ks.n == 0))
-		r = publish_usage_error("endorse", e);
-	if (r == 0)
-		r = keyset_load(&ks, true, e);
-	if (r == 0)
-		r = repo_open(argv[optind], &repo, e);
-	if (r == 0)
-		r = repo_root(repo, &root, e);
-	if (r == 0)
-		r = vendor_check(root, argv[optind + 1], &ks, &v, e);
-	if (r == 0)
-		r = entry_endorse(repo, v, argv[optind + 1], NULL, &ks, e);
-	root_free(root);
-	repo_free(repo);
-	keyset_clear(&ks);
-	return r;
+	memset(&o, 0, sizeof(o));
+	return publish_cmd_run(&endorse_cmd, argc, argv, &o, e);
 }
 
 /* Whether the n payload bytes p are exactly c's entry. */
@@ -391,12 +377,10 @@ static int sign_check_root(const struct root *root, const struct keyset *ks,
 
 	(void)hs_snprintf(what, sizeof(what), "the manifest role of root %llu",
 			  (unsigned long long)root_version(root));
-	r = keyset_check_role(ks, role->keys, role->n_keys, role->threshold,
-			      what, e);
-	if (r < 0) {
-		hs_err_prefix(e, "--key: ");
+	r = keyset_check_role(ks, "--key", role->keys, role->n_keys,
+			      role->threshold, what, e);
+	if (r < 0)
 		return r;
-	}
 	r = trust_check_fresh(root, time(NULL), e);
 	if (r < 0)
 		hs_err_prefix(e, "root.json (renew it with 'haishin-publish "
@@ -469,44 +453,47 @@ static int sign_manifest(struct repo *repo, const struct root *root,
 	return r;
 }
 
+struct sign_opts {
+	struct keyset keys; /* private: manifest keys */
+	uint64_t days;
+};
+
+static const struct publish_opt sign_opts[] = {
+	{PUBLISH_OPT("key", SECRET_KEYS, struct sign_opts, keys),
+	 .required = true},
+	{PUBLISH_OPT("expires", COUNT, struct sign_opts, days),
+	 .max = PUBLISH_MAX_DAYS},
+};
+
+/* sign REPO */
+static int sign_run(void *opts, char *const *args, struct hs_err *e)
+{
+	const struct sign_opts *o = opts;
+	struct publish_repo pr = {NULL, NULL};
+	int r;
+
+	r = publish_repo_open(args[0], true, &pr, e);
+	if (r == 0)
+		r = sign_check_root(pr.root, &o->keys, e);
+	if (r == 0)
+		r = sign_manifest(pr.repo, pr.root, &o->keys, o->days, e);
+	publish_repo_close(&pr);
+	return r;
+}
+
+static const struct publish_cmd sign_cmd = {
+	.verb = "sign",
+	.opts = sign_opts,
+	.n_opts = ARRAY_SIZE(sign_opts),
+	.n_args = 1,
+	.run = sign_run,
+};
+
 int cmd_sign(int argc, char **argv, struct hs_err *e)
 {
-	static const struct option opts[] = {
-		{"key", required_argument, NULL, 'k'},
-		{"expires", required_argument, NULL, 'x'},
-		{NULL, 0, NULL, 0},
-	};
-	uint64_t days = PUBLISH_MANIFEST_DAYS;
-	struct repo *repo = NULL;
-	struct root *root = NULL;
-	struct keyset ks;
-	int r = 0;
-	int c;
+	struct sign_opts o;
 
-	memset(&ks, 0, sizeof(ks));
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'k')
-			r = keyset_add_prefix(&ks, optarg, e);
-		else if (c == 'x')
-			r = publish_parse_count(optarg, "--expires",
-						PUBLISH_MAX_DAYS, &days, e);
-		else
-			r = publish_usage_error("sign", e);
-	}
-	if (r == 0 && (optind != argc - 1 || ks.n == 0))
-		r = publish_usage_error("sign", e);
-	if (r == 0)
-		r = keyset_load(&ks, true, e);
-	if (r == 0)
-		r = repo_open(argv[optind], &repo, e);
-	if (r == 0)
-		r = repo_root(repo, &root, e);
-	if (r == 0)
-		r = sign_check_root(root, &ks, e);
-	if (r == 0)
-		r = sign_manifest(repo, root, &ks, days, e);
-	root_free(root);
-	repo_free(repo);
-	keyset_clear(&ks);
-	return r;
+	memset(&o, 0, sizeof(o));
+	o.days = PUBLISH_MANIFEST_DAYS;
+	return publish_cmd_run(&sign_cmd, argc, argv, &o, e);
 }

@@ -9,7 +9,7 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,21 +122,18 @@ static int signers_check(const struct signers *s, const struct root *cur,
 
 	(void)hs_snprintf(what, sizeof(what), "the root role of root %llu",
 			  (unsigned long long)root_version(cur));
-	r = keyset_check_role(s->cur, role->keys, role->n_keys, role->threshold,
-			      what, e);
-	if (r < 0) {
-		hs_err_prefix(e, "--root-key: ");
+	r = keyset_check_role(s->cur, "--root-key", role->keys, role->n_keys,
+			      role->threshold, what, e);
+	if (r < 0)
 		return r;
-	}
 	(void)hs_snprintf(what, sizeof(what), "the root role of root %llu",
 			  (unsigned long long)spec->version);
-	r = keyset_check_role(s->next != NULL ? s->next : s->cur, next->keys,
-			      next->n_keys, next->threshold, what, e);
-	if (r < 0)
-		hs_err_prefix(e, "%s: ",
-			      s->next != NULL ? "--new-root-key"
-					      : "--root-key");
-	return r;
+	if (s->next != NULL)
+		return keyset_check_role(s->next, "--new-root-key", next->keys,
+					 next->n_keys, next->threshold, what,
+					 e);
+	return keyset_check_role(s->cur, "--root-key", next->keys, next->n_keys,
+				 next->threshold, what, e);
 }
 
 /* Ownership of the repository's components under the next root. */
@@ -236,6 +233,34 @@ static int root_next_publish(const struct repo *repo, const struct root *cur,
 	return r;
 }
 
+/* Changes spec, made from root N, into the next root; o is the verb's. */
+typedef int root_edit_fn(const void *o, char *const *args, struct spec_buf *sb,
+			 struct hs_err *e);
+
+/*
+ * The path both verbs take: REPO (args[0]) and its root N, the spec of
+ * N+1 from it, edit, and root_next_publish() signed by s.
+ */
+static int root_next(char *const *args, uint64_t days, root_edit_fn *edit,
+		     const void *o, const struct signers *s, struct hs_err *e)
+{
+	struct publish_repo pr = {NULL, NULL};
+	struct spec_buf sb;
+	int r;
+
+	memset(&sb, 0, sizeof(sb));
+	r = publish_repo_open(args[0], true, &pr, e);
+	if (r == 0)
+		r = spec_buf_init(&sb, pr.root, days, e);
+	if (r == 0)
+		r = edit(o, args, &sb, e);
+	if (r == 0)
+		r = root_next_publish(pr.repo, pr.root, &sb.spec, s, e);
+	spec_buf_clear(&sb);
+	publish_repo_close(&pr);
+	return r;
+}
+
 struct rotate_opts {
 	struct keyset root; /* private: root N's root keys that sign */
 	struct keyset new_root; /* private: the new root role, signing */
@@ -244,61 +269,35 @@ struct rotate_opts {
 	uint64_t days;
 };
 
-static int rotate_parse(int argc, char **argv, struct rotate_opts *o,
-			struct hs_err *e)
-{
-	static const struct option opts[] = {
-		{"root-key", required_argument, NULL, 'r'},
-		{"new-root-key", required_argument, NULL, 'n'},
-		{"new-manifest-key", required_argument, NULL, 'm'},
-		{"root-threshold", required_argument, NULL, 'R'},
-		{"manifest-threshold", required_argument, NULL, 'M'},
-		{"expires", required_argument, NULL, 'x'},
-		{NULL, 0, NULL, 0},
-	};
-	int r = 0;
-	int c;
+static const struct publish_opt rotate_opts[] = {
+	{PUBLISH_OPT("root-key", SECRET_KEYS, struct rotate_opts, root),
+	 .required = true},
+	{PUBLISH_OPT("new-root-key", SECRET_KEYS, struct rotate_opts,
+		     new_root)},
+	{PUBLISH_OPT("new-manifest-key", PUBLIC_KEYS, struct rotate_opts,
+		     new_manifest)},
+	{PUBLISH_OPT("root-threshold", COUNT, struct rotate_opts,
+		     thresholds[ROOT_ROLE_ROOT]),
+	 .max = PUBLISH_MAX_KEYS},
+	{PUBLISH_OPT("manifest-threshold", COUNT, struct rotate_opts,
+		     thresholds[ROOT_ROLE_MANIFEST]),
+	 .max = PUBLISH_MAX_KEYS},
+	{PUBLISH_OPT("expires", COUNT, struct rotate_opts, days),
+	 .max = PUBLISH_MAX_DAYS},
+};
 
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'r')
-			r = keyset_add_prefix(&o->root, optarg, e);
-		else if (c == 'n')
-			r = keyset_add_prefix(&o->new_root, optarg, e);
-		else if (c == 'm')
-			r = keyset_add_prefix(&o->new_manifest, optarg, e);
-		else if (c == 'R')
-			r = publish_parse_count(
-				optarg, "--root-threshold", PUBLISH_MAX_KEYS,
-				&o->thresholds[ROOT_ROLE_ROOT], e);
-		else if (c == 'M')
-			r = publish_parse_count(
-				optarg, "--manifest-threshold",
-				PUBLISH_MAX_KEYS,
-				&o->thresholds[ROOT_ROLE_MANIFEST], e);
-		else if (c == 'x')
-			r = publish_parse_count(optarg, "--expires",
-						PUBLISH_MAX_DAYS, &o->days, e);
-		else
-			r = publish_usage_error("rotate", e);
-	}
-	if (r == 0 && (optind != argc - 1 || o->root.n == 0))
-		r = publish_usage_error("rotate", e);
-	if (r == 0)
-		r = keyset_load(&o->root, true, e);
-	if (r == 0)
-		r = keyset_load(&o->new_root, true, e);
-	if (r == 0)
-		r = keyset_load(&o->new_manifest, false, e);
-	return r;
-}
-
-/* Puts rotate's changes into spec (which points into o's keys then). */
-static void rotate_apply(const struct rotate_opts *o, struct root_spec *spec)
+/* Puts rotate's changes into the spec (which points into o's keys then). */
+static int rotate_apply(const void *opts, char *const *args,
+			struct spec_buf *sb, struct hs_err *e)
 {
+	const struct rotate_opts *o = opts;
 	const struct keyset *sets[ROOT_ROLE_COUNT] = {&o->new_root,
 						      &o->new_manifest};
+	struct root_spec *spec = &sb->spec;
 	size_t i;
 
+	(void)args;
+	(void)e;
 	for (i = 0; i < ROOT_ROLE_COUNT; i++) {
 		if (sets[i]->n > 0) {
 			spec->roles[i].keys = sets[i]->keys;
@@ -307,119 +306,102 @@ static void rotate_apply(const struct rotate_opts *o, struct root_spec *spec)
 		if (o->thresholds[i] != 0)
 			spec->roles[i].threshold = o->thresholds[i];
 	}
+	return 0;
 }
+
+static int rotate_run(void *opts, char *const *args, struct hs_err *e)
+{
+	const struct rotate_opts *o = opts;
+	const struct signers s = {
+		.cur = &o->root,
+		.next = o->new_root.n > 0 ? &o->new_root : NULL,
+	};
+
+	return root_next(args, o->days, rotate_apply, o, &s, e);
+}
+
+static const struct publish_cmd rotate_cmd = {
+	.verb = "rotate",
+	.opts = rotate_opts,
+	.n_opts = ARRAY_SIZE(rotate_opts),
+	.n_args = 1,
+	.run = rotate_run,
+};
 
 int cmd_rotate(int argc, char **argv, struct hs_err *e)
 {
 	struct rotate_opts o;
-	struct signers s;
-	struct spec_buf sb;
-	struct repo *repo = NULL;
-	struct root *cur = NULL;
-	int r;
 
 	memset(&o, 0, sizeof(o));
-	memset(&sb, 0, sizeof(sb));
 	o.days = PUBLISH_ROOT_DAYS;
-	r = rotate_parse(argc, argv, &o, e);
-	if (r == 0)
-		r = repo_open(argv[optind], &repo, e);
-	if (r == 0)
-		r = repo_root(repo, &cur, e);
-	if (r == 0)
-		r = spec_buf_init(&sb, cur, o.days, e);
-	if (r == 0) {
-		rotate_apply(&o, &sb.spec);
-		s.cur = &o.root;
-		s.next = o.new_root.n > 0 ? &o.new_root : NULL;
-		r = root_next_publish(repo, cur, &sb.spec, &s, e);
-	}
-	spec_buf_clear(&sb);
-	root_free(cur);
-	repo_free(repo);
-	keyset_clear(&o.root);
-	keyset_clear(&o.new_root);
-	keyset_clear(&o.new_manifest);
-	return r;
+	return publish_cmd_run(&rotate_cmd, argc, argv, &o, e);
 }
+
+/* --components PATTERN..., repeatable. */
+struct vendor_patterns {
+	const char *p[HS_VENDOR_MAX_PATTERNS];
+	size_t n;
+};
 
 struct vendor_opts {
 	struct keyset root; /* private: root N's root keys that sign */
 	struct keyset keys; /* public: the vendor's keys */
-	const char *patterns[HS_VENDOR_MAX_PATTERNS];
-	size_t n_patterns;
+	struct vendor_patterns patterns;
 	uint64_t threshold; /* 0: not given (1) */
 	bool remove;
 	uint64_t days;
 };
 
-static int vendor_add_pattern(struct vendor_opts *o, const char *p,
-			      struct hs_err *e)
+static int vendor_add_pattern(void *field, const char *p, struct hs_err *e)
 {
-	if (o->n_patterns == HS_VENDOR_MAX_PATTERNS)
+	struct vendor_patterns *ps = field;
+
+	if (ps->n == HS_VENDOR_MAX_PATTERNS)
 		return hs_err_set(e, -E2BIG, "more than %d --components",
 				  HS_VENDOR_MAX_PATTERNS);
-	o->patterns[o->n_patterns++] = p;
+	ps->p[ps->n++] = p;
 	return 0;
 }
 
-static int vendor_parse(int argc, char **argv, struct vendor_opts *o,
-			struct hs_err *e)
+/* --remove, or a vendor's keys and components: not both. */
+static int vendor_check_opts(void *opts, struct hs_err *e)
 {
-	static const struct option opts[] = {
-		{"root-key", required_argument, NULL, 'r'},
-		{"vendor-key", required_argument, NULL, 'k'},
-		{"components", required_argument, NULL, 'c'},
-		{"threshold", required_argument, NULL, 't'},
-		{"remove", no_argument, NULL, 'd'},
-		{"expires", required_argument, NULL, 'x'},
-		{NULL, 0, NULL, 0},
-	};
-	int r = 0;
-	int c;
+	const struct vendor_opts *o = opts;
 
-	while (r == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'r')
-			r = keyset_add_prefix(&o->root, optarg, e);
-		else if (c == 'k')
-			r = keyset_add_prefix(&o->keys, optarg, e);
-		else if (c == 'c')
-			r = vendor_add_pattern(o, optarg, e);
-		else if (c == 't')
-			r = publish_parse_count(optarg, "--threshold",
-						PUBLISH_MAX_KEYS, &o->threshold,
-						e);
-		else if (c == 'd')
-			o->remove = true;
-		else if (c == 'x')
-			r = publish_parse_count(optarg, "--expires",
-						PUBLISH_MAX_DAYS, &o->days, e);
-		else
-			r = publish_usage_error("vendor", e);
-	}
-	if (r == 0 && (optind != argc - 2 || o->root.n == 0))
-		r = publish_usage_error("vendor", e);
-	if (r == 0 && o->remove &&
-	    (o->keys.n > 0 || o->n_patterns > 0 || o->threshold > 0))
-		r = hs_err_set(e, -EINVAL,
-			       "--remove takes no --vendor-key, --components "
-			       "or --threshold");
-	if (r == 0 && !o->remove && (o->keys.n == 0 || o->n_patterns == 0))
-		r = hs_err_set(e, -EINVAL,
-			       "a vendor needs --vendor-key and --components "
-			       "(or --remove)");
-	if (r == 0)
-		r = keyset_load(&o->root, true, e);
-	if (r == 0)
-		r = keyset_load(&o->keys, false, e);
-	return r;
+	if (o->remove &&
+	    (o->keys.n > 0 || o->patterns.n > 0 || o->threshold > 0))
+		return hs_err_set(e, -EINVAL,
+				  "--remove takes no --vendor-key, "
+				  "--components or --threshold");
+	if (!o->remove && (o->keys.n == 0 || o->patterns.n == 0))
+		return hs_err_set(
+			e, -EINVAL,
+			"a vendor needs --vendor-key and --components "
+			"(or --remove)");
+	return 0;
 }
 
-/* Adds, replaces or removes vendor name in spec (vendors has room). */
-static int vendor_apply(const struct vendor_opts *o, const char *name,
-			struct root_spec_vendor *vendors,
-			struct root_spec *spec, struct hs_err *e)
+static const struct publish_opt vendor_opts[] = {
+	{PUBLISH_OPT("root-key", SECRET_KEYS, struct vendor_opts, root),
+	 .required = true},
+	{PUBLISH_OPT("vendor-key", PUBLIC_KEYS, struct vendor_opts, keys)},
+	{PUBLISH_OPT("components", PARSE, struct vendor_opts, patterns),
+	 .parse = vendor_add_pattern},
+	{PUBLISH_OPT("threshold", COUNT, struct vendor_opts, threshold),
+	 .max = PUBLISH_MAX_KEYS},
+	{PUBLISH_OPT("remove", FLAG, struct vendor_opts, remove)},
+	{PUBLISH_OPT("expires", COUNT, struct vendor_opts, days),
+	 .max = PUBLISH_MAX_DAYS},
+};
+
+/* Adds, replaces or removes vendor args[1] in the spec (vendors has room). */
+static int vendor_apply(const void *opts, char *const *args,
+			struct spec_buf *sb, struct hs_err *e)
 {
+	const struct vendor_opts *o = opts;
+	struct root_spec_vendor *vendors = sb->vendors;
+	struct root_spec *spec = &sb->spec;
+	const char *name = args[1];
 	size_t i;
 
 	for (i = 0; i < spec->n_vendors; i++)
@@ -438,43 +420,35 @@ static int vendor_apply(const struct vendor_opts *o, const char *name,
 	vendors[i].role.keys = o->keys.keys;
 	vendors[i].role.n_keys = o->keys.n;
 	vendors[i].role.threshold = o->threshold != 0 ? o->threshold : 1;
-	vendors[i].patterns = o->patterns;
-	vendors[i].n_patterns = o->n_patterns;
+	vendors[i].patterns = o->patterns.p;
+	vendors[i].n_patterns = o->patterns.n;
 	if (i == spec->n_vendors)
 		spec->n_vendors++;
 	return 0;
 }
 
+static int vendor_run(void *opts, char *const *args, struct hs_err *e)
+{
+	const struct vendor_opts *o = opts;
+	const struct signers s = {.cur = &o->root, .next = NULL};
+
+	return root_next(args, o->days, vendor_apply, o, &s, e);
+}
+
+static const struct publish_cmd vendor_cmd = {
+	.verb = "vendor",
+	.opts = vendor_opts,
+	.n_opts = ARRAY_SIZE(vendor_opts),
+	.n_args = 2,
+	.check = vendor_check_opts,
+	.run = vendor_run,
+};
+
 int cmd_vendor(int argc, char **argv, struct hs_err *e)
 {
 	struct vendor_opts o;
-	struct signers s;
-	struct spec_buf sb;
-	struct repo *repo = NULL;
-	struct root *cur = NULL;
-	int r;
 
 	memset(&o, 0, sizeof(o));
-	memset(&sb, 0, sizeof(sb));
 	o.days = PUBLISH_ROOT_DAYS;
-	r = vendor_parse(argc, argv, &o, e);
-	if (r == 0)
-		r = repo_open(argv[optind], &repo, e);
-	if (r == 0)
-		r = repo_root(repo, &cur, e);
-	if (r == 0)
-		r = spec_buf_init(&sb, cur, o.days, e);
-	if (r == 0)
-		r = vendor_apply(&o, argv[optind + 1], sb.vendors, &sb.spec, e);
-	if (r == 0) {
-		s.cur = &o.root;
-		s.next = NULL;
-		r = root_next_publish(repo, cur, &sb.spec, &s, e);
-	}
-	spec_buf_clear(&sb);
-	root_free(cur);
-	repo_free(repo);
-	keyset_clear(&o.root);
-	keyset_clear(&o.keys);
-	return r;
+	return publish_cmd_run(&vendor_cmd, argc, argv, &o, e);
 }

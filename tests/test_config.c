@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "str.h"
@@ -504,6 +505,44 @@ static void test_load_errors(void **state)
 	free(path);
 }
 
+/*
+ * The lenient load keeps every good line of a file with typos (and no url),
+ * says the first bad line, and fails only when the file cannot be read.
+ */
+static void test_load_lenient(void **state)
+{
+	static const char typos[] = "[paths]\nsocket = /run/a.sock\n"
+				    "[schedule]\nintervall = 5m\n"
+				    "[paths]\nstate = /var/s\nnope = 1\n";
+	static const char clean[] = "[paths]\nsocket = /run/b.sock\n";
+	const char *dir = *state;
+	char *path = tu_path(dir, "haishin.conf");
+	struct config c;
+	struct hs_err e;
+
+	tu_write(dir, "haishin.conf", typos, strlen(typos), 0644);
+	assert_int_equal(config_load_lenient(path, &c, &e), 1);
+	assert_int_equal(e.code, -EINVAL);
+	assert_non_null(strstr(e.msg, path));
+	assert_non_null(
+		strstr(e.msg, ":4: unknown key 'intervall' in [schedule]"));
+	assert_string_equal(c.socket, "/run/a.sock");
+	assert_string_equal(c.state, "/var/s");
+	assert_int_equal(c.interval, 21600);
+	assert_int_equal(config_load(path, &c, &e), -EINVAL);
+
+	tu_write(dir, "haishin.conf", clean, strlen(clean), 0644);
+	assert_int_equal(config_load_lenient(path, &c, &e), 0);
+	assert_string_equal(c.socket, "/run/b.sock");
+
+	/* A file that cannot be read leaves c as it was. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(config_load_lenient(path, &c, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, path));
+	assert_string_equal(c.socket, "/run/b.sock");
+	free(path);
+}
+
 /* The default file that is installed parses, with the unit's paths. */
 static void test_shipped_default(void **state)
 {
@@ -537,6 +576,8 @@ int main(void)
 		cmocka_unit_test(test_bools),
 		cmocka_unit_test(test_quiet_hours),
 		cmocka_unit_test_setup_teardown(test_load, setup_dir,
+						teardown_dir),
+		cmocka_unit_test_setup_teardown(test_load_lenient, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_errors, setup_dir,
 						teardown_dir),

@@ -833,10 +833,67 @@ static void test_settings(void **state)
 	assert_string_equal(v, "closed");
 }
 
+/*
+ * A statement that fails names its table and maps SQLite's code: a trigger
+ * refusing the write is -EIO (nothing written, no id), a missing table too.
+ */
+static void test_statement_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct db_installed in;
+	struct db_attempt a;
+	struct hs_err e;
+	char v[16];
+
+	exec_sql(f->path,
+		 "CREATE TRIGGER no_history BEFORE INSERT ON history"
+		 " BEGIN SELECT RAISE(ABORT, 'history is closed'); END;"
+		 "DROP TABLE settings");
+	make_attempt(&a, "app", 1);
+	assert_int_equal(db_history_add(f->db, &a, &e), -EIO);
+	assert_string_equal(e.msg, "history: history is closed");
+	assert_int_equal(a.id, -1);
+	assert_int_equal(db_setting_get(f->db, "enabled", v, sizeof(v), &e),
+			 -EIO);
+	assert_non_null(strstr(e.msg, "settings: no such table"));
+	assert_int_equal(db_setting_put(f->db, "enabled", "no", &e), -EIO);
+	assert_non_null(strstr(e.msg, "settings: no such table"));
+	/* The other tables still work. */
+	make_installed(&in, "app", "1.0");
+	assert_int_equal(db_installed_put(f->db, &in, &e), 0);
+}
+
+/* A write while another connection holds the write lock waits for the busy
+ * timeout, then fails with -EBUSY; the lock's holder is not disturbed. */
+static void test_busy(void **state)
+{
+	struct fixture *f = *state;
+	struct db_installed in;
+	struct db_installed out;
+	struct db *other = NULL;
+	struct hs_err e;
+
+	if (db_open(f->dir, &other, &e) != 0)
+		fail_msg("db_open: %s", e.msg);
+	assert_int_equal(db_begin(f->db, &e), 0);
+	make_installed(&in, "app", "1.0");
+	assert_int_equal(db_installed_put(other, &in, &e), -EBUSY);
+	assert_non_null(strstr(e.msg, "installed: database is locked"));
+	/* Reads go on under WAL. */
+	assert_int_equal(db_installed_get(other, "app", &out, &e), -ENOENT);
+	assert_int_equal(db_installed_put(f->db, &in, &e), 0);
+	assert_int_equal(db_commit(f->db, &e), 0);
+	assert_int_equal(db_installed_get(other, "app", &out, &e), 0);
+	db_free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statement_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_long_keys, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_fresh, setup,

@@ -586,13 +586,13 @@ int config_parse(struct config *c, const char *buf, size_t len,
 	return config_parse_lines(c, buf, len, origin, false, e);
 }
 
-int config_parse_lenient(struct config *c, const char *buf, size_t len,
-			 const char *origin, struct hs_err *e)
-{
-	return config_parse_lines(c, buf, len, origin, true, e);
-}
-
-int config_load(const char *path, struct config *ret_c, struct hs_err *e)
+/*
+ * Reads path and parses it on top of the defaults into a new *ret_c (the
+ * caller frees it).  Strict, the first bad line fails it; lenient, a bad
+ * line is skipped and 1 comes back with the first one's error in e.
+ */
+static int config_read(const char *path, bool lenient, struct config **ret_c,
+		       struct hs_err *e)
 {
 	struct config *c = NULL;
 	char *buf = NULL;
@@ -604,31 +604,63 @@ int config_load(const char *path, struct config *ret_c, struct hs_err *e)
 		return r;
 	c = malloc(sizeof(*c));
 	if (c == NULL) {
-		r = hs_err_set(e, -ENOMEM, "out of memory reading '%s'", path);
-		goto out_free_buf;
+		free(buf);
+		return hs_err_set(e, -ENOMEM, "out of memory reading '%s'",
+				  path);
 	}
 	config_defaults(c);
-	r = config_parse(c, buf, len, path, e);
-	if (r < 0)
-		goto out_free_c;
-	if (c->url[0] == '\0') {
-		r = hs_err_set(e, -EINVAL, "%s: [server] url is not set", path);
-		goto out_free_c;
-	}
-	if (c->max_rate > 0 && c->max_rate < c->min_rate) {
-		r = hs_err_set(e, -EINVAL,
-			       "%s: [transfer] max_rate %" PRIu64
-			       " is below min_rate %" PRIu64
-			       ": every download would stall",
-			       path, c->max_rate, c->min_rate);
-		goto out_free_c;
-	}
-	*ret_c = *c;
-	r = 0;
-out_free_c:
-	free(c);
-out_free_buf:
+	r = config_parse_lines(c, buf, len, path, lenient, e);
 	free(buf);
+	if (r < 0 && !lenient) {
+		free(c);
+		return r;
+	}
+	*ret_c = c;
+	return r < 0 ? 1 : 0;
+}
+
+/* What the daemon cannot run without, beyond a file that parses. */
+static int config_check(const struct config *c, const char *path,
+			struct hs_err *e)
+{
+	if (c->url[0] == '\0')
+		return hs_err_set(e, -EINVAL, "%s: [server] url is not set",
+				  path);
+	if (c->max_rate > 0 && c->max_rate < c->min_rate)
+		return hs_err_set(e, -EINVAL,
+				  "%s: [transfer] max_rate %" PRIu64
+				  " is below min_rate %" PRIu64
+				  ": every download would stall",
+				  path, c->max_rate, c->min_rate);
+	return 0;
+}
+
+int config_load(const char *path, struct config *ret_c, struct hs_err *e)
+{
+	struct config *c = NULL;
+	int r;
+
+	r = config_read(path, false, &c, e);
+	if (r < 0)
+		return r;
+	r = config_check(c, path, e);
+	if (r == 0)
+		*ret_c = *c;
+	free(c);
+	return r;
+}
+
+int config_load_lenient(const char *path, struct config *ret_c,
+			struct hs_err *e)
+{
+	struct config *c = NULL;
+	int r;
+
+	r = config_read(path, true, &c, e);
+	if (r < 0)
+		return r;
+	*ret_c = *c;
+	free(c);
 	return r;
 }
 

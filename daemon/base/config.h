@@ -84,21 +84,23 @@ int config_parse(struct config *c, const char *buf, size_t len,
 		 const char *origin, struct hs_err *e);
 
 /*
- * As config_parse, but a bad line is skipped instead of ending the parse:
- * every good line is applied, and the first bad line's error is returned
- * at the end (0 when there was none).  For a client that needs one key
- * (the socket) of a file the daemon may have refused.
- */
-int config_parse_lenient(struct config *c, const char *buf, size_t len,
-			 const char *origin, struct hs_err *e);
-
-/*
  * config_defaults + reads and parses the file at path into *ret_c, which is
  * written only on success.  Fails with -EINVAL "path: [server] url is not
  * set" when no url is configured, or hs_read_file's error (-ENOENT ...,
  * message naming path).
  */
 int config_load(const char *path, struct config *ret_c, struct hs_err *e);
+
+/*
+ * As config_load, but a bad line is skipped instead of failing the load,
+ * and a missing url is no error: for a client that needs one key (the
+ * socket) of a file the daemon may have refused.  Returns 0 for a clean
+ * file; 1 when some lines were bad: *ret_c holds every good line and e the
+ * first bad line's error, to show as a warning; or hs_read_file's error or
+ * -ENOMEM (*ret_c untouched).
+ */
+int config_load_lenient(const char *path, struct config *ret_c,
+			struct hs_err *e);
 
 /*
  * True when minute (minutes after local midnight, 0..1439) falls inside the

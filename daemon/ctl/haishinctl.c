@@ -30,7 +30,6 @@
 #include "ctlprint.h"
 #include "hs_err.h"
 #include "i18n.h"
-#include "fileio.h"
 #include "str.h"
 
 #ifndef LOCALEDIR
@@ -388,31 +387,17 @@ static int build_request(const struct ctl_opts *o, json_t **ret_req,
 static int config_socket(const char *path, char *out, size_t n,
 			 struct hs_err *e)
 {
-	struct config *c;
-	size_t len;
-	char *buf;
+	struct config c;
 	int r;
 
-	r = hs_read_file(path, HS_SMALL_FILE_MAX, &buf, &len, e);
-	if (r < 0)
-		return r;
-	c = malloc(sizeof(*c));
-	if (c == NULL) {
-		r = hs_err_set(e, -ENOMEM, "out of memory");
-		goto out_free_buf;
-	}
-	config_defaults(c);
 	/* A typo elsewhere in the file (which the daemon refuses) must not
 	 * hide the socket it names: the rest of the file still counts. */
-	r = config_parse_lenient(c, buf, len, path, e);
-	if (r < 0 && r != -ENOMEM)
+	r = config_load_lenient(path, &c, e);
+	if (r < 0)
+		return r;
+	if (r > 0)
 		fprintf(stderr, _("haishinctl: warning: %s\n"), e->msg);
-	if (r != -ENOMEM)
-		r = hs_strlcpy(out, c->socket, n);
-	free(c);
-out_free_buf:
-	free(buf);
-	return r;
+	return hs_strlcpy(out, c.socket, n);
 }
 
 /*

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "pushed.h"
 #include "floor.h"
 #include "i18n.h"
 #include "install.h"
@@ -900,11 +900,11 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 	c.env = env;
 	c.started = cycle_now();
 	cycle_progress(&c, STATE_CHECKING, "", "%s", _("unpacking the bundle"));
-	r = bundle_unpack(fd, cfg.cache, dir, sizeof(dir), &e);
+	r = pushed_unpack(fd, cfg.cache, dir, sizeof(dir), &e);
 	if (r == 0) {
 		/* The same cycle, reading the unpacked bundle as its only
 		 * server: every check of the network path applies. */
-		r = bundle_url(dir, cfg.url, sizeof(cfg.url), &e);
+		r = pushed_url(dir, cfg.url, sizeof(cfg.url), &e);
 		cfg.n_mirrors = 0;
 		if (r == 0)
 			r = fetch_new(&fc, &fetch, &e);
@@ -917,7 +917,7 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 			cycle_run(&benv, ret);
 		}
 		fetch_free(fetch);
-		bundle_remove(dir);
+		pushed_remove(dir);
 	}
 	if (r < 0) {
 		memset(&o, 0, sizeof(o));

@@ -15,7 +15,10 @@
  *  - SQLite's codes are turned into a negative errno in db_error() only.
  *
  * Statements are prepared per call: the daemon writes a few rows per update
- * and clarity wins over a statement cache.
+ * and clarity wins over a statement cache.  Every statement goes through
+ * db_run(), which binds an array of db_arg, steps, and decodes each row with
+ * the table's decode_*() function; a table's functions only say their SQL,
+ * their parameters and their columns.
  */
 #include "db.h"
 
@@ -35,6 +38,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DB_BUSY_TIMEOUT_MS 5000
+#define DB_MODE_MAX 16 /* a journal_mode's name: "delete", "wal", ... */
 
 struct db {
 	sqlite3 *h;
@@ -161,30 +165,53 @@ static int db_prepare(struct db *db, const char *sql, const char *what,
 	return 0;
 }
 
-/* Steps a statement that returns no rows. */
-static int db_step_done(struct db *db, sqlite3_stmt *st, const char *what,
-			struct hs_err *e)
-{
-	const int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		return db_error(db->h, rc, what, e);
-	return 0;
-}
-
 static void finalize(sqlite3_stmt *st)
 {
 	/* Its result repeats the last step's, which was already checked. */
 	(void)sqlite3_finalize(st);
 }
 
-/* Binds the string in a fixed field of size max, cut if unterminated. */
-static int bind_field(sqlite3_stmt *st, int i, const char *s, size_t max)
-{
-	return sqlite3_bind_text(st, i, s, (int)strnlen(s, max), SQLITE_STATIC);
-}
+/* A value for one parameter: args[i] is bound to ?i+1. */
+struct db_arg {
+	bool is_text;
+	const char *text;
+	size_t max; /* a fixed field's size: the text is cut there */
+	int64_t num;
+};
 
-#define BIND_FIELD(st, i, fld) bind_field(st, i, fld, sizeof(fld))
+#define DB_NUM(v)                                     \
+	{                                             \
+		.is_text = false, .num = (int64_t)(v) \
+	}
+#define DB_TEXT(s)                                            \
+	{                                                     \
+		.is_text = true, .text = (s), .max = SIZE_MAX \
+	}
+#define DB_FIELD(fld)                                              \
+	{                                                          \
+		.is_text = true, .text = (fld), .max = sizeof(fld) \
+	}
+
+static int bind_args(sqlite3_stmt *st, const struct db_arg *args, size_t n)
+{
+	const struct db_arg *a;
+	int rc = SQLITE_OK;
+	size_t i;
+
+	for (i = 0; rc == SQLITE_OK && i < n; i++) {
+		a = &args[i];
+		if (!a->is_text)
+			rc = sqlite3_bind_int64(st, (int)i + 1, a->num);
+		else if (a->max == SIZE_MAX)
+			rc = sqlite3_bind_text(st, (int)i + 1, a->text, -1,
+					       SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_text(st, (int)i + 1, a->text,
+					       (int)strnlen(a->text, a->max),
+					       SQLITE_STATIC);
+	}
+	return rc;
+}
 
 /* Copies text column i into dst of size n, cut to fit; NULL gives "". */
 static int column_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
@@ -207,7 +234,103 @@ static uint64_t column_u64(sqlite3_stmt *st, int i)
 	return v < 0 ? 0 : (uint64_t)v;
 }
 
-/* Creates path 0600 if missing, and takes an existing file to 0600. */
+/* Reads the current row of st into row: 0, or -ENOMEM. */
+typedef int db_decode_fn(sqlite3_stmt *st, void *row);
+/* Takes one decoded row: a negative value stops the walk with it. */
+typedef int db_each_fn(void *ctx, const void *row);
+
+/* What db_run does with the rows of a statement. */
+struct db_rows {
+	db_decode_fn *decode;
+	void *row; /* decode's output, for each in turn */
+	db_each_fn *each; /* NULL: stop at the first row */
+	void *ctx;
+};
+
+/* Steps st to its end: 1 when it gave a row, 0 when none, or an error. */
+static int db_steps(struct db *db, sqlite3_stmt *st, const char *what,
+		    const struct db_rows *rows, struct hs_err *e)
+{
+	int seen = 0;
+	int rc;
+	int r;
+
+	for (;;) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			return seen;
+		if (rc != SQLITE_ROW)
+			return db_error(db->h, rc, what, e);
+		seen = 1;
+		if (rows == NULL)
+			continue;
+		if (rows->decode(st, rows->row) < 0)
+			return hs_err_set(e, -ENOMEM, "%s: out of memory",
+					  what);
+		if (rows->each == NULL)
+			return seen;
+		r = rows->each(rows->ctx, rows->row);
+		if (r < 0)
+			return r;
+	}
+}
+
+/*
+ * The one loop of this file: prepares sql, binds the n args, steps it and
+ * hands its rows to rows (NULL: a statement without rows).  what names the
+ * table in messages.  Returns 1 when there was a row, 0 when none, or an
+ * error (each's own, e untouched).
+ */
+static int db_run(struct db *db, const char *sql, const char *what,
+		  const struct db_arg *args, size_t n,
+		  const struct db_rows *rows, struct hs_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	r = db_prepare(db, sql, what, &st, e);
+	if (r < 0)
+		return r;
+	rc = bind_args(st, args, n);
+	if (rc != SQLITE_OK)
+		r = db_error(db->h, rc, "bind", e);
+	else
+		r = db_steps(db, st, what, rows, e);
+	finalize(st);
+	return r;
+}
+
+/* The first row into row: 0, -ENOENT when there is none (e untouched). */
+static int db_lookup(struct db *db, const char *sql, const char *what,
+		     const struct db_arg *args, size_t n, db_decode_fn *decode,
+		     void *row, struct hs_err *e)
+{
+	const struct db_rows rows = {.decode = decode, .row = row};
+	const int r = db_run(db, sql, what, args, n, &rows, e);
+
+	if (r < 0)
+		return r;
+	return r == 0 ? -ENOENT : 0;
+}
+
+/* Every row, decoded into row, to each(ctx, row): 0 or the first error. */
+static int db_walk(struct db *db, const char *sql, const char *what,
+		   const struct db_arg *args, size_t n,
+		   const struct db_rows *rows, struct hs_err *e)
+{
+	const int r = db_run(db, sql, what, args, n, rows, e);
+
+	return r < 0 ? r : 0;
+}
+
+/* A statement that writes: 0 or an error. */
+static int db_write(struct db *db, const char *sql, const char *what,
+		    const struct db_arg *args, size_t n, struct hs_err *e)
+{
+	return db_walk(db, sql, what, args, n, NULL, e);
+}
+
 /*
  * Makes sure path is a regular file of mode 0600 before SQLite opens it.
  * It never opens (and so never closes) an existing database file: closing
@@ -248,56 +371,52 @@ static int create_file(const char *path, struct hs_err *e)
 	return 0;
 }
 
+static int decode_mode(sqlite3_stmt *st, void *row)
+{
+	return column_copy(st, 0, row, DB_MODE_MAX);
+}
+
 static int set_pragmas(struct db *db, struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	const char *mode;
+	char mode[DB_MODE_MAX] = "";
 	int rc;
 	int r;
 
 	rc = sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if (rc != SQLITE_OK)
 		return db_error(db->h, rc, "busy_timeout", e);
-	r = db_prepare(db, "PRAGMA journal_mode = WAL", "journal_mode", &st, e);
-	if (r < 0)
+	r = db_lookup(db, "PRAGMA journal_mode = WAL", "journal_mode", NULL, 0,
+		      decode_mode, mode, e);
+	if (r < 0 && r != -ENOENT)
 		return r;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		r = db_error(db->h, rc, "journal_mode", e);
-		goto out_finalize;
-	}
-	mode = (const char *)sqlite3_column_text(st, 0);
-	if (mode == NULL || strcmp(mode, "wal") != 0) {
-		r = hs_err_set(e, -EIO, "journal_mode: cannot use WAL (got %s)",
-			       mode != NULL ? mode : "nothing");
-		goto out_finalize;
-	}
-	r = db_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
-		    "pragma", e);
-out_finalize:
-	finalize(st);
-	return r;
+	if (strcmp(mode, "wal") != 0)
+		return hs_err_set(e, -EIO,
+				  "journal_mode: cannot use WAL (got %s)",
+				  mode[0] != '\0' ? mode : "nothing");
+	return db_exec(db,
+		       "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+		       "pragma", e);
+}
+
+static int decode_int(sqlite3_stmt *st, void *row)
+{
+	*(int *)row = sqlite3_column_int(st, 0);
+	return 0;
 }
 
 static int get_user_version(struct db *db, int *ret_v, struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int v = 0;
 	int r;
 
-	r = db_prepare(db, "PRAGMA user_version", "user_version", &st, e);
+	r = db_lookup(db, "PRAGMA user_version", "user_version", NULL, 0,
+		      decode_int, &v, e);
+	if (r == -ENOENT)
+		return hs_err_set(e, -EIO, "user_version: no value");
 	if (r < 0)
 		return r;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		r = db_error(db->h, rc, "user_version", e);
-		goto out_finalize;
-	}
-	*ret_v = sqlite3_column_int(st, 0);
-	r = 0;
-out_finalize:
-	finalize(st);
-	return r;
+	*ret_v = v;
+	return 0;
 }
 
 /* Runs the steps after version v and records the new version. */
@@ -431,8 +550,16 @@ void db_rollback(struct db *db)
 	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int installed_from_row(sqlite3_stmt *st, struct db_installed *in)
+#define ARGS(a) a, ARRAY_SIZE(a)
+
+#define INSTALLED_COLUMNS                                           \
+	"SELECT name, version, previous, sha256, installed_at FROM" \
+	" installed"
+
+static int decode_installed(sqlite3_stmt *st, void *row)
 {
+	struct db_installed *in = row;
+
 	memset(in, 0, sizeof(*in));
 	if (COLUMN_COPY(st, 0, in->name) < 0 ||
 	    COLUMN_COPY(st, 1, in->version) < 0 ||
@@ -443,249 +570,142 @@ static int installed_from_row(sqlite3_stmt *st, struct db_installed *in)
 	return 0;
 }
 
-/*
- * Looks up one row by key (bound to ?1).  Returns 1 with *ret_st on the row
- * (the caller reads it and finalizes st), -ENOENT when there is none, or an
- * error.
- */
-static int db_lookup(struct db *db, const char *sql, const char *what,
-		     const char *key, sqlite3_stmt **ret_st, struct hs_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
-
-	r = db_prepare(db, sql, what, &st, e);
-	if (r < 0)
-		return r;
-	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret_st = st;
-		return 1;
-	}
-	r = rc == SQLITE_DONE ? -ENOENT : db_error(db->h, rc, what, e);
-	finalize(st);
-	return r;
-}
-
 int db_installed_get(struct db *db, const char *name, struct db_installed *ret,
 		     struct hs_err *e)
 {
+	const struct db_arg args[] = {DB_TEXT(name)};
 	struct db_installed in;
-	sqlite3_stmt *st = NULL;
 	int r;
 
-	r = db_lookup(db,
-		      "SELECT name, version, previous, sha256, installed_at"
-		      " FROM installed WHERE name = ?1",
-		      "installed", name, &st, e);
-	if (r < 0)
-		return r;
-	r = installed_from_row(st, &in);
-	finalize(st);
-	if (r < 0)
-		return hs_err_set(e, r, "installed: out of memory");
-	*ret = in;
-	return 0;
+	r = db_lookup(db, INSTALLED_COLUMNS " WHERE name = ?1", "installed",
+		      ARGS(args), decode_installed, &in, e);
+	if (r == 0)
+		*ret = in;
+	return r;
 }
 
 int db_installed_put(struct db *db, const struct db_installed *in,
 		     struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
+	const struct db_arg args[] = {
+		DB_FIELD(in->name),	  DB_FIELD(in->version),
+		DB_FIELD(in->previous),	  DB_FIELD(in->sha256),
+		DB_NUM(in->installed_at),
+	};
 
-	r = db_prepare(db,
-		       "INSERT OR REPLACE INTO installed"
-		       " (name, version, previous, sha256, installed_at)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5)",
-		       "installed", &st, e);
-	if (r < 0)
-		return r;
-	rc = BIND_FIELD(st, 1, in->name);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 2, in->version);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 3, in->previous);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 4, in->sha256);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 5, in->installed_at);
-	if (rc != SQLITE_OK)
-		r = db_error(db->h, rc, "bind", e);
-	else
-		r = db_step_done(db, st, "installed", e);
-	finalize(st);
-	return r;
+	return db_write(db,
+			"INSERT OR REPLACE INTO installed"
+			" (name, version, previous, sha256, installed_at)"
+			" VALUES (?1, ?2, ?3, ?4, ?5)",
+			"installed", ARGS(args), e);
+}
+
+/* A caller's walk over a table: its function, and its context. */
+struct db_walk {
+	union {
+		db_installed_fn *installed;
+		db_attempt_fn *attempt;
+	} fn;
+	void *ctx;
+};
+
+static int installed_each(void *ctx, const void *row)
+{
+	const struct db_walk *w = ctx;
+
+	return w->fn.installed(w->ctx, row);
 }
 
 int db_installed_foreach(struct db *db, db_installed_fn *fn, void *ctx,
 			 struct hs_err *e)
 {
+	struct db_walk w = {.fn.installed = fn, .ctx = ctx};
 	struct db_installed in;
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
+	const struct db_rows rows = {decode_installed, &in, installed_each, &w};
 
-	r = db_prepare(db,
-		       "SELECT name, version, previous, sha256, installed_at"
-		       " FROM installed ORDER BY name",
-		       "installed", &st, e);
-	if (r < 0)
-		return r;
-	for (;;) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE)
-			break;
-		if (rc != SQLITE_ROW) {
-			r = db_error(db->h, rc, "installed", e);
-			break;
-		}
-		r = installed_from_row(st, &in);
-		if (r < 0) {
-			r = hs_err_set(e, r, "installed: out of memory");
-			break;
-		}
-		r = fn(ctx, &in);
-		if (r < 0)
-			break;
-		r = 0;
-	}
-	finalize(st);
-	return r;
+	return db_walk(db, INSTALLED_COLUMNS " ORDER BY name", "installed",
+		       NULL, 0, &rows, e);
+}
+
+static int decode_trust(sqlite3_stmt *st, void *row)
+{
+	struct db_trust *t = row;
+
+	t->root_version = column_u64(st, 0);
+	t->manifest_serial = column_u64(st, 1);
+	t->manifest_expires = sqlite3_column_int64(st, 3);
+	t->last_contact = sqlite3_column_int64(st, 4);
+	return COLUMN_COPY(st, 2, t->manifest_sha256);
 }
 
 int db_trust_get(struct db *db, struct db_trust *ret, struct hs_err *e)
 {
 	struct db_trust t;
-	sqlite3_stmt *st = NULL;
-	int rc;
 	int r;
 
-	r = db_prepare(db,
-		       "SELECT root_version, manifest_serial,"
-		       " manifest_sha256, manifest_expires, last_contact"
-		       " FROM trust WHERE id = 1",
-		       "trust", &st, e);
-	if (r < 0)
-		return r;
 	memset(&t, 0, sizeof(t));
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = db_error(db->h, rc, "trust", e);
-		goto out_finalize;
-	}
-	if (rc == SQLITE_ROW) {
-		t.root_version = column_u64(st, 0);
-		t.manifest_serial = column_u64(st, 1);
-		if (COLUMN_COPY(st, 2, t.manifest_sha256) < 0) {
-			r = hs_err_set(e, -ENOMEM, "trust: out of memory");
-			goto out_finalize;
-		}
-		t.manifest_expires = sqlite3_column_int64(st, 3);
-		t.last_contact = sqlite3_column_int64(st, 4);
-	}
+	r = db_lookup(db,
+		      "SELECT root_version, manifest_serial, manifest_sha256,"
+		      " manifest_expires, last_contact FROM trust WHERE id = 1",
+		      "trust", NULL, 0, decode_trust, &t, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* Before the first put there is no row: all zeros. */
 	*ret = t;
-out_finalize:
-	finalize(st);
-	return r;
+	return 0;
 }
 
 int db_trust_put(struct db *db, const struct db_trust *t, struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
+	const struct db_arg args[] = {
+		DB_NUM(t->root_version),      DB_NUM(t->manifest_serial),
+		DB_FIELD(t->manifest_sha256), DB_NUM(t->manifest_expires),
+		DB_NUM(t->last_contact),
+	};
 
 	if (t->root_version > INT64_MAX || t->manifest_serial > INT64_MAX)
 		return hs_err_set(e, -ERANGE,
 				  "trust: version or serial above %lld",
 				  (long long)INT64_MAX);
-	r = db_prepare(db,
-		       "INSERT OR REPLACE INTO trust (id, root_version,"
-		       " manifest_serial, manifest_sha256, manifest_expires,"
-		       " last_contact) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-		       "trust", &st, e);
-	if (r < 0)
-		return r;
-	rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)t->root_version);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 2,
-					(sqlite3_int64)t->manifest_serial);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 3, t->manifest_sha256);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 4, t->manifest_expires);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 5, t->last_contact);
-	if (rc != SQLITE_OK)
-		r = db_error(db->h, rc, "bind", e);
-	else
-		r = db_step_done(db, st, "trust", e);
-	finalize(st);
-	return r;
+	return db_write(db,
+			"INSERT OR REPLACE INTO trust (id, root_version,"
+			" manifest_serial, manifest_sha256, manifest_expires,"
+			" last_contact) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+			"trust", ARGS(args), e);
 }
 
-static int bind_attempt(sqlite3_stmt *st, const struct db_attempt *a)
+static uint64_t clamp_i64(uint64_t v)
 {
-	const uint64_t bytes = a->bytes > INT64_MAX ? INT64_MAX : a->bytes;
-	const uint64_t saved = a->saved > INT64_MAX ? INT64_MAX : a->saved;
-	int rc;
-
-	rc = sqlite3_bind_int64(st, 1, a->started);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 2, a->finished);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 3, a->trigger);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 4, a->component);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 5, a->from_version);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 6, a->to_version);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 7, a->method);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 8, (sqlite3_int64)bytes);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 9, a->state);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 10, a->reason);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 11, (sqlite3_int64)saved);
-	return rc;
+	return v > INT64_MAX ? INT64_MAX : v;
 }
 
 int db_history_add(struct db *db, struct db_attempt *a, struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const struct db_arg args[] = {
+		DB_NUM(a->started),	     DB_NUM(a->finished),
+		DB_FIELD(a->trigger),	     DB_FIELD(a->component),
+		DB_FIELD(a->from_version),   DB_FIELD(a->to_version),
+		DB_FIELD(a->method),	     DB_NUM(clamp_i64(a->bytes)),
+		DB_FIELD(a->state),	     DB_FIELD(a->reason),
+		DB_NUM(clamp_i64(a->saved)),
+	};
 	int r;
 
-	r = db_prepare(db,
-		       "INSERT INTO history (started, finished, \"trigger\","
-		       " component, from_version, to_version, method, bytes,"
-		       " state, reason, saved)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-		       "history", &st, e);
-	if (r < 0)
-		return r;
-	rc = bind_attempt(st, a);
-	if (rc != SQLITE_OK)
-		r = db_error(db->h, rc, "bind", e);
-	else
-		r = db_step_done(db, st, "history", e);
+	r = db_write(db,
+		     "INSERT INTO history (started, finished, \"trigger\","
+		     " component, from_version, to_version, method, bytes,"
+		     " state, reason, saved)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		     "history", ARGS(args), e);
 	if (r == 0)
 		a->id = sqlite3_last_insert_rowid(db->h);
-	finalize(st);
 	return r;
 }
 
-static int attempt_from_row(sqlite3_stmt *st, struct db_attempt *a)
+static int decode_attempt(sqlite3_stmt *st, void *row)
 {
+	struct db_attempt *a = row;
+
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(st, 0);
 	a->started = sqlite3_column_int64(st, 1);
@@ -703,203 +723,132 @@ static int attempt_from_row(sqlite3_stmt *st, struct db_attempt *a)
 	return 0;
 }
 
+static int attempt_each(void *ctx, const void *row)
+{
+	const struct db_walk *w = ctx;
+
+	return w->fn.attempt(w->ctx, row);
+}
+
 #define HISTORY_COLUMNS                                                       \
 	"SELECT id, started, finished, \"trigger\", component, from_version," \
 	" to_version, method, bytes, state, reason, saved FROM history"
 
-static int history_prepare(struct db *db, const char *component, size_t limit,
-			   sqlite3_stmt **ret_st, struct hs_err *e)
-{
-	/* LIMIT -1 is SQLite's "no limit". */
-	const sqlite3_int64 n = limit > INT64_MAX ? -1 : (sqlite3_int64)limit;
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
-
-	if (component == NULL)
-		r = db_prepare(db, HISTORY_COLUMNS " ORDER BY id DESC LIMIT ?1",
-			       "history", &st, e);
-	else
-		r = db_prepare(db,
-			       HISTORY_COLUMNS " WHERE component = ?2"
-					       " ORDER BY id DESC LIMIT ?1",
-			       "history", &st, e);
-	if (r < 0)
-		return r;
-	rc = sqlite3_bind_int64(st, 1, n);
-	if (rc == SQLITE_OK && component != NULL)
-		rc = sqlite3_bind_text(st, 2, component, -1, SQLITE_STATIC);
-	if (rc != SQLITE_OK) {
-		r = db_error(db->h, rc, "bind", e);
-		finalize(st);
-		return r;
-	}
-	*ret_st = st;
-	return 0;
-}
-
 int db_history_foreach(struct db *db, const char *component, size_t limit,
 		       db_attempt_fn *fn, void *ctx, struct hs_err *e)
 {
+	/* LIMIT -1 is SQLite's "no limit". */
+	const struct db_arg args[] = {
+		DB_NUM(limit > INT64_MAX ? -1 : (int64_t)limit),
+		DB_TEXT(component),
+	};
+	struct db_walk w = {.fn.attempt = fn, .ctx = ctx};
 	struct db_attempt a;
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
+	const struct db_rows rows = {decode_attempt, &a, attempt_each, &w};
 
-	r = history_prepare(db, component, limit, &st, e);
-	if (r < 0)
-		return r;
-	for (;;) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE)
-			break;
-		if (rc != SQLITE_ROW) {
-			r = db_error(db->h, rc, "history", e);
-			break;
-		}
-		r = attempt_from_row(st, &a);
-		if (r < 0) {
-			r = hs_err_set(e, r, "history: out of memory");
-			break;
-		}
-		r = fn(ctx, &a);
-		if (r < 0)
-			break;
-		r = 0;
-	}
-	finalize(st);
-	return r;
+	if (component == NULL)
+		return db_walk(db, HISTORY_COLUMNS " ORDER BY id DESC LIMIT ?1",
+			       "history", args, 1, &rows, e);
+	return db_walk(db,
+		       HISTORY_COLUMNS " WHERE component = ?2"
+				       " ORDER BY id DESC LIMIT ?1",
+		       "history", ARGS(args), &rows, e);
+}
+
+static int decode_partial(sqlite3_stmt *st, void *row)
+{
+	struct db_partial *p = row;
+
+	memset(p, 0, sizeof(*p));
+	p->size = column_u64(st, 3);
+	p->offset = column_u64(st, 4);
+	p->updated = sqlite3_column_int64(st, 8);
+	if (COLUMN_COPY(st, 0, p->name) < 0 || COLUMN_COPY(st, 1, p->url) < 0 ||
+	    COLUMN_COPY(st, 2, p->sha256) < 0 ||
+	    COLUMN_COPY(st, 5, p->base) < 0 ||
+	    COLUMN_COPY(st, 6, p->etag) < 0 ||
+	    COLUMN_COPY(st, 7, p->last_modified) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int db_partial_get(struct db *db, const char *name, struct db_partial *ret,
 		   struct hs_err *e)
 {
+	const struct db_arg args[] = {DB_TEXT(name)};
 	struct db_partial p;
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	r = db_lookup(db,
 		      "SELECT name, url, sha256, size, offset, base, etag,"
 		      " last_modified, updated FROM partial WHERE name = ?1",
-		      "partial", name, &st, e);
-	if (r < 0)
-		return r;
-	memset(&p, 0, sizeof(p));
-	r = COLUMN_COPY(st, 0, p.name) < 0 || COLUMN_COPY(st, 1, p.url) < 0 ||
-			    COLUMN_COPY(st, 2, p.sha256) < 0 ||
-			    COLUMN_COPY(st, 5, p.base) < 0 ||
-			    COLUMN_COPY(st, 6, p.etag) < 0 ||
-			    COLUMN_COPY(st, 7, p.last_modified) < 0
-		    ? -ENOMEM
-		    : 0;
-	p.size = column_u64(st, 3);
-	p.offset = column_u64(st, 4);
-	p.updated = sqlite3_column_int64(st, 8);
-	finalize(st);
-	if (r < 0)
-		return hs_err_set(e, r, "partial: out of memory");
-	*ret = p;
-	return 0;
+		      "partial", ARGS(args), decode_partial, &p, e);
+	if (r == 0)
+		*ret = p;
+	return r;
 }
 
 int db_partial_put(struct db *db, const struct db_partial *p, struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
+	const struct db_arg args[] = {
+		DB_FIELD(p->name),   DB_FIELD(p->url),
+		DB_FIELD(p->sha256), DB_NUM(p->size),
+		DB_NUM(p->offset),   DB_FIELD(p->base),
+		DB_FIELD(p->etag),   DB_FIELD(p->last_modified),
+		DB_NUM(p->updated),
+	};
 
 	if (p->size > INT64_MAX || p->offset > p->size)
 		return hs_err_set(e, -ERANGE, "partial: offset %llu of %llu",
 				  (unsigned long long)p->offset,
 				  (unsigned long long)p->size);
-	r = db_prepare(db,
-		       "INSERT OR REPLACE INTO partial (name, url, sha256,"
-		       " size, offset, base, etag, last_modified, updated)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		       "partial", &st, e);
-	if (r < 0)
-		return r;
-	rc = BIND_FIELD(st, 1, p->name);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 2, p->url);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 3, p->sha256);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)p->size);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 5, (sqlite3_int64)p->offset);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 6, p->base);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 7, p->etag);
-	if (rc == SQLITE_OK)
-		rc = BIND_FIELD(st, 8, p->last_modified);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 9, p->updated);
-	if (rc != SQLITE_OK)
-		r = db_error(db->h, rc, "bind", e);
-	else
-		r = db_step_done(db, st, "partial", e);
-	finalize(st);
-	return r;
+	return db_write(db,
+			"INSERT OR REPLACE INTO partial (name, url, sha256,"
+			" size, offset, base, etag, last_modified, updated)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			"partial", ARGS(args), e);
 }
 
 int db_partial_delete(struct db *db, const char *name, struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
+	const struct db_arg args[] = {
+		{.is_text = true, .text = name, .max = DB_PARTIAL_NAME_MAX + 1},
+	};
 
-	r = db_prepare(db, "DELETE FROM partial WHERE name = ?1", "partial",
-		       &st, e);
-	if (r < 0)
-		return r;
-	rc = bind_field(st, 1, name, DB_PARTIAL_NAME_MAX + 1);
-	if (rc != SQLITE_OK)
-		r = db_error(db->h, rc, "bind", e);
-	else
-		r = db_step_done(db, st, "partial", e);
-	finalize(st);
-	return r;
+	return db_write(db, "DELETE FROM partial WHERE name = ?1", "partial",
+			ARGS(args), e);
+}
+
+/* A setting's value: where it goes, and the room there. */
+struct setting_out {
+	char *out;
+	size_t n;
+};
+
+static int decode_setting(sqlite3_stmt *st, void *row)
+{
+	const struct setting_out *s = row;
+
+	return column_copy(st, 0, s->out, s->n);
 }
 
 int db_setting_get(struct db *db, const char *key, char *out, size_t n,
 		   struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r;
+	const struct db_arg args[] = {DB_TEXT(key)};
+	struct setting_out s = {out, n};
 
-	r = db_lookup(db, "SELECT value FROM settings WHERE key = ?1",
-		      "settings", key, &st, e);
-	if (r < 0)
-		return r;
-	r = column_copy(st, 0, out, n);
-	finalize(st);
-	if (r < 0)
-		return hs_err_set(e, r, "settings: out of memory");
-	return 0;
+	return db_lookup(db, "SELECT value FROM settings WHERE key = ?1",
+			 "settings", ARGS(args), decode_setting, &s, e);
 }
 
 int db_setting_put(struct db *db, const char *key, const char *value,
 		   struct hs_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-	int r;
+	const struct db_arg args[] = {DB_TEXT(key), DB_TEXT(value)};
 
-	r = db_prepare(db,
-		       "INSERT OR REPLACE INTO settings (key, value)"
-		       " VALUES (?1, ?2)",
-		       "settings", &st, e);
-	if (r < 0)
-		return r;
-	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	if (rc != SQLITE_OK)
-		r = db_error(db->h, rc, "bind", e);
-	else
-		r = db_step_done(db, st, "settings", e);
-	finalize(st);
-	return r;
+	return db_write(db,
+			"INSERT OR REPLACE INTO settings (key, value)"
+			" VALUES (?1, ?2)",
+			"settings", ARGS(args), e);
 }
