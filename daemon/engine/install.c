@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "str.h"
 #include "unpack.h"
 #include "version.h"
@@ -41,21 +42,6 @@ int install_rmtree(const char *path, struct hs_err *e)
 	return 0;
 }
 
-static int install_fsync_dir(const char *path, struct hs_err *e)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0)
-		return hs_err_set(e, -errno, "cannot open '%s': %s", path,
-				  strerror(errno));
-	if (fsync(fd) < 0)
-		r = hs_err_set(e, -errno, "cannot fsync '%s': %s", path,
-			       strerror(errno));
-	(void)close(fd);
-	return r;
-}
-
 /*
  * Creates a directory with mode 0755 whatever the umask (applications run as
  * other users must read what is installed); an existing one is kept as it
@@ -63,9 +49,6 @@ static int install_fsync_dir(const char *path, struct hs_err *e)
  */
 static int install_mkdir(const char *path, struct hs_err *e)
 {
-	char parent[PATH_MAX];
-	char *slash;
-
 	if (mkdir(path, 0755) < 0) {
 		if (errno == EEXIST)
 			return 0;
@@ -75,13 +58,7 @@ static int install_mkdir(const char *path, struct hs_err *e)
 	if (chmod(path, 0755) < 0)
 		return hs_err_set(e, -errno, "cannot chmod '%s': %s", path,
 				  strerror(errno));
-	if (hs_strlcpy(parent, path, sizeof(parent)) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	slash = strrchr(parent, '/');
-	if (slash == NULL || slash == parent)
-		return 0;
-	*slash = '\0';
-	return install_fsync_dir(parent, e);
+	return hs_fsync_parent(path, e);
 }
 
 /* Points NAME/current at version with a new symlink renamed over the old. */
@@ -108,7 +85,7 @@ static int install_switch(const char *dir, const char *version,
 		return hs_err_set(e, r, "cannot switch '%s': %s", cur,
 				  strerror(-r));
 	}
-	return install_fsync_dir(dir, e);
+	return hs_fsync_dir(dir, e);
 }
 
 /*
@@ -176,7 +153,7 @@ int install_package(const char *root, const char *name, const char *version,
 	if (r == 0)
 		r = install_commit(staging, final, e);
 	if (r == 0)
-		r = install_fsync_dir(dir, e);
+		r = hs_fsync_dir(dir, e);
 	if (r == 0)
 		r = install_switch(dir, version, e);
 	if (r < 0) {
@@ -271,7 +248,7 @@ int install_activate(const char *root, const char *name, const char *version,
 	if (unlink(cur) < 0 && errno != ENOENT)
 		return hs_err_set(e, -errno, "cannot remove '%s': %s", cur,
 				  strerror(errno));
-	return install_fsync_dir(dir, e);
+	return hs_fsync_dir(dir, e);
 }
 
 int install_remove(const char *root, const char *name, const char *version,
