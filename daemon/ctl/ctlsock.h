@@ -4,7 +4,7 @@
  * a descriptor passed along with the bytes.  ctlserver.c (framing,
  * admission, deadlines, buffers) and ctlclient.c (lines, the reply buffer)
  * do the rest and never call the socket API themselves.  Each platform has
- * its own file (docs/platform.md): ctlsock_unix.c uses a Unix stream socket,
+ * its own file (docs/platform.md): ctlsock_linux.c uses a Unix stream socket,
  * SO_PEERCRED and SCM_RIGHTS.
  *
  * A connection is an int descriptor the event loop can poll.  Every

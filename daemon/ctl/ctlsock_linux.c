@@ -1,8 +1,10 @@
 /*
- * ctlsock_unix.c - ctlsock.h over a Unix stream socket, in the manner of
+ * ctlsock_linux.c - ctlsock.h over a Unix stream socket, in the manner of
  * OpenBSD ntpd's control.c: check the length of sun_path, replace a stale
  * socket, bind under a restrictive umask, then chmod and chown.  The peer is
- * who SO_PEERCRED says; a descriptor travels as SCM_RIGHTS.
+ * who SO_PEERCRED says; a descriptor travels as SCM_RIGHTS.  It is named for
+ * Linux because of SO_PEERCRED's struct ucred, accept4(), MSG_NOSIGNAL and
+ * MSG_CMSG_CLOEXEC; the rest is POSIX.
  */
 #include "ctlsock.h"
 
