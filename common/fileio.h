@@ -1,5 +1,8 @@
 /*
- * fileio.h - reading and durably writing the small files haishin keeps.
+ * fileio.h - reading and durably writing the files haishin keeps.  What
+ * makes a write durable is the platform's (docs/platform.md):
+ * fileio_posix.c makes every fsync of a directory and every rename that
+ * replaces a file; nothing else in the tree does.
  */
 #ifndef HAISHIN_FILEIO_H
 #define HAISHIN_FILEIO_H
@@ -19,6 +22,17 @@ int hs_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 /* Makes a rename or a new entry in path's directory durable (fsync of the
  * directory). */
 int hs_fsync_parent(const char *path, struct hs_err *e);
+
+/* Makes the entries of directory path durable (an fsync of path itself). */
+int hs_fsync_dir(const char *path, struct hs_err *e);
+
+/*
+ * Moves the file from to to, atomically replacing what to was (a reader
+ * sees the old file or the new one, never none), and makes the move
+ * durable (hs_fsync_parent of to).  Both must be on one file system.  The
+ * caller has made from's data durable first.
+ */
+int hs_rename_durable(const char *from, const char *to, struct hs_err *e);
 
 /*
  * Writes buf to path atomically: a temporary file in the same directory,

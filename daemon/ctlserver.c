@@ -1,8 +1,8 @@
 /*
- * ctlserver.c - the control socket's plumbing, in the manner of OpenBSD
- * ntpd's control.c: check the length of sun_path, replace a stale socket,
- * bind under a restrictive umask, then chmod and chown; size-check every
- * message before parsing it.
+ * ctlserver.c - the control socket's plumbing: slots, framing with a hard
+ * cap (every message is size-checked before it is parsed), deadlines and
+ * output buffers.  The socket calls themselves are the platform's
+ * (ctlsock.h); what a request means is the daemon's.
  *
  * Fairness: ctl_admit() is the whole admission rule, a pure function of the
  * slot table; ctl_accept() applies it, ctl_sweep() the deadlines, ctl_send()
@@ -13,31 +13,19 @@
 #include "ctlserver.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "ctlsock.h"
 #include "i18n.h"
 #include "log.h"
 #include "str.h"
-
-/* A connecting peer, as SO_PEERCRED tells it. */
-struct ctl_peer {
-	pid_t pid;
-	uid_t uid; /* (uid_t)-1 when unknown: may read, never change */
-	gid_t gid;
-};
 
 int64_t ctl_clock(void)
 {
@@ -47,93 +35,9 @@ int64_t ctl_clock(void)
 	return (int64_t)ts.tv_sec;
 }
 
-static int ctl_sockaddr(const char *path, struct sockaddr_un *sa,
-			struct hs_err *e)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (hs_strlcpy(sa->sun_path, path, sizeof(sa->sun_path)) < 0)
-		return hs_err_set(e, -ENAMETOOLONG,
-				  "socket path '%s' is longer than %zu bytes",
-				  path, sizeof(sa->sun_path) - 1);
-	return 0;
-}
-
-/* A socket file nobody answers on is left over from a crash. */
-static int ctl_remove_stale(const struct sockaddr_un *sa, struct hs_err *e)
-{
-	struct stat st;
-	int fd;
-	int r;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT
-			       ? 0
-			       : hs_err_set(e, -errno, "'%s': %s", sa->sun_path,
-					    strerror(errno));
-	if (!S_ISSOCK(st.st_mode))
-		return hs_err_set(e, -EEXIST, "'%s' exists and is not a socket",
-				  sa->sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return hs_err_set(e, -errno, "socket: %s", strerror(errno));
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	(void)close(fd);
-	if (r == 0)
-		return hs_err_set(e, -EADDRINUSE,
-				  "another haishind answers on '%s'",
-				  sa->sun_path);
-	if (unlink(sa->sun_path) < 0)
-		return hs_err_set(e, -errno, "cannot remove '%s': %s",
-				  sa->sun_path, strerror(errno));
-	return 0;
-}
-
-static int ctl_set_owner(const char *path, const char *group, struct hs_err *e)
-{
-	struct group *g;
-
-	if (chmod(path, 0660) < 0)
-		return hs_err_set(e, -errno, "cannot chmod '%s': %s", path,
-				  strerror(errno));
-	if (group[0] == '\0')
-		return 0;
-	g = getgrnam(group);
-	if (g == NULL)
-		return hs_err_set(e, -ENOENT,
-				  "[control] group '%s' does not "
-				  "exist",
-				  group);
-	if (chown(path, (uid_t)-1, g->gr_gid) < 0)
-		return hs_err_set(e, -errno,
-				  "cannot give '%s' to group '%s': "
-				  "%s",
-				  path, group, strerror(errno));
-	return 0;
-}
-
-static int ctl_make_parent(const char *path, struct hs_err *e)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (hs_strlcpy(dir, path, sizeof(dir)) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return hs_err_set(e, -errno, "cannot create '%s': %s", dir,
-				  strerror(errno));
-	return 0;
-}
-
 int ctl_listen(struct ctl_server *s, const char *path, const char *group,
 	       struct hs_err *e)
 {
-	struct sockaddr_un sa;
-	mode_t old_umask;
 	size_t i;
 	int r;
 
@@ -141,30 +45,14 @@ int ctl_listen(struct ctl_server *s, const char *path, const char *group,
 	s->lfd = -1;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
-	r = ctl_sockaddr(path, &sa, e);
-	if (r == 0)
-		r = ctl_make_parent(path, e);
-	if (r == 0)
-		r = ctl_remove_stale(&sa, e);
+	if (hs_strlcpy(s->path, path, sizeof(s->path)) < 0)
+		return hs_err_set(e, -ENAMETOOLONG,
+				  "socket path '%s' is longer than %zu bytes",
+				  path, sizeof(s->path) - 1);
+	r = ctlsock_listen(path, group, CTL_MAX_CLIENTS, &s->lfd, e);
 	if (r < 0)
-		return r;
-	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->lfd < 0)
-		return hs_err_set(e, -errno, "socket: %s", strerror(errno));
-	old_umask = umask(S_IXUSR | S_IXGRP | S_IRWXO);
-	r = bind(s->lfd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno
-								       : 0;
-	(void)umask(old_umask);
-	if (r == 0 && listen(s->lfd, CTL_MAX_CLIENTS) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)close(s->lfd);
 		s->lfd = -1;
-		return hs_err_set(e, r, "cannot listen on '%s': %s", path,
-				  strerror(-r));
-	}
-	(void)hs_strlcpy(s->path, path, sizeof(s->path));
-	return ctl_set_owner(path, group, e);
+	return r;
 }
 
 void ctl_drop(struct ctl_client *c)
@@ -172,8 +60,8 @@ void ctl_drop(struct ctl_client *c)
 	if (c->fd < 0)
 		return;
 	if (c->has_passed_fd)
-		(void)close(c->passed_fd);
-	(void)close(c->fd);
+		ctlsock_close(c->passed_fd);
+	ctlsock_close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -185,10 +73,8 @@ void ctl_close(struct ctl_server *s)
 
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		ctl_drop(&s->clients[i]);
-	if (s->lfd >= 0) {
-		(void)close(s->lfd);
-		(void)unlink(s->path);
-	}
+	if (s->lfd >= 0)
+		ctlsock_unlisten(s->lfd, s->path);
 	s->lfd = -1;
 }
 
@@ -214,16 +100,11 @@ size_t ctl_poll_fds(const struct ctl_server *s, struct pollfd *fds, size_t max)
 	return n;
 }
 
-static void ctl_identify(int fd, struct ctl_peer *p)
+/* The peer of a new connection; one the system cannot name gets uid
+ * (uid_t)-1, which may read and never change state. */
+static void ctl_identify(int fd, struct ctlsock_peer *p)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		p->pid = cred.pid;
-		p->uid = cred.uid;
-		p->gid = cred.gid;
-	} else {
+	if (ctlsock_peer(fd, p) < 0) {
 		p->pid = 0;
 		p->uid = (uid_t)-1;
 		p->gid = (gid_t)-1;
@@ -308,7 +189,7 @@ static bool ctl_log_allowed(struct ctl_server *s)
 	return true;
 }
 
-static void ctl_log_refusal(struct ctl_server *s, const struct ctl_peer *p,
+static void ctl_log_refusal(struct ctl_server *s, const struct ctlsock_peer *p,
 			    enum ctl_verdict v, bool privileged)
 {
 	if (!ctl_log_allowed(s))
@@ -330,7 +211,7 @@ static void ctl_log_refusal(struct ctl_server *s, const struct ctl_peer *p,
 }
 
 /* What a refused peer reads, in the daemon's language. */
-static void ctl_refusal_text(const struct ctl_peer *p, enum ctl_verdict v,
+static void ctl_refusal_text(const struct ctlsock_peer *p, enum ctl_verdict v,
 			     bool privileged, char *out, size_t n)
 {
 	if (v == CTL_REFUSE_SHARE)
@@ -366,16 +247,16 @@ static void ctl_refuse(int fd, const char *why)
 	ssize_t n;
 
 	if (line != NULL && hs_snprintf(buf, sizeof(buf), "%s\n", line) == 0)
-		(void)!send(fd, buf, strlen(buf), MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)ctlsock_send(fd, buf, strlen(buf));
 	free(line);
 	json_decref(j);
-	(void)shutdown(fd, SHUT_WR);
+	ctlsock_shutdown(fd);
 	for (left = sizeof(buf); left > 0; left -= (size_t)n) {
-		n = recv(fd, buf, left, MSG_DONTWAIT);
+		n = ctlsock_recv(fd, buf, left, NULL);
 		if (n <= 0)
 			break;
 	}
-	(void)close(fd);
+	ctlsock_close(fd);
 }
 
 /* Gives a new connection its slot, or turns it away. */
@@ -383,7 +264,7 @@ static void ctl_take(struct ctl_server *s, int fd, ctl_trust_fn *trusted,
 		     void *ctx)
 {
 	struct ctl_client *c;
-	struct ctl_peer p;
+	struct ctlsock_peer p;
 	enum ctl_verdict v;
 	bool privileged;
 	char why[512]; /* a translated sentence */
@@ -425,51 +306,29 @@ void ctl_accept(struct ctl_server *s, ctl_trust_fn *trusted, void *ctx)
 	int fd;
 
 	for (k = 0; k < 2 * CTL_MAX_CLIENTS; k++) {
-		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
+		if (ctlsock_accept(s->lfd, &fd) < 0)
 			return;
 		ctl_take(s, fd, trusted, ctx);
 	}
 }
 
 /*
- * Reads what the peer sent, and a descriptor passed with it (SCM_RIGHTS:
- * the bundle of a push, opened by the peer with its own permissions).  One
- * descriptor is kept; any other is closed at once.
+ * Reads what the peer sent, and a descriptor passed with it (the bundle of
+ * a push, opened by the peer with its own permissions).  One descriptor is
+ * kept; any other is closed at once.  Returns ctlsock_recv()'s result.
  */
 static ssize_t ctl_recv(struct ctl_client *c)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} cm;
-	struct iovec iov = {c->in + c->in_len, CTL_LINE_MAX - c->in_len};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cm.buf,
-			     .msg_controllen = sizeof(cm.buf)};
-	struct cmsghdr *h;
 	ssize_t n;
+	int fd = -1;
 
-	n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return n;
-	for (h = CMSG_FIRSTHDR(&msg); h != NULL; h = CMSG_NXTHDR(&msg, h)) {
-		const size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int fds[4];
-		size_t i;
-
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-			continue;
-		memcpy(fds, CMSG_DATA(h), (k < 4 ? k : 4) * sizeof(int));
-		for (i = 0; i < k && i < 4; i++) {
-			if (!c->has_passed_fd) {
-				c->passed_fd = fds[i];
-				c->has_passed_fd = true;
-			} else {
-				(void)close(fds[i]);
-			}
-		}
+	n = ctlsock_recv(c->fd, c->in + c->in_len, CTL_LINE_MAX - c->in_len,
+			 &fd);
+	if (fd >= 0 && c->has_passed_fd) {
+		ctlsock_close(fd);
+	} else if (fd >= 0) {
+		c->passed_fd = fd;
+		c->has_passed_fd = true;
 	}
 	return n;
 }
@@ -497,7 +356,7 @@ int ctl_read(struct ctl_client *c)
 	ssize_t n;
 
 	n = ctl_recv(c);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n == -EAGAIN || n == -EINTR)
 		return 0;
 	if (c->discarding)
 		return ctl_discard(c, n);
@@ -572,7 +431,7 @@ static void ctl_done(struct ctl_client *c)
 		return;
 	}
 	if (!c->shut)
-		(void)shutdown(c->fd, SHUT_WR);
+		ctlsock_shutdown(c->fd);
 	c->shut = true;
 }
 
@@ -581,10 +440,10 @@ void ctl_flush(struct ctl_client *c)
 	ssize_t n;
 
 	while (c->fd >= 0 && c->out_len > 0) {
-		n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
+		n = ctlsock_send(c->fd, c->out, c->out_len);
+		if (n == -EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
 			ctl_drop(c);

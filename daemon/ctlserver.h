@@ -1,9 +1,9 @@
 /*
- * ctlserver.h - the control socket: a Unix stream socket speaking JSON
- * lines (docs/protocol.md).  This module owns the sockets and the bytes:
- * binding safely, accepting, who the peer is (SO_PEERCRED), framing request
- * lines with a hard cap, and buffered, non-blocking replies with a cap.  What
- * a request means is the daemon's business.
+ * ctlserver.h - the control socket: a local stream socket speaking JSON
+ * lines (docs/protocol.md).  This module owns the connections and the bytes:
+ * the slots, framing request lines with a hard cap, and buffered,
+ * non-blocking replies with a cap.  Listening, accepting and who the peer is
+ * are the platform's (ctlsock.h); what a request means is the daemon's.
  *
  * No local user can jam it: the slots are shared out per uid, a few are kept
  * for the peers allowed to change state, and a client that does not send its

@@ -18,7 +18,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -27,7 +26,6 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
@@ -51,6 +49,7 @@
 #include "notify.h"
 #include "plan.h"
 #include "schedule.h"
+#include "signals.h"
 #include "state.h"
 #include "fileio.h"
 #include "str.h"
@@ -408,23 +407,6 @@ static int daemon_tick(struct daemon *d)
 
 /* ---- signals, start, stop ------------------------------------------------------- */
 
-static int daemon_signals(struct daemon *d, struct hs_err *e)
-{
-	sigset_t set;
-
-	(void)sigemptyset(&set);
-	(void)sigaddset(&set, SIGTERM);
-	(void)sigaddset(&set, SIGINT);
-	(void)sigaddset(&set, SIGHUP);
-	(void)sigaddset(&set, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-		return hs_err_set(e, -EINVAL, "cannot block signals");
-	d->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (d->sfd < 0)
-		return hs_err_set(e, -errno, "signalfd: %s", strerror(errno));
-	return 0;
-}
-
 /*
  * The paths the daemon holds open (its lock and database in state, the
  * socket and its group) keep their values until a restart; a reload that
@@ -476,14 +458,16 @@ static void daemon_reload(struct daemon *d)
 	(void)notify_ready();
 }
 
+/* Answers what the operating system asked for (signals.h). */
 static void daemon_signal(struct daemon *d)
 {
-	struct signalfd_siginfo si;
+	enum signals_event ev;
 
-	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+	for (ev = signals_next(d->sig); ev != SIGNALS_NONE;
+	     ev = signals_next(d->sig)) {
+		if (ev == SIGNALS_RELOAD)
 			daemon_reload(d);
-		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+		else if (ev == SIGNALS_STOP)
 			d->stop = true;
 	}
 }
@@ -558,7 +542,6 @@ static int daemon_start(struct daemon *d, const char *config_path,
 {
 	int r;
 
-	d->sfd = -1;
 	d->lock_fd = -1;
 	d->diag_efd = -1;
 	d->ctl.lfd = -1;
@@ -576,7 +559,7 @@ static int daemon_start(struct daemon *d, const char *config_path,
 	if (r == 0)
 		r = worker_new(&d->worker, e);
 	if (r == 0)
-		r = daemon_signals(d, e);
+		r = signals_open(&d->sig, e);
 	if (r == 0) {
 		d->diag_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (d->diag_efd < 0)
@@ -618,8 +601,7 @@ static void daemon_stop(struct daemon *d)
 	db_free(d->db);
 	if (d->diag_efd >= 0)
 		(void)close(d->diag_efd);
-	if (d->sfd >= 0)
-		(void)close(d->sfd);
+	signals_free(d->sig);
 	if (d->lock_fd >= 0)
 		(void)close(d->lock_fd);
 }
@@ -690,7 +672,7 @@ static void daemon_loop(struct daemon *d)
 		if (timeout > sweep)
 			timeout = sweep;
 		n = 0;
-		fds[n++] = (struct pollfd){d->sfd, POLLIN, 0};
+		fds[n++] = (struct pollfd){signals_fd(d->sig), POLLIN, 0};
 		fds[n++] = (struct pollfd){worker_fd(d->worker), POLLIN, 0};
 		fds[n++] = (struct pollfd){d->diag_efd, POLLIN, 0};
 		n += ctl_poll_fds(&d->ctl, fds + n,

@@ -13,8 +13,6 @@
 #include "daemon_int.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include <unistd.h>
 
 #include "ctlproto.h"
+#include "ctlsock.h"
 #include "db.h"
 #include "dsse.h"
 #include "i18n.h"
@@ -483,35 +482,11 @@ static void cmd_verify(struct daemon *d, struct ctl_client *c)
 
 /* ---- changing state -------------------------------------------------------- */
 
-static bool in_group(uid_t uid, gid_t gid, const char *group)
-{
-	gid_t groups[256];
-	int n = (int)(sizeof(groups) / sizeof(groups[0]));
-	struct passwd *pw;
-	struct group *g;
-	int i;
-
-	if (group[0] == '\0')
-		return false;
-	g = getgrnam(group);
-	if (g == NULL)
-		return false;
-	if (gid == g->gr_gid)
-		return true;
-	pw = getpwuid(uid);
-	if (pw == NULL || getgrouplist(pw->pw_name, gid, groups, &n) < 0)
-		return false;
-	for (i = 0; i < n; i++)
-		if (groups[i] == g->gr_gid)
-			return true;
-	return false;
-}
-
 /* Root, the daemon's own user, and [control] admin_group may change. */
 bool daemon_may_change(const struct daemon *d, uid_t uid, gid_t gid)
 {
-	return uid == 0 || uid == geteuid() ||
-	       in_group(uid, gid, d->cfg.admin_group);
+	return ctlsock_uid_is_self_or_root(uid) ||
+	       ctlsock_uid_in_group(uid, gid, d->cfg.admin_group);
 }
 
 static bool may_change(const struct daemon *d, const struct ctl_client *c)

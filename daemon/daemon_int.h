@@ -31,6 +31,7 @@
 #define DAEMON_VERSION "0.1.0"
 
 struct sched_in;
+struct signals;
 
 /* What a client is owed (struct ctl_client's waiting). */
 enum waiting {
@@ -49,7 +50,7 @@ struct daemon {
 	 * older than the install, or damaged (db NULL then).  While it is
 	 * set nothing is updated and status says STOPPED with it. */
 	char damaged[CYCLE_REASON_MAX];
-	int sfd; /* signalfd */
+	struct signals *sig; /* stop and reload requests (signals.h) */
 	int lock_fd;
 	bool stop;
 	/* The schedule's memory. */

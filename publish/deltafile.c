@@ -175,12 +175,7 @@ int deltafile_make(int base_fd, int tar_fd, const struct deltafile_opts *o,
 		const char *to = out != NULL ? out : final;
 
 		d.created = access(to, F_OK) < 0;
-		if (rename(tmp, to) < 0)
-			r = hs_err_set(e, -errno,
-				       "cannot rename '%s' to '%s': %s", tmp,
-				       to, strerror(errno));
-		if (r == 0)
-			r = hs_fsync_parent(to, e);
+		r = hs_rename_durable(tmp, to, e);
 	}
 	if (r < 0 || !keep)
 		(void)unlink(tmp);

@@ -254,17 +254,15 @@ static int repo_store_package(struct repo *repo, const char *name,
 		r = hs_err_set(e, -ENAMETOOLONG, "path too long");
 	if (r == 0) {
 		*ret_created = access(final, F_OK) < 0;
-		if (rename(tmp, final) < 0)
-			r = hs_err_set(e, -errno,
-				       "cannot rename '%s' to '%s': %s", tmp,
-				       final, strerror(errno));
+		r = hs_rename_durable(tmp, final, e);
 	}
-	if (r < 0) {
+	if (r < 0 && access(tmp, F_OK) == 0) {
+		/* Not moved: nothing was created (a failed fsync after the
+		 * move leaves final to the caller's clean-up). */
 		*ret_created = false;
 		(void)unlink(tmp);
-		return r;
 	}
-	return hs_fsync_parent(final, e);
+	return r;
 }
 
 /* Removes what a failed add wrote: the urls in created, and the package's

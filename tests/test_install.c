@@ -17,6 +17,7 @@
 #include "install.h"
 #include "pack.h"
 #include "str.h"
+#include "switch.h"
 
 struct world {
 	char *dir;
@@ -67,8 +68,8 @@ static void expect_current(const struct world *w, const char *version)
 {
 	char got[HS_VERSION_MAX + 1];
 
-	assert_int_equal(
-		install_current(w->root, "app", got, sizeof(got), NULL), 0);
+	assert_int_equal(switch_current(w->root, "app", got, sizeof(got), NULL),
+			 0);
 	assert_string_equal(got, version);
 }
 
@@ -90,9 +91,8 @@ static void test_install_and_switch(void **state)
 	const struct world *w = *state;
 	char cur[HS_VERSION_MAX + 1];
 
-	assert_int_equal(
-		install_current(w->root, "app", cur, sizeof(cur), NULL),
-		-ENOENT);
+	assert_int_equal(switch_current(w->root, "app", cur, sizeof(cur), NULL),
+			 -ENOENT);
 	install(w, "1.0", "one\n");
 	expect_current(w, "1.0");
 	tu_assert_file(w->root, "app/current/bin/app", "one\n");

@@ -1,7 +1,7 @@
 /*
  * test_str.c - unit tests for common/str.h, common/fileio.h, manifest/b64.h and common/hs_err.h: bounded
- * copies, checked numbers, base64, RFC 3339 time, whole-file reads and
- * atomic writes, and error prefixes.
+ * copies, checked numbers, base64, RFC 3339 time, whole-file reads, atomic
+ * writes and renames, fsync of directories, and error prefixes.
  */
 #include "testutil.h"
 
@@ -518,6 +518,45 @@ static void test_write_file_atomic_fails(void **state)
 	free(path);
 }
 
+/* The file is replaced whole; a failure names both paths. */
+static void test_rename_durable(void **state)
+{
+	const char *dir = *state;
+	char *from = tu_path(dir, "new.tmp");
+	char *to = tu_path(dir, "kept");
+	struct hs_err e;
+
+	tu_write(dir, "kept", "old", 3, 0644);
+	tu_write(dir, "new.tmp", "new", 3, 0644);
+	assert_int_equal(hs_rename_durable(from, to, &e), 0);
+	tu_assert_file(dir, "kept", "new");
+	assert_int_equal(tu_count_entries(dir), 1);
+	tu_assert_err(hs_rename_durable(from, to, &e), &e, -ENOENT,
+		      "cannot rename '");
+	assert_non_null(strstr(e.msg, "new.tmp' to '"));
+	tu_assert_file(dir, "kept", "new");
+	free(to);
+	free(from);
+}
+
+static void test_fsync_dir(void **state)
+{
+	const char *dir = *state;
+	char *missing = tu_path(dir, "missing");
+	char *file = tu_path(dir, "file");
+	struct hs_err e;
+
+	assert_int_equal(hs_fsync_dir(dir, &e), 0);
+	tu_assert_err(hs_fsync_dir(missing, &e), &e, -ENOENT, "cannot open '");
+	tu_write(dir, "file", "x", 1, 0644);
+	tu_assert_err(hs_fsync_dir(file, &e), &e, -ENOTDIR, "cannot open '");
+	assert_int_equal(hs_fsync_parent(file, &e), 0);
+	tu_assert_err(hs_fsync_parent("/no/such/dir/f", &e), &e, -ENOENT,
+		      "cannot open directory of '/no/such/dir/f'");
+	free(file);
+	free(missing);
+}
+
 static void test_err_set_and_prefix(void **state)
 {
 	struct hs_err e;
@@ -652,6 +691,8 @@ int main(void)
 		tu_dir_test(test_read_file_missing_and_dir),
 		tu_dir_test(test_write_file_atomic),
 		tu_dir_test(test_write_file_atomic_fails),
+		tu_dir_test(test_rename_durable),
+		tu_dir_test(test_fsync_dir),
 		cmocka_unit_test(test_err_set_and_prefix),
 		cmocka_unit_test(test_err_prefix_truncation),
 		cmocka_unit_test(test_err_control_bytes),

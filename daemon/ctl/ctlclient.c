@@ -12,10 +12,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
+
+#include "ctlsock.h"
 
 #define CTLCLIENT_BUF_SIZE (CTLCLIENT_LINE_MAX + 1)
 
@@ -25,31 +23,6 @@ struct ctlclient {
 	size_t len; /* unread bytes from start */
 	char buf[CTLCLIENT_BUF_SIZE];
 };
-
-static int client_open(const char *path, int *ret_fd, struct hs_err *e)
-{
-	struct sockaddr_un sa;
-	int fd;
-	int r;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return hs_err_set(e, -ENAMETOOLONG,
-				  "socket path '%s' is too long", path);
-	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return hs_err_set(e, -errno, "socket: %s", strerror(errno));
-	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		(void)close(fd);
-		return hs_err_set(e, r, "cannot connect to '%s': %s", path,
-				  strerror(-r));
-	}
-	*ret_fd = fd;
-	return 0;
-}
 
 int ctlclient_connect(const char *path, struct ctlclient **ret_c,
 		      struct hs_err *e)
@@ -61,7 +34,7 @@ int ctlclient_connect(const char *path, struct ctlclient **ret_c,
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return hs_err_set(e, -ENOMEM, "out of memory");
-	r = client_open(path, &fd, e);
+	r = ctlsock_connect(path, &fd, e);
 	if (r < 0) {
 		free(c);
 		return r;
@@ -76,47 +49,14 @@ void ctlclient_free(struct ctlclient *c)
 	if (c == NULL)
 		return;
 	if (c->fd >= 0)
-		(void)close(c->fd);
+		ctlsock_close(c->fd);
 	free(c);
 }
 
 int ctlclient_set_timeout(struct ctlclient *c, unsigned seconds,
 			  struct hs_err *e)
 {
-	struct timeval tv;
-
-	memset(&tv, 0, sizeof(tv));
-	tv.tv_sec = (time_t)seconds;
-	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		return hs_err_set(e, -errno, "setsockopt: %s", strerror(errno));
-	return 0;
-}
-
-/* Sends the first bytes of p with fd attached; returns how many went. */
-static ssize_t client_send_with_fd(struct ctlclient *c, const char *p, size_t n,
-				   int fd)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov = {(void *)p, n};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cm.buf,
-			     .msg_controllen = sizeof(cm.buf)};
-	struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
-	ssize_t w;
-
-	memset(&cm, 0, sizeof(cm));
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &fd, sizeof(int));
-	do
-		w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	return w;
+	return ctlsock_set_timeout(c->fd, seconds, e);
 }
 
 static int client_send_all(struct ctlclient *c, const char *p, size_t n, int fd,
@@ -126,17 +66,17 @@ static int client_send_all(struct ctlclient *c, const char *p, size_t n, int fd,
 
 	while (n > 0) {
 		if (fd >= 0) {
-			w = client_send_with_fd(c, p, n, fd);
+			w = ctlsock_send_fd(c->fd, p, n, fd);
 			if (w > 0)
 				fd = -1; /* it went with the first bytes */
 		} else {
-			w = send(c->fd, p, n, MSG_NOSIGNAL);
+			w = ctlsock_send(c->fd, p, n);
 		}
-		if (w < 0 && errno == EINTR)
+		if (w == -EINTR)
 			continue;
 		if (w < 0)
-			return hs_err_set(e, -errno, "sending the request: %s",
-					  strerror(errno));
+			return hs_err_set(e, (int)w, "sending the request: %s",
+					  strerror((int)-w));
 		p += w;
 		n -= (size_t)w;
 	}
@@ -202,13 +142,14 @@ static int client_fill(struct ctlclient *c, struct hs_err *e)
 				  "a reply line is longer than %u bytes",
 				  CTLCLIENT_LINE_MAX);
 	do {
-		got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-	} while (got < 0 && errno == EINTR);
-	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		got = ctlsock_recv(c->fd, c->buf + c->len,
+				   sizeof(c->buf) - c->len, NULL);
+	} while (got == -EINTR);
+	if (got == -EAGAIN)
 		return hs_err_set(e, -ETIMEDOUT, "no reply in time");
 	if (got < 0)
-		return hs_err_set(e, -errno, "reading the reply: %s",
-				  strerror(errno));
+		return hs_err_set(e, (int)got, "reading the reply: %s",
+				  strerror((int)-got));
 	c->len += (size_t)got;
 	return got > 0 ? 1 : 0;
 }

@@ -25,6 +25,7 @@
 #include "manifest.h"
 #include "fileio.h"
 #include "str.h"
+#include "switch.h"
 #include "version.h"
 
 #define FLOOR_MANIFEST_FILE "manifest.json"
@@ -107,8 +108,8 @@ static void floor_read_component(struct floor *f, const char *name)
 
 	if (f->n >= FLOOR_MAX_COMPONENTS || !version_name_is_valid(name))
 		return;
-	if (install_current(f->install_dir, name, c->version,
-			    sizeof(c->version), NULL) < 0)
+	if (switch_current(f->install_dir, name, c->version, sizeof(c->version),
+			   NULL) < 0)
 		return;
 	(void)hs_strlcpy(c->name, name, sizeof(c->name));
 	if (hs_snprintf(dir, sizeof(dir), "%s/%s", f->install_dir, name) == 0)

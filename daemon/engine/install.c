@@ -1,13 +1,13 @@
 /*
- * install.c - staging, extraction, the atomic switch of current, pruning.
- * Every directory entry that changes is followed by an fsync of its
- * directory, so the switch is durable once install_package returns.
+ * install.c - staging, extraction and pruning; the atomic switch of
+ * current and the move of a version into place are the platform's
+ * (switch.h).  Every directory entry that changes is followed by an fsync
+ * of its directory, so the switch is durable once install_package returns.
  */
 #include "install.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "str.h"
+#include "switch.h"
 #include "unpack.h"
 #include "version.h"
 
@@ -41,21 +43,6 @@ int install_rmtree(const char *path, struct hs_err *e)
 	return 0;
 }
 
-static int install_fsync_dir(const char *path, struct hs_err *e)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0)
-		return hs_err_set(e, -errno, "cannot open '%s': %s", path,
-				  strerror(errno));
-	if (fsync(fd) < 0)
-		r = hs_err_set(e, -errno, "cannot fsync '%s': %s", path,
-			       strerror(errno));
-	(void)close(fd);
-	return r;
-}
-
 /*
  * Creates a directory with mode 0755 whatever the umask (applications run as
  * other users must read what is installed); an existing one is kept as it
@@ -63,9 +50,6 @@ static int install_fsync_dir(const char *path, struct hs_err *e)
  */
 static int install_mkdir(const char *path, struct hs_err *e)
 {
-	char parent[PATH_MAX];
-	char *slash;
-
 	if (mkdir(path, 0755) < 0) {
 		if (errno == EEXIST)
 			return 0;
@@ -75,40 +59,7 @@ static int install_mkdir(const char *path, struct hs_err *e)
 	if (chmod(path, 0755) < 0)
 		return hs_err_set(e, -errno, "cannot chmod '%s': %s", path,
 				  strerror(errno));
-	if (hs_strlcpy(parent, path, sizeof(parent)) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	slash = strrchr(parent, '/');
-	if (slash == NULL || slash == parent)
-		return 0;
-	*slash = '\0';
-	return install_fsync_dir(parent, e);
-}
-
-/* Points NAME/current at version with a new symlink renamed over the old. */
-static int install_switch(const char *dir, const char *version,
-			  struct hs_err *e)
-{
-	char tmp[PATH_MAX];
-	char cur[PATH_MAX];
-
-	if (hs_snprintf(tmp, sizeof(tmp), "%s/%s.new", dir, INSTALL_CURRENT) <
-		    0 ||
-	    hs_snprintf(cur, sizeof(cur), "%s/%s", dir, INSTALL_CURRENT) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'", dir);
-	if (unlink(tmp) < 0 && errno != ENOENT)
-		return hs_err_set(e, -errno, "cannot remove '%s': %s", tmp,
-				  strerror(errno));
-	if (symlink(version, tmp) < 0)
-		return hs_err_set(e, -errno, "cannot create '%s': %s", tmp,
-				  strerror(errno));
-	if (rename(tmp, cur) < 0) {
-		const int r = -errno;
-
-		(void)unlink(tmp);
-		return hs_err_set(e, r, "cannot switch '%s': %s", cur,
-				  strerror(-r));
-	}
-	return install_fsync_dir(dir, e);
+	return hs_fsync_parent(path, e);
 }
 
 /*
@@ -119,15 +70,11 @@ static int install_switch(const char *dir, const char *version,
 static int install_commit(const char *staging, const char *final,
 			  struct hs_err *e)
 {
-	if (rename(staging, final) == 0)
-		return 0;
-	if (errno != ENOTEMPTY && errno != EEXIST)
-		return hs_err_set(e, -errno, "cannot rename '%s': %s", staging,
-				  strerror(errno));
-	if (renameat2(AT_FDCWD, staging, AT_FDCWD, final, RENAME_EXCHANGE) < 0)
-		return hs_err_set(e, -errno, "cannot replace '%s': %s", final,
-				  strerror(errno));
-	return install_rmtree(staging, e);
+	const int r = switch_place(staging, final, e);
+
+	if (r < 0)
+		return r;
+	return r == 1 ? install_rmtree(staging, e) : 0;
 }
 
 static int install_unpack(const char *staging, int pkg_fd, uint64_t *ret_bytes,
@@ -176,9 +123,9 @@ int install_package(const char *root, const char *name, const char *version,
 	if (r == 0)
 		r = install_commit(staging, final, e);
 	if (r == 0)
-		r = install_fsync_dir(dir, e);
+		r = hs_fsync_dir(dir, e);
 	if (r == 0)
-		r = install_switch(dir, version, e);
+		r = switch_activate(root, name, version, e);
 	if (r < 0) {
 		(void)install_rmtree(staging, NULL);
 		return r;
@@ -187,35 +134,10 @@ int install_package(const char *root, const char *name, const char *version,
 	return 0;
 }
 
-int install_current(const char *root, const char *name, char *out, size_t n,
-		    struct hs_err *e)
-{
-	char cur[PATH_MAX];
-	char target[HS_VERSION_MAX + 2];
-	ssize_t len;
-
-	if (hs_snprintf(cur, sizeof(cur), "%s/%s/%s", root, name,
-			INSTALL_CURRENT) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	len = readlink(cur, target, sizeof(target) - 1);
-	if (len < 0)
-		return hs_err_set(e, -errno, "cannot read '%s': %s", cur,
-				  strerror(errno));
-	target[len] = '\0';
-	if (!version_is_valid(target))
-		return hs_err_set(e, -EBADMSG,
-				  "'%s' points at '%s', not a "
-				  "version",
-				  cur, target);
-	return hs_strlcpy(out, target, n) < 0
-		       ? hs_err_set(e, -ENAMETOOLONG, "version too long")
-		       : 0;
-}
-
 static bool install_keeps(const char *entry, const char *current,
 			  const char *keep)
 {
-	if (strcmp(entry, INSTALL_CURRENT) == 0 || strcmp(entry, current) == 0)
+	if (strcmp(entry, SWITCH_CURRENT) == 0 || strcmp(entry, current) == 0)
 		return true;
 	if (keep != NULL && strcmp(entry, keep) == 0)
 		return true;
@@ -234,7 +156,7 @@ int install_prune(const char *root, const char *name, const char *keep,
 	DIR *dh;
 	int r;
 
-	r = install_current(root, name, current, sizeof(current), e);
+	r = switch_current(root, name, current, sizeof(current), e);
 	if (r < 0)
 		return r;
 	if (hs_snprintf(dir, sizeof(dir), "%s/%s", root, name) < 0)
@@ -259,19 +181,9 @@ int install_prune(const char *root, const char *name, const char *keep,
 int install_activate(const char *root, const char *name, const char *version,
 		     struct hs_err *e)
 {
-	char dir[PATH_MAX];
-	char cur[PATH_MAX];
-
-	if (hs_snprintf(dir, sizeof(dir), "%s/%s", root, name) < 0 ||
-	    hs_snprintf(cur, sizeof(cur), "%s/%s", dir, INSTALL_CURRENT) < 0)
-		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'",
-				  root);
 	if (version != NULL && version[0] != '\0')
-		return install_switch(dir, version, e);
-	if (unlink(cur) < 0 && errno != ENOENT)
-		return hs_err_set(e, -errno, "cannot remove '%s': %s", cur,
-				  strerror(errno));
-	return install_fsync_dir(dir, e);
+		return switch_activate(root, name, version, e);
+	return switch_remove(root, name, e);
 }
 
 int install_remove(const char *root, const char *name, const char *version,
@@ -282,7 +194,7 @@ int install_remove(const char *root, const char *name, const char *version,
 
 	if (!version_name_is_valid(name) || !version_is_valid(version))
 		return hs_err_set(e, -EINVAL, "invalid name or version");
-	if (install_current(root, name, current, sizeof(current), NULL) == 0 &&
+	if (switch_current(root, name, current, sizeof(current), NULL) == 0 &&
 	    strcmp(current, version) == 0)
 		return hs_err_set(e, -EBUSY, "%s %s is the active version",
 				  name, version);

@@ -4,12 +4,12 @@
  *	install_root/NAME/VERSION.staging	being extracted (a crash leaves
  *						it; the next install removes it)
  *	install_root/NAME/VERSION		a complete, fsync'ed version
- *	install_root/NAME/current -> VERSION	the active one, switched by
- *						rename(2) of a new symlink
+ *	install_root/NAME/current -> VERSION	the active one (switch.h)
  *
  * A crash or power cut at any moment leaves current pointing at either the
  * old or the new complete version, never at a mix.  The previous version is
- * kept for rollback; older ones are pruned.
+ * kept for rollback; older ones are pruned.  Which version is active is
+ * read with switch_current().
  */
 #ifndef HAISHIN_INSTALL_H
 #define HAISHIN_INSTALL_H
@@ -19,7 +19,6 @@
 #include "hs_err.h"
 #include "hs_limits.h"
 
-#define INSTALL_CURRENT "current"
 #define INSTALL_STAGING_SUFFIX ".staging"
 
 /*
@@ -33,16 +32,9 @@ int install_package(const char *root, const char *name, const char *version,
 		    int pkg_fd, uint64_t *ret_bytes, struct hs_err *e);
 
 /*
- * Reads which version current points at into out (HS_VERSION_MAX + 1
- * bytes).  -ENOENT when the component has no current version.
- */
-int install_current(const char *root, const char *name, char *out, size_t n,
-		    struct hs_err *e);
-
-/*
- * Points NAME/current at an installed version again (atomically), or
- * removes it when version is NULL or "": how an install that cannot be
- * recorded is undone.
+ * Points NAME/current at an installed version again (switch_activate), or
+ * removes it when version is NULL or "" (switch_remove): how an install
+ * that cannot be recorded is undone.
  */
 int install_activate(const char *root, const char *name, const char *version,
 		     struct hs_err *e);

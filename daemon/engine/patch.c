@@ -283,9 +283,9 @@ static int patch_commit_base(const struct config *cfg,
 		return r;
 	}
 	(void)close(fd);
-	if (rename(tmp, base) < 0)
-		return hs_err_set(e, -errno, "cannot keep '%s': %s", base,
-				  strerror(errno));
+	r = hs_rename_durable(tmp, base, e);
+	if (r < 0)
+		return r;
 	return hs_write_file_atomic(sha, sha256, strlen(sha256), 0644, e);
 }
 

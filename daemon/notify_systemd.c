@@ -1,5 +1,6 @@
 /*
- * notify.c - sd_notify(3) messages for haishind.service (Type=notify).
+ * notify_systemd.c - notify.h for systemd: sd_notify(3) messages for
+ * haishind.service (Type=notify).
  *
  * sd_notify() returns 0 and sends nothing when NOTIFY_SOCKET is unset, so
  * these are safe to call in the foreground, in --once runs and in tests.

@@ -1,12 +1,14 @@
 /*
- * fileio.c - whole-file reads with a cap, and durable writes: a file
- * replaced by rename(2) after its data reached the disk, and the rename
- * itself made durable by an fsync of its directory.  The POSIX calls of
- * haishin's own files live here.
+ * fileio_posix.c - fileio.h on POSIX: whole-file reads with a cap, and
+ * durable writes: a file replaced by rename(2) after its data reached the
+ * disk, and the rename itself made durable by an fsync(2) of its directory
+ * (open with O_DIRECTORY).  Every fsync of a directory and every replacing
+ * rename of haishin's own files is made here.
  */
 #include "fileio.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -78,26 +80,60 @@ out_close:
 	return r;
 }
 
+/* Opens and fsyncs directory dir: 0, or a negative errno with *ret_opened
+ * saying which of the two failed. */
+static int dir_sync(const char *dir, bool *ret_opened)
+{
+	const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	*ret_opened = fd >= 0;
+	if (fd < 0)
+		return -errno;
+	r = fsync(fd) < 0 ? -errno : 0;
+	(void)close(fd);
+	return r;
+}
+
+int hs_fsync_dir(const char *path, struct hs_err *e)
+{
+	bool opened;
+	const int r = dir_sync(path, &opened);
+
+	if (r < 0 && !opened)
+		return hs_err_set(e, r, "cannot open '%s': %s", path,
+				  strerror(-r));
+	if (r < 0)
+		return hs_err_set(e, r, "cannot fsync '%s': %s", path,
+				  strerror(-r));
+	return 0;
+}
+
 int hs_fsync_parent(const char *path, struct hs_err *e)
 {
 	char copy[PATH_MAX];
-	int fd;
+	bool opened;
 	int r;
 
 	if (hs_strlcpy(copy, path, sizeof(copy)) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'",
 				  path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return hs_err_set(e, -errno,
-				  "cannot open directory of '%s': %s", path,
-				  strerror(errno));
-	r = fsync(fd) < 0 ? -errno : 0;
-	(void)close(fd);
+	r = dir_sync(dirname(copy), &opened);
+	if (r < 0 && !opened)
+		return hs_err_set(e, r, "cannot open directory of '%s': %s",
+				  path, strerror(-r));
 	if (r < 0)
 		return hs_err_set(e, r, "cannot fsync directory of '%s': %s",
 				  path, strerror(-r));
 	return 0;
+}
+
+int hs_rename_durable(const char *from, const char *to, struct hs_err *e)
+{
+	if (rename(from, to) < 0)
+		return hs_err_set(e, -errno, "cannot rename '%s' to '%s': %s",
+				  from, to, strerror(errno));
+	return hs_fsync_parent(to, e);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
