@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "errmap.h"
 #include "floor.h"
 #include "i18n.h"
 #include "install.h"
@@ -197,15 +198,6 @@ struct transfer_env cycle_transfer_env(const struct cycle *c)
 	return env;
 }
 
-/* Fetching fails as FAILED_CONNECT, except a body over its cap (endless
- * data), which is a verification failure. */
-static enum state cycle_fetch_state(int code)
-{
-	if (code == -ECANCELED)
-		return STATE_STOPPED; /* the daemon is shutting down */
-	return code == -EFBIG ? STATE_FAILED_VERIFY : STATE_FAILED_CONNECT;
-}
-
 static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 			    char **ret_buf, size_t *ret_len, struct hs_err *e)
 {
@@ -214,7 +206,7 @@ static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 
 	r = transfer_buf(&env, name, max, ret_buf, ret_len, e);
 	if (r < 0)
-		c->fail_as = cycle_fetch_state(r);
+		c->fail_as = errmap_state(r, ERRMAP_META);
 	return r;
 }
 
@@ -231,7 +223,7 @@ static int cycle_fetch_cond(struct cycle *c, const char *name, size_t max,
 	r = transfer_buf_cond(&env, name, max, &have->v, ret_buf, ret_len,
 			      ret_got, e);
 	if (r < 0)
-		c->fail_as = cycle_fetch_state(r);
+		c->fail_as = errmap_state(r, ERRMAP_META);
 	return r;
 }
 

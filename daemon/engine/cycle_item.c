@@ -126,14 +126,18 @@ static void cycle_download_failed(struct cycle_outcome *o,
 
 	if (tr->state != STATE_INTERRUPTED) {
 		cycle_outcome_set(o, tr->state, "%s", why);
-		if (tr->state == STATE_FAILED_INSTALL && tr->kept > 0)
+		if ((tr->state == STATE_FAILED_INSTALL ||
+		     tr->state == STATE_STOPPED) &&
+		    tr->kept > 0)
 			cycle_outcome_add(o, _("%llu of %llu bytes kept"),
 					  (unsigned long long)tr->kept,
 					  (unsigned long long)size);
 		if (tr->state != STATE_FAILED_CONNECT)
 			cycle_outcome_add(o, "%s", cycle_still_active(it));
-		/* A local fault has no time that mends it. */
-		if (tr->state != STATE_FAILED_INSTALL)
+		/* A local fault has no time that mends it, a shutdown
+		 * resumes when haishind runs again. */
+		if (tr->state != STATE_FAILED_INSTALL &&
+		    tr->state != STATE_STOPPED)
 			o->next_attempt = tr->next_attempt;
 		return;
 	}
@@ -346,13 +350,12 @@ static void cycle_delta_saved(const struct manifest_component *t,
  * too.  A server that lacks the delta (a mirror without deltas) is no
  * reason to wait, and a wrong delta is no reason to stop: fall back.
  */
-static bool cycle_delta_stops(int r, const struct transfer_result *tr)
+static bool cycle_delta_stops(const struct transfer_result *tr)
 {
-	if (tr->state == STATE_FAILED_INSTALL)
+	if (tr->state == STATE_FAILED_INSTALL || tr->state == STATE_STOPPED)
 		return true;
-	return (r == -ECANCELED || !tr->not_found) &&
-	       (tr->state == STATE_INTERRUPTED ||
-		tr->state == STATE_FAILED_CONNECT);
+	return !tr->not_found && (tr->state == STATE_INTERRUPTED ||
+				  tr->state == STATE_FAILED_CONNECT);
 }
 
 /*
@@ -393,7 +396,7 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	r = transfer_run(&env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	c->bytes += tr.bytes;
-	if (r < 0 && cycle_delta_stops(r, &tr)) {
+	if (r < 0 && cycle_delta_stops(&tr)) {
 		cycle_download_failed(o, &tr, it, d->size, e.msg);
 		return CYCLE_DELTA_DONE;
 	}
