@@ -44,9 +44,9 @@
  * threshold and sorted key ids): the serial baseline belongs to those keys. */
 #define CYCLE_MANIFEST_KEYS_KEY "manifest_keys"
 
-int64_t cycle_now(void)
+int64_t cycle_now(const struct cycle *c)
 {
-	return (int64_t)time(NULL);
+	return c->env->clock.now(c->env->clock.ctx);
 }
 
 static bool cycle_cancelled(const struct cycle *c)
@@ -96,9 +96,8 @@ static void cycle_transfer_wait(void *ctx, const char *name, uint32_t seconds,
 				const char *why)
 {
 	const struct cycle *c = ctx;
-	struct timespec slice = {0, 200 * 1000 * 1000};
 	struct cycle_event ev;
-	const int64_t until = cycle_now() + seconds;
+	const int64_t until = cycle_now(c) + seconds;
 
 	log_info("%s: %s; trying again in %u s", name, why, seconds);
 	if (c->env->progress != NULL) {
@@ -109,8 +108,9 @@ static void cycle_transfer_wait(void *ctx, const char *name, uint32_t seconds,
 		ev.until = until;
 		c->env->progress(c->env->progress_ctx, &ev);
 	}
-	while (cycle_now() < until && !cycle_cancelled(c))
-		(void)nanosleep(&slice, NULL);
+	if (!cycle_cancelled(c))
+		c->env->clock.sleep_until(c->env->clock.ctx, until,
+					  c->env->cancel);
 }
 
 static void cycle_record(const struct cycle *c, const char *component,
@@ -122,7 +122,7 @@ static void cycle_record(const struct cycle *c, const char *component,
 
 	memset(&a, 0, sizeof(a));
 	a.started = c->started;
-	a.finished = cycle_now();
+	a.finished = cycle_now(c);
 	(void)hs_strlcpy(a.trigger, c->env->trigger, sizeof(a.trigger));
 	(void)hs_strlcpy(a.component, component, sizeof(a.component));
 	(void)hs_strlcpy(a.from_version, from, sizeof(a.from_version));
@@ -188,7 +188,7 @@ struct transfer_env cycle_transfer_env(const struct cycle *c)
 	const struct transfer_env env = {
 		.cfg = c->env->cfg,
 		.db = c->env->db,
-		.fetch = c->env->fetch,
+		.fetch = NULL, /* the network's own (cycle_net) */
 		.wait = cycle_transfer_wait,
 		.progress = cycle_transfer_progress,
 		.ctx = (void *)c,
@@ -202,9 +202,17 @@ static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 			    char **ret_buf, size_t *ret_len, struct hs_err *e)
 {
 	const struct transfer_env env = cycle_transfer_env(c);
+	const struct cycle_net *net = &c->env->net;
+	struct transfer_validators got;
 	int r;
 
-	r = transfer_buf(&env, name, max, ret_buf, ret_len, e);
+	r = net->get_meta(net->ctx, &env, name, max, NULL, ret_buf, ret_len,
+			  &got, e);
+	if (r == 1) /* nothing was sent that a 304 could answer */
+		r = hs_err_set(e, -EREMOTEIO,
+			       "HTTP: the server answered 304 (not modified) "
+			       "for '%s', but the request sent no validators",
+			       name);
 	if (r < 0)
 		c->fail_as = errmap_state(r, ERRMAP_META);
 	return r;
@@ -218,10 +226,11 @@ static int cycle_fetch_cond(struct cycle *c, const char *name, size_t max,
 			    struct hs_err *e)
 {
 	const struct transfer_env env = cycle_transfer_env(c);
+	const struct cycle_net *net = &c->env->net;
 	int r;
 
-	r = transfer_buf_cond(&env, name, max, &have->v, ret_buf, ret_len,
-			      ret_got, e);
+	r = net->get_meta(net->ctx, &env, name, max, &have->v, ret_buf, ret_len,
+			  ret_got, e);
 	if (r < 0)
 		c->fail_as = errmap_state(r, ERRMAP_META);
 	return r;
@@ -353,7 +362,7 @@ static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
 				  "before, but the chain ends at %llu",
 				  (unsigned long long)trusted_version,
 				  (unsigned long long)root_version(c->root));
-	r = trust_check_fresh(c->root, cycle_now(), e);
+	r = trust_check_fresh(c->root, cycle_now(c), e);
 	if (r == 0 && changed)
 		cycle_meta_keep(c, CYCLE_META_ROOT, &seen);
 	return r;
@@ -500,8 +509,8 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 	changed = r == 0;
 	if (r >= 0) {
 		c->fail_as = STATE_FAILED_VERIFY;
-		r = trust_manifest(c->root, buf, len, &prev, cycle_now(), &c->m,
-				   sha256, e);
+		r = trust_manifest(c->root, buf, len, &prev, cycle_now(c),
+				   &c->m, sha256, e);
 	}
 	if (r == 0 && changed) {
 		/* The verified copy, for status and verify between checks. */
@@ -517,7 +526,7 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 			 sizeof(t->manifest_sha256));
 	t->manifest_expires = c->m->expires;
 	if (!c->env->from_bundle)
-		t->last_contact = cycle_now(); /* a 304 is an answer too */
+		t->last_contact = cycle_now(c); /* a 304 is an answer too */
 	c->fail_as = STATE_FAILED_INSTALL;
 	r = cycle_trust_put(c, t, keys, e);
 	if (r == 0 && changed)
@@ -811,7 +820,7 @@ int cycle_recover(const struct config *cfg, struct db *db, struct hs_err *e)
 	errno = 0;
 	started = strtoll(v, &end, 10);
 	a.started = errno == 0 && *end == ' ' ? (int64_t)started : 0;
-	a.finished = cycle_now();
+	a.finished = (int64_t)time(NULL); /* at start: no attempt's clock */
 	(void)hs_strlcpy(a.trigger, *end == ' ' ? end + 1 : "?",
 			 sizeof(a.trigger));
 	(void)hs_strlcpy(a.state, state_name(STATE_INTERRUPTED),
@@ -844,7 +853,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	memset(&o, 0, sizeof(o));
 	memset(ret, 0, sizeof(*ret));
 	c.env = env;
-	c.started = cycle_now();
+	c.started = cycle_now(&c);
 	cycle_mark_running(&c, true);
 	patch_sweep(env->cfg);
 	if (cycle_check(&c, &o) < 0) {
@@ -890,7 +899,7 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 	memset(&c, 0, sizeof(c));
 	memset(ret, 0, sizeof(*ret));
 	c.env = env;
-	c.started = cycle_now();
+	c.started = cycle_now(&c);
 	cycle_progress(&c, STATE_CHECKING, "", "%s", _("unpacking the bundle"));
 	r = bundle_unpack(fd, cfg.cache, dir, sizeof(dir), &e);
 	if (r == 0) {
@@ -904,7 +913,7 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 			/* A bundle carries full packages, no deltas. */
 			cfg.deltas = false;
 			benv.cfg = &cfg;
-			benv.fetch = fetch;
+			benv.net = cycle_net_transfer(fetch);
 			benv.from_bundle = true;
 			cycle_run(&benv, ret);
 		}

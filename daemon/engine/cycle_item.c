@@ -36,7 +36,7 @@ static int cycle_mark_installed(const struct cycle *c,
 	(void)hs_strlcpy(in.previous, it->from, sizeof(in.previous));
 	(void)hs_strlcpy(in.sha256, it->target->package.sha256,
 			 sizeof(in.sha256));
-	in.installed_at = cycle_now();
+	in.installed_at = cycle_now(c);
 	return db_installed_put(c->env->db, &in, e);
 }
 
@@ -52,6 +52,7 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 			 struct cycle_outcome *o)
 {
 	const struct manifest_component *t = it->target;
+	const struct cycle_installer *in = &c->env->installer;
 	uint64_t unpacked = 0;
 	char what[HS_NAME_MAX + HS_VERSION_MAX + 2];
 	struct hs_err e;
@@ -60,15 +61,15 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 	hs_err_clear(&e);
 	cycle_progress(c, STATE_INSTALLING, t->name, "%s %s", t->name,
 		       t->version);
-	r = install_package(c->env->cfg->install, t->name, t->version, fd,
-			    &unpacked, &e);
+	r = in->package(in->ctx, c->env->cfg->install, t->name, t->version, fd,
+			&unpacked, &e);
 	if (r == 0 && cycle_mark_installed(c, it, &e) < 0) {
 		/* What is active must be what is recorded: switch back. */
 		struct hs_err e2;
 
 		r = e.code;
-		if (install_activate(c->env->cfg->install, t->name, it->from,
-				     &e2) < 0 ||
+		if (in->activate(in->ctx, c->env->cfg->install, t->name,
+				 it->from, &e2) < 0 ||
 		    (strcmp(it->from, t->version) != 0 &&
 		     install_remove(c->env->cfg->install, t->name, t->version,
 				    &e2) < 0))
@@ -91,7 +92,7 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 		char now[24];
 
 		(void)hs_snprintf(now, sizeof(now), "%lld",
-				  (long long)cycle_now());
+				  (long long)cycle_now(c));
 		if (db_setting_put(c->env->db, CYCLE_SYSTEM_RESTART_KEY, now,
 				   &e) < 0)
 			log_warn("%s, ignoring", e.msg);
@@ -279,7 +280,7 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
 		       _("%s %s, %llu bytes"), it->target->name,
 		       it->target->version, (unsigned long long)pkg->size);
-	r = transfer_run(&env, &job, &part, &tr, &e);
+	r = c->env->net.get_file(c->env->net.ctx, &env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	o->method = tr.resumed_from > 0 ? "resumed" : "full";
 	c->bytes += tr.bytes;
@@ -393,7 +394,7 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	cycle_progress(c, STATE_DOWNLOADING, t->name,
 		       _("%s %s by delta from %s, %llu bytes"), t->name,
 		       t->version, d->from, (unsigned long long)d->size);
-	r = transfer_run(&env, &job, &part, &tr, &e);
+	r = c->env->net.get_file(c->env->net.ctx, &env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	c->bytes += tr.bytes;
 	if (r < 0 && cycle_delta_stops(&tr)) {
