@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "decide.h"
 #include "errmap.h"
 #include "floor.h"
 #include "i18n.h"
@@ -606,33 +607,36 @@ static int cycle_installed(const struct cycle *c, struct db_installed *out,
 	return 0;
 }
 
-/*
- * Folds one component's outcome into the attempt's result: the most severe
- * state wins and its reason comes first; the other reasons follow, so the
- * last line names every component the attempt touched.
- */
-static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
-		       bool first)
+/* The attempt's result from one outcome: the check's, or the only one. */
+static void cycle_tell_one(struct cycle_result *ret,
+			   const struct cycle_outcome *o)
 {
-	char old[CYCLE_REASON_MAX];
-	const size_t n = strlen(ret->reason);
+	ret->state = o->state;
+	ret->next_attempt = o->next_attempt;
+	(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
+}
 
-	if (o->next_attempt > ret->next_attempt)
-		ret->next_attempt = o->next_attempt;
-	if (first) {
-		ret->state = o->state;
-		(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
-	} else if (state_merge(ret->state, o->state) != ret->state) {
-		ret->state = o->state;
-		memcpy(old, ret->reason, sizeof(old));
-		(void)hs_snprintf(ret->reason, sizeof(ret->reason), "%s; %s",
-				  o->reason, old);
-		hs_utf8_fix(ret->reason);
-	} else {
-		(void)hs_snprintf(ret->reason + n, sizeof(ret->reason) - n,
-				  "; %s", o->reason);
-		hs_utf8_fix(ret->reason);
+/*
+ * The attempt's result from its outcomes v[0..n) (components, then what
+ * waits, the last one when waits): one state and one line, as decide.h
+ * merges them (docs/daemon.md, "One story per attempt").
+ */
+static void cycle_tell(struct cycle_result *ret, const struct cycle_outcome *v,
+		       const char *const *names, size_t n, bool waits)
+{
+	struct decide_outcome story[HS_MANIFEST_MAX_COMPONENTS + 1];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		story[i].state = v[i].state;
+		story[i].component = names[i];
+		story[i].reason = v[i].reason;
+		story[i].waits = waits && i == n - 1;
+		if (v[i].next_attempt > ret->next_attempt)
+			ret->next_attempt = v[i].next_attempt;
 	}
+	ret->state = decide_state(story, n);
+	decide_line(story, n, ret->reason, sizeof(ret->reason));
 }
 
 /* Why a required item did not wait, appended to its reason. */
@@ -680,18 +684,18 @@ static bool cycle_may_install(const struct cycle *c, const struct plan_item *it)
 
 /*
  * What waits (held back by the mode) is one STOPPED row: the hold, then
- * each component with its versions, the required ones marked.
+ * each component with its versions, the required ones marked.  False when
+ * nothing waits.
  */
-static void cycle_record_waiting(struct cycle *c, const struct plan *plan,
-				 struct cycle_result *ret, bool first)
+static bool cycle_record_waiting(struct cycle *c, const struct plan *plan,
+				 struct cycle_outcome *o)
 {
-	struct cycle_outcome o;
 	size_t n_waiting = 0;
 	size_t used;
 	size_t i;
 
-	memset(&o, 0, sizeof(o));
-	cycle_outcome_set(&o, STATE_STOPPED, "%s; %s",
+	memset(o, 0, sizeof(*o));
+	cycle_outcome_set(o, STATE_STOPPED, "%s; %s",
 			  c->env->hold != NULL ? c->env->hold : "?",
 			  _("waiting:"));
 	for (i = 0; i < plan->n; i++) {
@@ -699,32 +703,63 @@ static void cycle_record_waiting(struct cycle *c, const struct plan *plan,
 
 		if (cycle_may_install(c, it))
 			continue;
-		used = strlen(o.reason);
+		used = strlen(o->reason);
 		(void)hs_snprintf(
-			o.reason + used, sizeof(o.reason) - used,
+			o->reason + used, sizeof(o->reason) - used,
 			"%s %s %s → %s%s", n_waiting > 0 ? "," : "",
 			it->target->name, it->from[0] != '\0' ? it->from : "-",
 			it->target->version,
 			plan_item_required(it) ? _(" (required)") : "");
 		n_waiting++;
 	}
-	hs_utf8_fix(o.reason);
+	hs_utf8_fix(o->reason);
 	if (n_waiting == 0)
-		return;
-	cycle_record(c, "", "", "", &o);
-	cycle_fold(ret, &o, first);
+		return false;
+	cycle_record(c, "", "", "", o);
+	return true;
+}
+
+/* The planned components the mode lets in, then what waits: one outcome
+ * each in v (room for plan->n + 1), told together. */
+static void cycle_update_all(struct cycle *c, const struct plan *plan,
+			     struct cycle_outcome *v, struct cycle_result *ret)
+{
+	const char *pending[HS_MANIFEST_MAX_COMPONENTS + 1];
+	const char *names[HS_MANIFEST_MAX_COMPONENTS + 1];
+	size_t n = 0;
+	bool waits;
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		pending[i] = plan->items[i].target->name;
+	pending[plan->n] = NULL;
+	for (i = 0; i < plan->n; i++) {
+		const struct plan_item *it = &plan->items[i];
+
+		if (!cycle_may_install(c, it))
+			continue;
+		c->pending = &pending[i + 1];
+		cycle_component(c, it, &v[n]);
+		cycle_why(it, &v[n]);
+		cycle_record(c, it->target->name, it->from, it->target->version,
+			     &v[n]);
+		names[n++] = it->target->name;
+	}
+	c->pending = NULL;
+	waits = cycle_record_waiting(c, plan, &v[n]);
+	if (waits)
+		names[n++] = "";
+	cycle_tell(ret, v, names, n, waits);
 }
 
 static void cycle_components(struct cycle *c, struct cycle_result *ret)
 {
-	const char *pending[HS_MANIFEST_MAX_COMPONENTS + 1];
+	struct cycle_outcome *v = NULL;
 	struct db_installed *in;
 	struct cycle_outcome o;
 	struct plan plan;
 	struct hs_err e;
-	size_t n_done = 0;
 	size_t n = 0;
-	size_t i;
 	int r;
 
 	hs_err_clear(&e);
@@ -735,52 +770,35 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	if (r == 0)
 		plan_make(c->m, in, n, &plan);
 	free(in);
-	if (r < 0) {
+	if (r == 0 && plan.n > 0) {
+		v = calloc(plan.n + 1, sizeof(*v));
+		if (v == NULL)
+			r = hs_err_set(&e, -ENOMEM, "out of memory");
+	}
+	if (r < 0)
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
 				  _("cannot read the installed components: %s"),
 				  e.msg);
-		cycle_record(c, "", "", "", &o);
-		cycle_fold(ret, &o, true);
-		return;
-	}
-	if (plan.n == 0 && c->env->mode == CYCLE_CHECK) {
+	else if (plan.n == 0 && c->env->mode == CYCLE_CHECK)
 		/* Off is STOPPED even with nothing to do: never silence. */
 		cycle_outcome_set(&o, STATE_STOPPED,
 				  _("%s; nothing is waiting (manifest serial "
 				    "%llu)"),
 				  c->env->hold != NULL ? c->env->hold : "?",
 				  (unsigned long long)c->m->serial);
-		cycle_record(c, "", "", "", &o);
-		cycle_fold(ret, &o, true);
-		return;
-	}
-	if (plan.n == 0) {
+	else if (plan.n == 0)
 		cycle_outcome_set(&o, STATE_UP_TO_DATE,
 				  _("%zu component(s) at the latest version "
 				    "(manifest serial %llu)"),
 				  c->m->n_components,
 				  (unsigned long long)c->m->serial);
+	if (v == NULL) {
 		cycle_record(c, "", "", "", &o);
-		cycle_fold(ret, &o, true);
+		cycle_tell_one(ret, &o);
 		return;
 	}
-	for (i = 0; i < plan.n; i++)
-		pending[i] = plan.items[i].target->name;
-	pending[plan.n] = NULL;
-	for (i = 0; i < plan.n; i++) {
-		const struct plan_item *it = &plan.items[i];
-
-		if (!cycle_may_install(c, it))
-			continue;
-		c->pending = &pending[i + 1];
-		cycle_component(c, it, &o);
-		cycle_why(it, &o);
-		cycle_record(c, it->target->name, it->from, it->target->version,
-			     &o);
-		cycle_fold(ret, &o, n_done++ == 0);
-	}
-	c->pending = NULL;
-	cycle_record_waiting(c, &plan, ret, n_done == 0);
+	cycle_update_all(c, &plan, v, ret);
+	free(v);
 }
 
 /*
@@ -868,8 +886,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 					  why);
 		}
 		cycle_record(&c, "", "", "", &o);
-		ret->state = o.state;
-		(void)hs_strlcpy(ret->reason, o.reason, sizeof(ret->reason));
+		cycle_tell_one(ret, &o);
 	} else {
 		cycle_components(&c, ret);
 	}
@@ -925,7 +942,6 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 		cycle_outcome_set(&o, STATE_FAILED_VERIFY, "%s; %s", e.msg,
 				  _("nothing was installed"));
 		cycle_record(&c, "", "", "", &o);
-		ret->state = o.state;
-		(void)hs_strlcpy(ret->reason, o.reason, sizeof(ret->reason));
+		cycle_tell_one(ret, &o);
 	}
 }
