@@ -212,7 +212,9 @@ static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 	if (r == 1) /* nothing was sent that a 304 could answer */
 		r = hs_err_set(e, -EREMOTEIO,
 			       "HTTP: the server answered 304 (not modified) "
-			       "for '%s', but the request sent no validators",
+			       "for '%s', but the request sent no validators "
+			       "(If-None-Match, If-Modified-Since): the server "
+			       "or a proxy in between is broken",
 			       name);
 	if (r < 0)
 		c->fail_as = errmap_state(r, ERRMAP_META);
