@@ -772,15 +772,15 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	if (r == 0)
 		plan_make(c->m, in, n, &plan);
 	free(in);
-	if (r == 0 && plan.n > 0) {
+	if (r == 0 && plan.n > 0)
 		v = calloc(plan.n + 1, sizeof(*v));
-		if (v == NULL)
-			r = hs_err_set(&e, -ENOMEM, "out of memory");
-	}
 	if (r < 0)
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
 				  _("cannot read the installed components: %s"),
 				  e.msg);
+	else if (plan.n > 0 && v == NULL)
+		cycle_outcome_set(&o, STATE_FAILED_INSTALL, "%s",
+				  _("out of memory"));
 	else if (plan.n == 0 && c->env->mode == CYCLE_CHECK)
 		/* Off is STOPPED even with nothing to do: never silence. */
 		cycle_outcome_set(&o, STATE_STOPPED,
