@@ -203,10 +203,7 @@ static int run_once(const char *config_path, const char *bundle)
 		code = state_exit_code(STATE_STOPPED);
 		goto out;
 	}
-	memset(&env, 0, sizeof(env));
-	env.cfg = &cfg;
-	env.db = db;
-	env.fetch = fetch;
+	cycle_env_init(&env, &cfg, db, fetch);
 	env.trigger = bundle != NULL ? "push" : "once";
 	env.progress = print_progress;
 	env.progress_ctx = &printed_tenth;

@@ -96,10 +96,7 @@ static void worker_attempt(struct worker *w, struct cycle_result *res)
 				  "cannot start the attempt: %s", e.msg);
 		goto out;
 	}
-	memset(&env, 0, sizeof(env));
-	env.cfg = w->cfg;
-	env.db = db;
-	env.fetch = fetch;
+	cycle_env_init(&env, w->cfg, db, fetch);
 	env.trigger = w->trigger;
 	env.mode = w->mode;
 	env.hold = w->hold;

@@ -1,7 +1,8 @@
 /*
- * test_retry.c - the retry policy: the kind of each fetch error, backoff
- * with jitter, Retry-After, mirror rotation, the end of a run, and the
- * invariants every verdict keeps over long random sequences.
+ * test_retry.c - the retry policy: backoff with jitter, Retry-After, mirror
+ * rotation, the end of a run, and the invariants every verdict keeps over
+ * long random sequences.  The class of each error is errmap.h's
+ * (test_errmap.c).
  */
 #include "testutil.h"
 
@@ -10,87 +11,6 @@
 #include <string.h>
 
 #include "retry.h"
-
-static const char *kind_name(enum retry_kind k)
-{
-	switch (k) {
-	case RETRY_TRANSIENT:
-		return "transient";
-	case RETRY_NEXT_MIRROR:
-		return "next mirror";
-	case RETRY_WRONG_FILE:
-		return "wrong file";
-	case RETRY_FINAL:
-		return "final";
-	}
-	return "?";
-}
-
-struct classify_case {
-	int code;
-	enum retry_kind kind;
-};
-
-static const struct classify_case classify_cases[] = {
-	/* transient: the next base at once, a backoff after a full round */
-	{-ECONNRESET, RETRY_TRANSIENT},
-	{-ETIMEDOUT, RETRY_TRANSIENT},
-	{-ECONNREFUSED, RETRY_TRANSIENT},
-	{-EREMOTEIO, RETRY_TRANSIENT},
-	{-EAGAIN, RETRY_TRANSIENT},
-	{-EHOSTDOWN, RETRY_TRANSIENT},
-	/* per mirror: the next base at once */
-	{-EHOSTUNREACH, RETRY_NEXT_MIRROR},
-	{-EPROTO, RETRY_NEXT_MIRROR},
-	{-ENOENT, RETRY_NEXT_MIRROR},
-	{-ELOOP, RETRY_NEXT_MIRROR},
-	{-ERANGE, RETRY_NEXT_MIRROR},
-	{-EACCES, RETRY_NEXT_MIRROR},
-	/* wrong file: another size than signed, endless data */
-	{-EMSGSIZE, RETRY_WRONG_FILE},
-	{-EFBIG, RETRY_WRONG_FILE},
-	/* final: local errors end the attempt */
-	{-ENOSPC, RETRY_FINAL},
-	{-EIO, RETRY_FINAL},
-	{-ENOMEM, RETRY_FINAL},
-	{-EBADMSG, RETRY_FINAL},
-	{-EDQUOT, RETRY_FINAL},
-	{-EROFS, RETRY_FINAL},
-	/* the positive errno is not an error code of fetch.h */
-	{ECONNRESET, RETRY_FINAL},
-	{ENOENT, RETRY_FINAL},
-};
-
-static void test_classify(void **state)
-{
-	size_t bad = 0;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < TU_ARRAY_SIZE(classify_cases); i++) {
-		const struct classify_case *c = &classify_cases[i];
-		const enum retry_kind got = retry_classify(c->code);
-
-		if (got != c->kind)
-			tu_report_bad(&bad, "classify(%d): got %s, want %s",
-				      c->code, kind_name(got),
-				      kind_name(c->kind));
-	}
-	assert_int_equal(bad, 0);
-}
-
-/*
- * fetch.h maps a TCP connect timeout to -EHOSTDOWN ("TCP: the connection
- * timed out", next to -ECONNREFUSED "TCP: no connection").  That is a
- * network failure like a refused connection, and must not end the run as a
- * local error would: no retry and no other mirror tried.
- */
-static void test_classify_connect_timeout(void **state)
-{
-	(void)state;
-	assert_string_equal(kind_name(retry_classify(-EHOSTDOWN)),
-			    kind_name(RETRY_TRANSIENT));
-}
 
 static void test_init(void **state)
 {
@@ -332,9 +252,10 @@ static uint32_t lcg_next(uint64_t *x)
 }
 
 static const int random_codes[] = {
-	-ECONNRESET,   -ETIMEDOUT, -ECONNREFUSED, -EREMOTEIO, -EAGAIN,
-	-EHOSTUNREACH, -EPROTO,	   -ENOENT,	  -ELOOP,     -ERANGE,
-	-EFBIG,	       -ENOSPC,	   -EIO,	  -EMSGSIZE,
+	-ECONNRESET, -ETIMEDOUT,    -ECONNREFUSED, -EREMOTEIO,
+	-EAGAIN,     -EHOSTUNREACH, -EPROTO,	   -ENOENT,
+	-ELOOP,	     -ERANGE,	    -EFBIG,	   -ENOSPC,
+	-EIO,	     -EMSGSIZE,	    -EBADMSG,	   -ECANCELED,
 };
 
 static const struct retry_policy random_policies[] = {
@@ -380,16 +301,17 @@ static void check_verdict(const struct retry_policy *p, size_t prev_base,
 			  const struct rand_step *r, enum retry_verdict v,
 			  uint32_t delay, size_t *bad)
 {
-	const enum retry_kind k = retry_classify(r->code);
+	const enum errmap_retry k = errmap_retry(r->code);
+	const bool ends = k == ERRMAP_FINAL || k == ERRMAP_REFETCH;
 	const size_t want_base =
-		k != RETRY_FINAL ? next_right_base(p, s, prev_base) : prev_base;
+		!ends ? next_right_base(p, s, prev_base) : prev_base;
 	/* A base is not asked before its Retry-After; a stop waits for the
 	 * last one. */
 	const int64_t ahead = s->not_before[s->base] - 1000;
 	if (v == RETRY_AGAIN && delay > p->backoff_max)
 		tu_report_bad(bad, "again after %u s, above max %u", delay,
 			      p->backoff_max);
-	if (v == RETRY_AGAIN && k == RETRY_FINAL)
+	if (v == RETRY_AGAIN && ends)
 		tu_report_bad(bad, "again after final error %d", r->code);
 	if (v == RETRY_AGAIN && s->wrong[s->base])
 		tu_report_bad(bad, "again on base %zu, which has a wrong file",
@@ -483,8 +405,6 @@ static void test_jitter_monotonic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_classify_connect_timeout),
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_random_invariants),

@@ -20,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pushed.h"
+#include "decide.h"
+#include "errmap.h"
 #include "floor.h"
 #include "i18n.h"
 #include "install.h"
@@ -28,6 +29,7 @@
 #include "manifest.h"
 #include "patch.h"
 #include "plan.h"
+#include "pushed.h"
 #include "root.h"
 #include "fileio.h"
 #include "str.h"
@@ -43,9 +45,9 @@
  * threshold and sorted key ids): the serial baseline belongs to those keys. */
 #define CYCLE_MANIFEST_KEYS_KEY "manifest_keys"
 
-int64_t cycle_now(void)
+int64_t cycle_now(const struct cycle *c)
 {
-	return (int64_t)time(NULL);
+	return c->env->clock.now(c->env->clock.ctx);
 }
 
 static bool cycle_cancelled(const struct cycle *c)
@@ -95,9 +97,8 @@ static void cycle_transfer_wait(void *ctx, const char *name, uint32_t seconds,
 				const char *why)
 {
 	const struct cycle *c = ctx;
-	struct timespec slice = {0, 200 * 1000 * 1000};
 	struct cycle_event ev;
-	const int64_t until = cycle_now() + seconds;
+	const int64_t until = cycle_now(c) + seconds;
 
 	log_info("%s: %s; trying again in %u s", name, why, seconds);
 	if (c->env->progress != NULL) {
@@ -108,8 +109,9 @@ static void cycle_transfer_wait(void *ctx, const char *name, uint32_t seconds,
 		ev.until = until;
 		c->env->progress(c->env->progress_ctx, &ev);
 	}
-	while (cycle_now() < until && !cycle_cancelled(c))
-		(void)nanosleep(&slice, NULL);
+	if (!cycle_cancelled(c))
+		c->env->clock.sleep_until(c->env->clock.ctx, until,
+					  c->env->cancel);
 }
 
 static void cycle_record(const struct cycle *c, const char *component,
@@ -121,7 +123,7 @@ static void cycle_record(const struct cycle *c, const char *component,
 
 	memset(&a, 0, sizeof(a));
 	a.started = c->started;
-	a.finished = cycle_now();
+	a.finished = cycle_now(c);
 	(void)hs_strlcpy(a.trigger, c->env->trigger, sizeof(a.trigger));
 	(void)hs_strlcpy(a.component, component, sizeof(a.component));
 	(void)hs_strlcpy(a.from_version, from, sizeof(a.from_version));
@@ -187,7 +189,7 @@ struct transfer_env cycle_transfer_env(const struct cycle *c)
 	const struct transfer_env env = {
 		.cfg = c->env->cfg,
 		.db = c->env->db,
-		.fetch = c->env->fetch,
+		.fetch = NULL, /* the network's own (cycle_net) */
 		.wait = cycle_transfer_wait,
 		.progress = cycle_transfer_progress,
 		.ctx = (void *)c,
@@ -197,24 +199,25 @@ struct transfer_env cycle_transfer_env(const struct cycle *c)
 	return env;
 }
 
-/* Fetching fails as FAILED_CONNECT, except a body over its cap (endless
- * data), which is a verification failure. */
-static enum state cycle_fetch_state(int code)
-{
-	if (code == -ECANCELED)
-		return STATE_STOPPED; /* the daemon is shutting down */
-	return code == -EFBIG ? STATE_FAILED_VERIFY : STATE_FAILED_CONNECT;
-}
-
 static int cycle_fetch_meta(struct cycle *c, const char *name, size_t max,
 			    char **ret_buf, size_t *ret_len, struct hs_err *e)
 {
 	const struct transfer_env env = cycle_transfer_env(c);
+	const struct cycle_net *net = &c->env->net;
+	struct transfer_validators got;
 	int r;
 
-	r = transfer_buf(&env, name, max, ret_buf, ret_len, e);
+	r = net->get_meta(net->ctx, &env, name, max, NULL, ret_buf, ret_len,
+			  &got, e);
+	if (r == 1) /* nothing was sent that a 304 could answer */
+		r = hs_err_set(e, -EREMOTEIO,
+			       "HTTP: the server answered 304 (not modified) "
+			       "for '%s', but the request sent no validators "
+			       "(If-None-Match, If-Modified-Since): the server "
+			       "or a proxy in between is broken",
+			       name);
 	if (r < 0)
-		c->fail_as = cycle_fetch_state(r);
+		c->fail_as = errmap_state(r, ERRMAP_META);
 	return r;
 }
 
@@ -226,12 +229,13 @@ static int cycle_fetch_cond(struct cycle *c, const char *name, size_t max,
 			    struct hs_err *e)
 {
 	const struct transfer_env env = cycle_transfer_env(c);
+	const struct cycle_net *net = &c->env->net;
 	int r;
 
-	r = transfer_buf_cond(&env, name, max, &have->v, ret_buf, ret_len,
-			      ret_got, e);
+	r = net->get_meta(net->ctx, &env, name, max, &have->v, ret_buf, ret_len,
+			  ret_got, e);
 	if (r < 0)
-		c->fail_as = cycle_fetch_state(r);
+		c->fail_as = errmap_state(r, ERRMAP_META);
 	return r;
 }
 
@@ -361,7 +365,7 @@ static int cycle_update_root(struct cycle *c, uint64_t trusted_version,
 				  "before, but the chain ends at %llu",
 				  (unsigned long long)trusted_version,
 				  (unsigned long long)root_version(c->root));
-	r = trust_check_fresh(c->root, cycle_now(), e);
+	r = trust_check_fresh(c->root, cycle_now(c), e);
 	if (r == 0 && changed)
 		cycle_meta_keep(c, CYCLE_META_ROOT, &seen);
 	return r;
@@ -508,8 +512,8 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 	changed = r == 0;
 	if (r >= 0) {
 		c->fail_as = STATE_FAILED_VERIFY;
-		r = trust_manifest(c->root, buf, len, &prev, cycle_now(), &c->m,
-				   sha256, e);
+		r = trust_manifest(c->root, buf, len, &prev, cycle_now(c),
+				   &c->m, sha256, e);
 	}
 	if (r == 0 && changed) {
 		/* The verified copy, for status and verify between checks. */
@@ -525,7 +529,7 @@ static int cycle_fetch_manifest(struct cycle *c, struct db_trust *t,
 			 sizeof(t->manifest_sha256));
 	t->manifest_expires = c->m->expires;
 	if (!c->env->from_bundle)
-		t->last_contact = cycle_now(); /* a 304 is an answer too */
+		t->last_contact = cycle_now(c); /* a 304 is an answer too */
 	c->fail_as = STATE_FAILED_INSTALL;
 	r = cycle_trust_put(c, t, keys, e);
 	if (r == 0 && changed)
@@ -605,33 +609,36 @@ static int cycle_installed(const struct cycle *c, struct db_installed *out,
 	return 0;
 }
 
-/*
- * Folds one component's outcome into the attempt's result: the most severe
- * state wins and its reason comes first; the other reasons follow, so the
- * last line names every component the attempt touched.
- */
-static void cycle_fold(struct cycle_result *ret, const struct cycle_outcome *o,
-		       bool first)
+/* The attempt's result from one outcome: the check's, or the only one. */
+static void cycle_tell_one(struct cycle_result *ret,
+			   const struct cycle_outcome *o)
 {
-	char old[CYCLE_REASON_MAX];
-	const size_t n = strlen(ret->reason);
+	ret->state = o->state;
+	ret->next_attempt = o->next_attempt;
+	(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
+}
 
-	if (o->next_attempt > ret->next_attempt)
-		ret->next_attempt = o->next_attempt;
-	if (first) {
-		ret->state = o->state;
-		(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
-	} else if (state_merge(ret->state, o->state) != ret->state) {
-		ret->state = o->state;
-		memcpy(old, ret->reason, sizeof(old));
-		(void)hs_snprintf(ret->reason, sizeof(ret->reason), "%s; %s",
-				  o->reason, old);
-		hs_utf8_fix(ret->reason);
-	} else {
-		(void)hs_snprintf(ret->reason + n, sizeof(ret->reason) - n,
-				  "; %s", o->reason);
-		hs_utf8_fix(ret->reason);
+/*
+ * The attempt's result from its outcomes v[0..n) (components, then what
+ * waits, the last one when waits): one state and one line, as decide.h
+ * merges them (docs/daemon.md, "One story per attempt").
+ */
+static void cycle_tell(struct cycle_result *ret, const struct cycle_outcome *v,
+		       const char *const *names, size_t n, bool waits)
+{
+	struct decide_outcome story[HS_MANIFEST_MAX_COMPONENTS + 1];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		story[i].state = v[i].state;
+		story[i].component = names[i];
+		story[i].reason = v[i].reason;
+		story[i].waits = waits && i == n - 1;
+		if (v[i].next_attempt > ret->next_attempt)
+			ret->next_attempt = v[i].next_attempt;
 	}
+	ret->state = decide_state(story, n);
+	decide_line(story, n, ret->reason, sizeof(ret->reason));
 }
 
 /* Why a required item did not wait, appended to its reason. */
@@ -679,18 +686,18 @@ static bool cycle_may_install(const struct cycle *c, const struct plan_item *it)
 
 /*
  * What waits (held back by the mode) is one STOPPED row: the hold, then
- * each component with its versions, the required ones marked.
+ * each component with its versions, the required ones marked.  False when
+ * nothing waits.
  */
-static void cycle_record_waiting(struct cycle *c, const struct plan *plan,
-				 struct cycle_result *ret, bool first)
+static bool cycle_record_waiting(struct cycle *c, const struct plan *plan,
+				 struct cycle_outcome *o)
 {
-	struct cycle_outcome o;
 	size_t n_waiting = 0;
 	size_t used;
 	size_t i;
 
-	memset(&o, 0, sizeof(o));
-	cycle_outcome_set(&o, STATE_STOPPED, "%s; %s",
+	memset(o, 0, sizeof(*o));
+	cycle_outcome_set(o, STATE_STOPPED, "%s; %s",
 			  c->env->hold != NULL ? c->env->hold : "?",
 			  _("waiting:"));
 	for (i = 0; i < plan->n; i++) {
@@ -698,32 +705,63 @@ static void cycle_record_waiting(struct cycle *c, const struct plan *plan,
 
 		if (cycle_may_install(c, it))
 			continue;
-		used = strlen(o.reason);
+		used = strlen(o->reason);
 		(void)hs_snprintf(
-			o.reason + used, sizeof(o.reason) - used,
+			o->reason + used, sizeof(o->reason) - used,
 			"%s %s %s → %s%s", n_waiting > 0 ? "," : "",
 			it->target->name, it->from[0] != '\0' ? it->from : "-",
 			it->target->version,
 			plan_item_required(it) ? _(" (required)") : "");
 		n_waiting++;
 	}
-	hs_utf8_fix(o.reason);
+	hs_utf8_fix(o->reason);
 	if (n_waiting == 0)
-		return;
-	cycle_record(c, "", "", "", &o);
-	cycle_fold(ret, &o, first);
+		return false;
+	cycle_record(c, "", "", "", o);
+	return true;
+}
+
+/* The planned components the mode lets in, then what waits: one outcome
+ * each in v (room for plan->n + 1), told together. */
+static void cycle_update_all(struct cycle *c, const struct plan *plan,
+			     struct cycle_outcome *v, struct cycle_result *ret)
+{
+	const char *pending[HS_MANIFEST_MAX_COMPONENTS + 1];
+	const char *names[HS_MANIFEST_MAX_COMPONENTS + 1];
+	size_t n = 0;
+	bool waits;
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		pending[i] = plan->items[i].target->name;
+	pending[plan->n] = NULL;
+	for (i = 0; i < plan->n; i++) {
+		const struct plan_item *it = &plan->items[i];
+
+		if (!cycle_may_install(c, it))
+			continue;
+		c->pending = &pending[i + 1];
+		cycle_component(c, it, &v[n]);
+		cycle_why(it, &v[n]);
+		cycle_record(c, it->target->name, it->from, it->target->version,
+			     &v[n]);
+		names[n++] = it->target->name;
+	}
+	c->pending = NULL;
+	waits = cycle_record_waiting(c, plan, &v[n]);
+	if (waits)
+		names[n++] = "";
+	cycle_tell(ret, v, names, n, waits);
 }
 
 static void cycle_components(struct cycle *c, struct cycle_result *ret)
 {
-	const char *pending[HS_MANIFEST_MAX_COMPONENTS + 1];
+	struct cycle_outcome *v = NULL;
 	struct db_installed *in;
 	struct cycle_outcome o;
 	struct plan plan;
 	struct hs_err e;
-	size_t n_done = 0;
 	size_t n = 0;
-	size_t i;
 	int r;
 
 	hs_err_clear(&e);
@@ -734,52 +772,35 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	if (r == 0)
 		plan_make(c->m, in, n, &plan);
 	free(in);
-	if (r < 0) {
+	if (r == 0 && plan.n > 0)
+		v = calloc(plan.n + 1, sizeof(*v));
+	if (r < 0)
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
 				  _("cannot read the installed components: %s"),
 				  e.msg);
-		cycle_record(c, "", "", "", &o);
-		cycle_fold(ret, &o, true);
-		return;
-	}
-	if (plan.n == 0 && c->env->mode == CYCLE_CHECK) {
+	else if (plan.n > 0 && v == NULL)
+		cycle_outcome_set(&o, STATE_FAILED_INSTALL, "%s",
+				  _("out of memory"));
+	else if (plan.n == 0 && c->env->mode == CYCLE_CHECK)
 		/* Off is STOPPED even with nothing to do: never silence. */
 		cycle_outcome_set(&o, STATE_STOPPED,
 				  _("%s; nothing is waiting (manifest serial "
 				    "%llu)"),
 				  c->env->hold != NULL ? c->env->hold : "?",
 				  (unsigned long long)c->m->serial);
-		cycle_record(c, "", "", "", &o);
-		cycle_fold(ret, &o, true);
-		return;
-	}
-	if (plan.n == 0) {
+	else if (plan.n == 0)
 		cycle_outcome_set(&o, STATE_UP_TO_DATE,
 				  _("%zu component(s) at the latest version "
 				    "(manifest serial %llu)"),
 				  c->m->n_components,
 				  (unsigned long long)c->m->serial);
+	if (v == NULL) {
 		cycle_record(c, "", "", "", &o);
-		cycle_fold(ret, &o, true);
+		cycle_tell_one(ret, &o);
 		return;
 	}
-	for (i = 0; i < plan.n; i++)
-		pending[i] = plan.items[i].target->name;
-	pending[plan.n] = NULL;
-	for (i = 0; i < plan.n; i++) {
-		const struct plan_item *it = &plan.items[i];
-
-		if (!cycle_may_install(c, it))
-			continue;
-		c->pending = &pending[i + 1];
-		cycle_component(c, it, &o);
-		cycle_why(it, &o);
-		cycle_record(c, it->target->name, it->from, it->target->version,
-			     &o);
-		cycle_fold(ret, &o, n_done++ == 0);
-	}
-	c->pending = NULL;
-	cycle_record_waiting(c, &plan, ret, n_done == 0);
+	cycle_update_all(c, &plan, v, ret);
+	free(v);
 }
 
 /*
@@ -819,7 +840,7 @@ int cycle_recover(const struct config *cfg, struct db *db, struct hs_err *e)
 	errno = 0;
 	started = strtoll(v, &end, 10);
 	a.started = errno == 0 && *end == ' ' ? (int64_t)started : 0;
-	a.finished = cycle_now();
+	a.finished = (int64_t)time(NULL); /* at start: no attempt's clock */
 	(void)hs_strlcpy(a.trigger, *end == ' ' ? end + 1 : "?",
 			 sizeof(a.trigger));
 	(void)hs_strlcpy(a.state, state_name(STATE_INTERRUPTED),
@@ -852,7 +873,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	memset(&o, 0, sizeof(o));
 	memset(ret, 0, sizeof(*ret));
 	c.env = env;
-	c.started = cycle_now();
+	c.started = cycle_now(&c);
 	cycle_mark_running(&c, true);
 	patch_sweep(env->cfg);
 	if (cycle_check(&c, &o) < 0) {
@@ -867,8 +888,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 					  why);
 		}
 		cycle_record(&c, "", "", "", &o);
-		ret->state = o.state;
-		(void)hs_strlcpy(ret->reason, o.reason, sizeof(ret->reason));
+		cycle_tell_one(ret, &o);
 	} else {
 		cycle_components(&c, ret);
 	}
@@ -898,7 +918,7 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 	memset(&c, 0, sizeof(c));
 	memset(ret, 0, sizeof(*ret));
 	c.env = env;
-	c.started = cycle_now();
+	c.started = cycle_now(&c);
 	cycle_progress(&c, STATE_CHECKING, "", "%s", _("unpacking the bundle"));
 	r = pushed_unpack(fd, cfg.cache, dir, sizeof(dir), &e);
 	if (r == 0) {
@@ -912,7 +932,7 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 			/* A bundle carries full packages, no deltas. */
 			cfg.deltas = false;
 			benv.cfg = &cfg;
-			benv.fetch = fetch;
+			benv.net = cycle_net_transfer(fetch);
 			benv.from_bundle = true;
 			cycle_run(&benv, ret);
 		}
@@ -924,7 +944,6 @@ void cycle_run_bundle(const struct cycle_env *env, int fd,
 		cycle_outcome_set(&o, STATE_FAILED_VERIFY, "%s; %s", e.msg,
 				  _("nothing was installed"));
 		cycle_record(&c, "", "", "", &o);
-		ret->state = o.state;
-		(void)hs_strlcpy(ret->reason, o.reason, sizeof(ret->reason));
+		cycle_tell_one(ret, &o);
 	}
 }

@@ -7,6 +7,15 @@
  * and one row per component it tried to update.  Progress is reported
  * through a callback, so the --once mode prints it and the resident daemon
  * can forward it to its clients.
+ *
+ * The attempt reaches the network, the clock and the switch of what is
+ * active through three small interfaces in its environment (struct
+ * cycle_net, cycle_clock, cycle_installer), so a test drives whole attempts
+ * with a server in memory, a clock that never sleeps and faults of its own
+ * (tests/test_engine.c).  cycle_env_init() fills in the real ones:
+ * transfer.h over libcurl, time(2) and nanosleep(2), install.h.  What the
+ * attempt decides - the path of each component, what a failure means, the
+ * terminal state and its line - is decide.h's, pure.
  */
 #ifndef HAISHIN_CYCLE_H
 #define HAISHIN_CYCLE_H
@@ -20,6 +29,7 @@
 #include "fetch.h"
 #include "root.h"
 #include "state.h"
+#include "transfer.h"
 
 #define CYCLE_REASON_MAX 512
 
@@ -47,10 +57,70 @@ enum cycle_mode {
 /* The settings key holding when an install last asked for a reboot. */
 #define CYCLE_SYSTEM_RESTART_KEY "system_restart_asked"
 
+/*
+ * The network.  env carries what a transfer needs besides the network - the
+ * configuration (bases, retries, cache), the database (the journal), the
+ * progress and wait callbacks, the cancel flag - and no fetch handle (NULL):
+ * the real network keeps its own in ctx.
+ */
+struct cycle_net {
+	/*
+	 * Fetches job into its part file, resuming what the journal kept:
+	 * transfer_run()'s contract.  On success *ret_part holds the verified
+	 * file, which the caller frees or discards; on failure *ret_res says
+	 * the state, the bytes kept and when to try again.
+	 */
+	int (*get_file)(void *ctx, const struct transfer_env *env,
+			const struct transfer_job *job, struct part **ret_part,
+			struct transfer_result *ret_res, struct hs_err *e);
+	/*
+	 * Fetches metadata of at most max bytes, conditional on have:
+	 * transfer_buf_cond()'s contract.  1 for a 304; 0 with a malloc'ed
+	 * body in *ret_buf, which the caller frees.
+	 */
+	int (*get_meta)(void *ctx, const struct transfer_env *env,
+			const char *url, size_t max,
+			const struct transfer_validators *have, char **ret_buf,
+			size_t *ret_len, struct transfer_validators *ret_got,
+			struct hs_err *e);
+	void *ctx;
+};
+
+/* The clock. */
+struct cycle_clock {
+	int64_t (*now)(void *ctx); /* seconds since the epoch */
+	/* Returns at until (a now() value), or soon after *cancel is set
+	 * (cancel may be NULL). */
+	void (*sleep_until)(void *ctx, int64_t until,
+			    const atomic_bool *cancel);
+	void *ctx;
+};
+
+/*
+ * The two steps that change what is active, with install.h's contracts:
+ * install_package() (extract, then switch current to the new version) and
+ * install_activate() (switch current back, or remove it for "").
+ */
+struct cycle_installer {
+	int (*package)(void *ctx, const char *root, const char *name,
+		       const char *version, int pkg_fd, uint64_t *ret_bytes,
+		       struct hs_err *e);
+	int (*activate)(void *ctx, const char *root, const char *name,
+			const char *version, struct hs_err *e);
+	void *ctx;
+};
+
+/* The real ones.  fetch stays the caller's and must outlive the attempt. */
+struct cycle_net cycle_net_transfer(struct fetch *fetch);
+struct cycle_clock cycle_clock_system(void);
+struct cycle_installer cycle_installer_disk(void);
+
 struct cycle_env {
 	const struct config *cfg;
 	struct db *db;
-	struct fetch *fetch;
+	struct cycle_net net;
+	struct cycle_clock clock;
+	struct cycle_installer installer;
 	const char *trigger; /* "once", "boot", "manual", ... */
 	enum cycle_mode mode;
 	/* CYCLE_REQUIRED, CYCLE_CHECK: what holds the rest back, which
@@ -101,6 +171,14 @@ int cycle_manifest_keys_differ(struct db *db, const char *keys);
  * or an error.
  */
 int cycle_recover(const struct config *cfg, struct db *db, struct hs_err *e);
+
+/*
+ * Clears *env and fills in cfg, db, the real network over fetch, the system
+ * clock and the installer on disk; the caller sets the rest (trigger, mode,
+ * progress, cancel).
+ */
+void cycle_env_init(struct cycle_env *env, const struct config *cfg,
+		    struct db *db, struct fetch *fetch);
 
 /* Runs one attempt and fills *ret.  Never fails: failures are states. */
 void cycle_run(const struct cycle_env *env, struct cycle_result *ret);

@@ -42,14 +42,15 @@ struct cycle_outcome {
 	int64_t next_attempt; /* when a failed download may go on, or 0 */
 };
 
-int64_t cycle_now(void);
+/* The attempt's clock: seconds since the epoch. */
+int64_t cycle_now(const struct cycle *c);
 
 /* Reports a progress step to the cycle's listener. */
 void cycle_progress(const struct cycle *c, enum state s, const char *component,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* The transfer layer's view of the cycle: its config, database, fetch,
- * progress and cancel flag. */
+/* The transfer layer's view of the cycle: its config, database, progress,
+ * waits and cancel flag; no fetch handle (the network holds its own). */
 struct transfer_env cycle_transfer_env(const struct cycle *c);
 
 /* Sets o's state and formatted reason. */

@@ -11,18 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "i18n.h"
 #include "install.h"
 #include "log.h"
 #include "part.h"
 #include "patch.h"
 #include "str.h"
+#include "switch.h"
 
-/* What stays after a failure: the version installed before, or nothing. */
-static const char *cycle_still_active(const struct plan_item *it)
+/* What stays after a failure that changed nothing: the version installed
+ * before, or nothing. */
+static void cycle_still_active(const struct plan_item *it, char *out, size_t n)
 {
-	return it->from[0] != '\0' ? _("the previous version is still active")
-				   : _("nothing was installed");
+	const struct decide_active a = {it->from, "", NULL, NULL, NULL};
+
+	decide_active_text(&a, out, n);
 }
 
 static int cycle_mark_installed(const struct cycle *c,
@@ -36,14 +40,50 @@ static int cycle_mark_installed(const struct cycle *c,
 	(void)hs_strlcpy(in.previous, it->from, sizeof(in.previous));
 	(void)hs_strlcpy(in.sha256, it->target->package.sha256,
 			 sizeof(in.sha256));
-	in.installed_at = cycle_now();
+	in.installed_at = cycle_now(c);
 	return db_installed_put(c->env->db, &in, e);
 }
 
-/* A fault of this terminal's disk: what was fetched is kept for later. */
+/* A full disk, whose reason says how much to free. */
 static bool cycle_disk_full(int r)
 {
 	return r == -ENOSPC || r == -EDQUOT;
+}
+
+/*
+ * Puts current back to what the database records after recording the
+ * install failed (what is active must be what is recorded), and says in
+ * out (n bytes) what is active then: the previous version, nothing, or -
+ * when switching back failed too - what current really points at.
+ */
+static void cycle_switch_back(const struct cycle *c, const struct plan_item *it,
+			      char *out, size_t n)
+{
+	const struct cycle_installer *in = &c->env->installer;
+	const char *root = c->env->cfg->install;
+	const char *name = it->target->name;
+	char current[HS_VERSION_MAX + 1];
+	char path[PATH_MAX];
+	struct decide_active a = {it->from, path, NULL, NULL, NULL};
+	struct hs_err e;
+	struct hs_err e2;
+
+	hs_err_clear(&e2);
+	(void)hs_snprintf(path, sizeof(path), "%s/%s/%s", root, name,
+			  SWITCH_CURRENT);
+	if (in->activate(in->ctx, root, name, it->from, &e) < 0) {
+		log_err("%s", e.msg);
+		a.back_failed = e.msg;
+		if (switch_current(root, name, current, sizeof(current),
+				    &e2) == 0)
+			a.current = current;
+		else
+			a.current_error = e2.msg;
+	} else if (strcmp(it->from, it->target->version) != 0 &&
+		   install_remove(root, name, it->target->version, &e) < 0) {
+		log_err("%s", e.msg);
+	}
+	decide_active_text(&a, out, n);
 }
 
 /* Installs the package or tar in fd; a negative errno (o says why) when it
@@ -52,27 +92,23 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 			 struct cycle_outcome *o)
 {
 	const struct manifest_component *t = it->target;
+	const struct cycle_installer *in = &c->env->installer;
 	uint64_t unpacked = 0;
 	char what[HS_NAME_MAX + HS_VERSION_MAX + 2];
+	char active[CYCLE_REASON_MAX];
 	struct hs_err e;
 	int r;
 
 	hs_err_clear(&e);
 	cycle_progress(c, STATE_INSTALLING, t->name, "%s %s", t->name,
 		       t->version);
-	r = install_package(c->env->cfg->install, t->name, t->version, fd,
-			    &unpacked, &e);
+	r = in->package(in->ctx, c->env->cfg->install, t->name, t->version, fd,
+			&unpacked, &e);
 	if (r == 0 && cycle_mark_installed(c, it, &e) < 0) {
-		/* What is active must be what is recorded: switch back. */
-		struct hs_err e2;
-
 		r = e.code;
-		if (install_activate(c->env->cfg->install, t->name, it->from,
-				     &e2) < 0 ||
-		    (strcmp(it->from, t->version) != 0 &&
-		     install_remove(c->env->cfg->install, t->name, t->version,
-				    &e2) < 0))
-			log_err("%s", e2.msg);
+		cycle_switch_back(c, it, active, sizeof(active));
+	} else {
+		cycle_still_active(it, active, sizeof(active));
 	}
 	if (cycle_disk_full(r)) {
 		(void)hs_snprintf(what, sizeof(what), "%s %s", t->name,
@@ -82,7 +118,7 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 	}
 	if (r < 0) {
 		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
-				  cycle_still_active(it));
+				  active);
 		return r;
 	}
 	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
@@ -91,7 +127,7 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 		char now[24];
 
 		(void)hs_snprintf(now, sizeof(now), "%lld",
-				  (long long)cycle_now());
+				  (long long)cycle_now(c));
 		if (db_setting_put(c->env->db, CYCLE_SYSTEM_RESTART_KEY, now,
 				   &e) < 0)
 			log_warn("%s, ignoring", e.msg);
@@ -112,37 +148,37 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/*
- * A download that failed: an interruption says what is kept and when it
- * resumes; a fault of this terminal what is kept for when it is mended;
- * either failure what stays installed.
- */
+/* A download that failed with tr, for the reason why: decide.h says what
+ * its reason tells besides. */
 static void cycle_download_failed(struct cycle_outcome *o,
 				  const struct transfer_result *tr,
 				  const struct plan_item *it, uint64_t size,
 				  const char *why)
 {
+	struct decide_failure f;
+	char active[CYCLE_REASON_MAX];
 	char when[21];
 
-	if (tr->state != STATE_INTERRUPTED) {
-		cycle_outcome_set(o, tr->state, "%s", why);
-		if (tr->state == STATE_FAILED_INSTALL && tr->kept > 0)
-			cycle_outcome_add(o, _("%llu of %llu bytes kept"),
-					  (unsigned long long)tr->kept,
-					  (unsigned long long)size);
-		if (tr->state != STATE_FAILED_CONNECT)
-			cycle_outcome_add(o, "%s", cycle_still_active(it));
-		/* A local fault has no time that mends it. */
-		if (tr->state != STATE_FAILED_INSTALL)
-			o->next_attempt = tr->next_attempt;
+	decide_download_failed(tr, &f);
+	o->next_attempt = f.next_attempt;
+	if (f.resumes) {
+		hs_time_format(tr->next_attempt, when);
+		cycle_outcome_set(
+			o, f.state,
+			_("%s; %llu of %llu bytes kept, resumes at %s"), why,
+			(unsigned long long)tr->kept, (unsigned long long)size,
+			when);
 		return;
 	}
-	o->next_attempt = tr->next_attempt;
-	hs_time_format(tr->next_attempt, when);
-	cycle_outcome_set(o, STATE_INTERRUPTED,
-			  _("%s; %llu of %llu bytes kept, resumes at %s"), why,
-			  (unsigned long long)tr->kept,
-			  (unsigned long long)size, when);
+	cycle_outcome_set(o, f.state, "%s", why);
+	if (f.kept)
+		cycle_outcome_add(o, _("%llu of %llu bytes kept"),
+				  (unsigned long long)tr->kept,
+				  (unsigned long long)size);
+	if (f.active) {
+		cycle_still_active(it, active, sizeof(active));
+		cycle_outcome_add(o, "%s", active);
+	}
 }
 
 static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
@@ -216,15 +252,16 @@ static void cycle_refuse(const struct cycle *c, const char *name,
 		log_warn("%s, ignoring", e.msg);
 }
 
-static bool cycle_refused(const struct cycle *c, const char *name,
-			  const char *sha256)
+/* The SHA-256 of NAME's delta refused before, or "". */
+static void cycle_refused(const struct cycle *c, const char *name,
+			  char out[static HASH_SHA256_HEX_LEN + 1])
 {
 	char key[HS_NAME_MAX + 32];
-	char v[HASH_SHA256_HEX_LEN + 1];
 
 	cycle_refused_key(name, key, sizeof(key));
-	return db_setting_get(c->env->db, key, v, sizeof(v), NULL) == 0 &&
-	       strcmp(v, sha256) == 0;
+	if (db_setting_get(c->env->db, key, out, HASH_SHA256_HEX_LEN + 1,
+			   NULL) < 0)
+		out[0] = '\0';
 }
 
 /* Once NAME is installed, neither of its downloads is needed any more, nor
@@ -275,7 +312,7 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 	cycle_progress(c, STATE_DOWNLOADING, it->target->name,
 		       _("%s %s, %llu bytes"), it->target->name,
 		       it->target->version, (unsigned long long)pkg->size);
-	r = transfer_run(&env, &job, &part, &tr, &e);
+	r = c->env->net.get_file(c->env->net.ctx, &env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	o->method = tr.resumed_from > 0 ? "resumed" : "full";
 	c->bytes += tr.bytes;
@@ -295,7 +332,7 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 		if (patch_keep_package(c->env->cfg, &nb, part_fd(part), &e) < 0)
 			log_warn("%s, ignoring", e.msg);
 	}
-	if (cycle_disk_full(r)) {
+	if (r < 0 && decide_keep_download(r)) {
 		/* Verified, and kept with its journal: once there is room the
 		 * next attempt re-hashes it instead of fetching it again. */
 		if (transfer_keep(&env, &job, part, &e) < 0)
@@ -340,22 +377,6 @@ static void cycle_delta_saved(const struct manifest_component *t,
 }
 
 /*
- * Whether a failed download of a delta ends the attempt instead of falling
- * back: a connection that breaks, or a shutdown, the delta's bytes kept for
- * the next; a fault of this terminal, which the full package would meet
- * too.  A server that lacks the delta (a mirror without deltas) is no
- * reason to wait, and a wrong delta is no reason to stop: fall back.
- */
-static bool cycle_delta_stops(int r, const struct transfer_result *tr)
-{
-	if (tr->state == STATE_FAILED_INSTALL)
-		return true;
-	return (r == -ECANCELED || !tr->not_found) &&
-	       (tr->state == STATE_INTERRUPTED ||
-		tr->state == STATE_FAILED_CONNECT);
-}
-
-/*
  * The delta d: download (resumable like any transfer), rebuild the tar from
  * the base in the cache, check it against the manifest, install it.  A
  * broken connection ends the attempt as it would in full (the delta's bytes
@@ -390,10 +411,10 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 	cycle_progress(c, STATE_DOWNLOADING, t->name,
 		       _("%s %s by delta from %s, %llu bytes"), t->name,
 		       t->version, d->from, (unsigned long long)d->size);
-	r = transfer_run(&env, &job, &part, &tr, &e);
+	r = c->env->net.get_file(c->env->net.ctx, &env, &job, &part, &tr, &e);
 	o->bytes += tr.bytes;
 	c->bytes += tr.bytes;
-	if (r < 0 && cycle_delta_stops(r, &tr)) {
+	if (r < 0 && decide_after_delta_download(&tr) == DECIDE_GIVE_UP) {
 		cycle_download_failed(o, &tr, it, d->size, e.msg);
 		return CYCLE_DELTA_DONE;
 	}
@@ -403,19 +424,16 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 			       t->version, d->from);
 		r = patch_apply(c->env->cfg, t, d, part_fd(part), tar,
 				sizeof(tar), &tar_fd, &e);
-		/* Only a base that is not the delta's is the base's fault; a
-		 * delta that does not rebuild the manifest's tar is not tried
-		 * again; a full disk says nothing against either. */
-		if (r == -ESTALE)
+		if (r < 0 && decide_after_apply(r) == DECIDE_BLAME_BASE)
 			patch_forget(c->env->cfg, t->name);
-		else if (r == -EBADMSG)
+		else if (r < 0 && decide_after_apply(r) == DECIDE_BLAME_DELTA)
 			cycle_refuse(c, t->name, d->sha256);
 	} else if (tr.not_found && tr.state != STATE_FAILED_VERIFY) {
 		(void)hs_err_set(&e, -ENOENT, "the server does not have it");
 	}
 	part_free(part);
 	if (r < 0) {
-		(void)hs_snprintf(why, PATCH_WHY_MAX,
+		(void)hs_snprintf(why, DECIDE_WHY_MAX,
 				  _("the delta from %s could not be used: %s"),
 				  d->from, e.msg);
 		cycle_forget(c, key);
@@ -431,29 +449,43 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 		cycle_forget_downloads(c, t->name);
 	} else {
 		(void)unlink(tar);
-		if (!cycle_disk_full(r))
+		if (!decide_keep_download(r))
 			cycle_forget(c, key);
 	}
 	(void)close(tar_fd);
 	return CYCLE_DELTA_DONE;
 }
 
+/* The delta to use for it, or NULL (why says why, or is ""). */
+static const struct manifest_delta *
+cycle_path(const struct cycle *c, const struct plan_item *it, char *why)
+{
+	char base[HASH_SHA256_HEX_LEN + 1] = "";
+	char refused[HASH_SHA256_HEX_LEN + 1] = "";
+	const struct decide_path_in in = {
+		.target = it->target,
+		.from = it->from,
+		.update = it->action == PLAN_UPDATE,
+		.deltas = c->env->cfg->deltas,
+		.base_sha256 = base,
+		.refused_sha256 = refused,
+	};
+
+	if (in.update && in.deltas && it->target->n_deltas > 0) {
+		patch_base_sha256(c->env->cfg, it->target->name, base);
+		cycle_refused(c, it->target->name, refused);
+	}
+	return decide_path(&in, why);
+}
+
 void cycle_component(struct cycle *c, const struct plan_item *it,
 		     struct cycle_outcome *o)
 {
-	const struct manifest_delta *d = NULL;
-	char why[PATCH_WHY_MAX] = "";
+	const struct manifest_delta *d;
+	char why[DECIDE_WHY_MAX];
 
 	memset(o, 0, sizeof(o[0]));
-	if (it->action == PLAN_UPDATE)
-		d = patch_pick(c->env->cfg, it->target, it->from, why);
-	if (d != NULL && cycle_refused(c, it->target->name, d->sha256)) {
-		(void)hs_snprintf(why, PATCH_WHY_MAX,
-				  _("the delta from %s did not rebuild the "
-				    "package when it was tried before"),
-				  d->from);
-		d = NULL;
-	}
+	d = cycle_path(c, it, why);
 	if (d != NULL && cycle_delta(c, it, d, o, why) == CYCLE_DELTA_DONE)
 		return;
 	cycle_full(c, it, o);

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "delta.h"
-#include "i18n.h"
 #include "log.h"
 #include "fileio.h"
 #include "str.h"
@@ -348,9 +347,8 @@ int patch_keep_tar(const struct config *cfg, const struct patch_new_base *nb,
 	return r;
 }
 
-/* The SHA-256 kept beside NAME's base, or "" when there is none. */
-static void patch_base_sha(const struct config *cfg, const char *name,
-			   char out[static HASH_SHA256_HEX_LEN + 1])
+void patch_base_sha256(const struct config *cfg, const char *name,
+		       char out[static HASH_SHA256_HEX_LEN + 1])
 {
 	char path[PATH_MAX];
 	char *buf = NULL;
@@ -365,45 +363,6 @@ static void patch_base_sha(const struct config *cfg, const char *name,
 		out[n] = '\0';
 	}
 	free(buf);
-}
-
-const struct manifest_delta *patch_pick(const struct config *cfg,
-					const struct manifest_component *c,
-					const char *from, char *why)
-{
-	char sha[HASH_SHA256_HEX_LEN + 1];
-	enum delta_method m;
-	size_t i;
-
-	why[0] = '\0';
-	if (c->n_deltas == 0 || from[0] == '\0' || !cfg->deltas)
-		return NULL;
-	for (i = 0; i < c->n_deltas; i++)
-		if (strcmp(c->deltas[i].from, from) == 0 &&
-		    delta_method_parse(c->deltas[i].method, &m) == 0)
-			break;
-	/* Cheapest path: a delta that saves less than a tenth of the package
-	 * is not worth rebuilding the tar for. */
-	if (i < c->n_deltas && c->deltas[i].size * 10 >= c->package.size * 9)
-		return NULL;
-	if (i == c->n_deltas) {
-		(void)hs_snprintf(why, PATCH_WHY_MAX, _("no delta from %s"),
-				  from);
-		return NULL;
-	}
-	patch_base_sha(cfg, c->name, sha);
-	if (sha[0] == '\0') {
-		(void)hs_snprintf(why, PATCH_WHY_MAX,
-				  _("no base of %s in the cache"), from);
-		return NULL;
-	}
-	if (strcmp(sha, c->deltas[i].base_sha256) != 0) {
-		(void)hs_snprintf(why, PATCH_WHY_MAX,
-				  _("the cached base is not the tar of %s"),
-				  from);
-		return NULL;
-	}
-	return &c->deltas[i];
 }
 
 /* The delta's own header must say what the manifest says. */

@@ -9,8 +9,8 @@
  * it is not kept.  An update then uses the manifest's delta from
  * the installed version when the kept base is that version's tar; the
  * rebuilt tar is installed only when its SHA-256 is the manifest's.  Any
- * failure is the caller's cue to fall back to the full package: patch_pick()
- * and patch_apply() say why, for the history.
+ * failure is the caller's cue to fall back to the full package: patch_apply()
+ * says why, for the history.
  */
 #ifndef HAISHIN_PATCH_H
 #define HAISHIN_PATCH_H
@@ -19,10 +19,9 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "hash.h"
 #include "hs_err.h"
 #include "manifest.h"
-
-#define PATCH_WHY_MAX 256
 
 /*
  * Brings the cache back within cache_max (a lowered setting, bases of
@@ -60,16 +59,11 @@ int patch_keep_tar(const struct config *cfg, const struct patch_new_base *nb,
 /* Forgets NAME's base. */
 void patch_forget(const struct config *cfg, const char *name);
 
-/*
- * The delta of c that rebuilds c's tar from version from, when the cache
- * holds that version's tar and the delta saves at least a tenth of the
- * package; NULL otherwise, with why (PATCH_WHY_MAX bytes)
- * saying why in a person's words, or "" when c offers no delta at all or
- * [transfer] deltas is off.
- */
-const struct manifest_delta *patch_pick(const struct config *cfg,
-					const struct manifest_component *c,
-					const char *from, char *why);
+/* The SHA-256 kept beside NAME's base (the tar a delta is applied to), or
+ * "" when there is none or it cannot be read.  Which delta to use is
+ * decide_path()'s (decide.h). */
+void patch_base_sha256(const struct config *cfg, const char *name,
+		       char out[static HASH_SHA256_HEX_LEN + 1]);
 
 /*
  * Applies the downloaded delta d (delta_fd) to NAME's base into a new file

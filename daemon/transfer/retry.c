@@ -4,34 +4,6 @@
 #include "retry.h"
 
 #include <assert.h>
-#include <errno.h>
-
-#include "fetch.h"
-
-enum retry_kind retry_classify(int code)
-{
-	switch (code) {
-	case -ECONNRESET: /* a drop */
-	case -ETIMEDOUT: /* a stall or a connect timeout */
-	case -ECONNREFUSED:
-	case -EHOSTDOWN: /* a connect timeout */
-	case -EREMOTEIO: /* 5xx */
-	case -EAGAIN: /* 429, 503 */
-		return RETRY_TRANSIENT;
-	case -EHOSTUNREACH: /* DNS or proxy name */
-	case -EPROTO: /* TLS */
-	case -ENOENT: /* 404, 410 */
-	case -ELOOP: /* redirect loop */
-	case -ERANGE: /* 416 that a restart did not cure */
-	case -EACCES: /* 401, 403: this server will not serve us */
-		return RETRY_NEXT_MIRROR;
-	case -EMSGSIZE: /* a size other than the signed one */
-	case -EFBIG: /* more bytes than signed */
-		return RETRY_WRONG_FILE;
-	default:
-		return RETRY_FINAL;
-	}
-}
 
 void retry_init(struct retry_state *s)
 {
@@ -94,7 +66,7 @@ enum retry_verdict retry_next(const struct retry_policy *p,
 			      int64_t retry_after, double jitter, int64_t now,
 			      uint32_t *ret_delay)
 {
-	const enum retry_kind kind = retry_classify(code);
+	const enum errmap_retry kind = errmap_retry(code);
 	uint64_t delay = 0;
 	bool stop;
 
@@ -105,20 +77,20 @@ enum retry_verdict retry_next(const struct retry_policy *p,
 		s->backoff_step = 0;
 	if (retry_after >= 0)
 		s->not_before[s->base] = now + retry_after;
-	if (kind == RETRY_WRONG_FILE && !s->wrong[s->base]) {
+	if (kind == ERRMAP_WRONG_FILE && !s->wrong[s->base]) {
 		s->wrong[s->base] = true;
 		s->n_wrong++;
 	}
-	if (kind == RETRY_NEXT_MIRROR) {
+	if (kind == ERRMAP_NEXT_MIRROR) {
 		s->bases_failed++;
 		(void)retry_advance(p, s);
-	} else if (kind == RETRY_TRANSIENT) {
+	} else if (kind == ERRMAP_TRANSIENT) {
 		/* The next base gets its turn at once; after a full round (at
 		 * once with a single base) the backoff is waited. */
 		s->bases_failed = 0;
 		if (retry_advance(p, s))
 			delay = retry_backoff(p, s->backoff_step++, jitter);
-	} else if (kind == RETRY_WRONG_FILE) {
+	} else if (kind == ERRMAP_WRONG_FILE) {
 		(void)retry_advance(p, s);
 	}
 	/* A base that said "Retry-After" is not asked before then. */
@@ -126,7 +98,7 @@ enum retry_verdict retry_next(const struct retry_policy *p,
 	    (uint64_t)(s->not_before[s->base] - now) > delay)
 		delay = (uint64_t)(s->not_before[s->base] - now);
 	/* A base with a wrong file counts as failed for good. */
-	stop = kind == RETRY_FINAL ||
+	stop = kind == ERRMAP_FINAL || kind == ERRMAP_REFETCH ||
 	       s->bases_failed + s->n_wrong >= p->n_bases ||
 	       s->attempts_done >= p->attempts || delay > p->backoff_max;
 	if (stop && retry_after > (int64_t)delay)

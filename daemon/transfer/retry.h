@@ -3,20 +3,23 @@
  * clock, no sleeping, no I/O, so the --once loop and the resident daemon's
  * timers share it and tests drive it with plain numbers.
  *
- * Errors (fetch.h's negative errnos) fall into three kinds:
+ * What an error means (errmap.h's retry class, one table for the whole
+ * download path):
  *  - transient (a drop, a stall, a refused connection, a 5xx, 429/503):
  *    the next base URL is tried at once, resuming the same file; after a
  *    full round of bases (at once, with a single base) the wait is an
  *    exponential backoff with jitter, or the server's Retry-After when that
  *    is longer;
  *  - per-mirror (DNS, TLS, 404, 401/403, a redirect loop): trying the same
- *    base again cannot help, so the next one is tried at once; when every base has
- *    failed so, the attempt ends;
+ *    base again cannot help, so the next one is tried at once; when every
+ *    base has failed so, the attempt ends;
  *  - wrong file (a size other than the signed one, endless data): that base
  *    has another file than the one signed; it is not asked again in this
  *    run, the next base is tried at once, and when no base is left the
  *    attempt ends;
- *  - final (a local error such as a full disk): the attempt ends at once.
+ *  - refetch (a hash mismatch) and final (a local error such as a full
+ *    disk, a shutdown): the attempt ends at once; the transfer itself
+ *    fetches a mismatched file again before it asks (transfer.h).
  * Every base URL failing, or the attempts running out, ends the run.
  */
 #ifndef HAISHIN_RETRY_H
@@ -26,12 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum retry_kind {
-	RETRY_TRANSIENT,
-	RETRY_NEXT_MIRROR,
-	RETRY_WRONG_FILE,
-	RETRY_FINAL,
-};
+#include "errmap.h"
 
 struct retry_policy {
 	uint32_t attempts; /* attempts per run, at least 1 */
@@ -56,9 +54,6 @@ enum retry_verdict {
 	RETRY_AGAIN, /* try again after *ret_delay seconds */
 	RETRY_STOP, /* give up for this run */
 };
-
-/* The kind of a fetch error. */
-enum retry_kind retry_classify(int code);
 
 /* A fresh state for one download. */
 void retry_init(struct retry_state *s);

@@ -3,8 +3,9 @@
  * resumed, retried and verified.  The journal is written only after the
  * bytes it promises are synced, so it never claims more than the disk holds.
  * What an error means for the run - a fault of this terminal, the network,
- * or bytes that are not the signed ones - is decided in one place,
- * transfer_state().
+ * or bytes that are not the signed ones - is errmap.h's table: each local
+ * call site records that its error is its own (transfer_fault), since the
+ * errno alone cannot tell.
  */
 #include "transfer.h"
 
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmap.h"
 #include "i18n.h"
 #include "log.h"
 #include "retry.h"
@@ -255,7 +257,7 @@ static const char *transfer_validator(const struct transfer *t,
 /* An answer of a wrong file: from this server, not from the network. */
 static bool transfer_wrong_file(const struct transfer *t, int r)
 {
-	return t->local.code == 0 && retry_classify(r) == RETRY_WRONG_FILE;
+	return t->local.code == 0 && errmap_retry(r) == ERRMAP_WRONG_FILE;
 }
 
 /*
@@ -373,40 +375,6 @@ static void transfer_wait(const struct transfer_env *env, const char *name,
 		continue;
 }
 
-/*
- * The one place that says what an error of the download path means for the
- * run: a fault of this terminal - its disk, its cache, its state database -
- * is FAILED_INSTALL (trying again cannot help before someone acts here);
- * bytes that are not the signed ones are FAILED_VERIFY; a server that
- * cannot serve the file is FAILED_CONNECT; a drop, a stall or a busy server
- * is INTERRUPTED.  The code alone cannot tell a local fault (-EACCES is also
- * a 403, -ELOOP a redirect loop, -ENOENT a 404, -EFBIG endless data), so
- * local says where it came from.
- */
-static enum state transfer_state(int code, bool local)
-{
-	if (local)
-		return STATE_FAILED_INSTALL;
-	switch (code) {
-	case -EFBIG: /* more bytes than signed */
-	case -EMSGSIZE: /* another size than signed */
-	case -EBADMSG: /* another hash than signed */
-		return STATE_FAILED_VERIFY;
-	case -EHOSTUNREACH:
-	case -ECONNREFUSED:
-	case -EHOSTDOWN:
-	case -EPROTO:
-	case -ELOOP:
-	case -ENOENT:
-	case -ERANGE:
-	case -EREMOTEIO:
-	case -EACCES:
-		return STATE_FAILED_CONNECT;
-	default: /* a drop, a stall, a busy server */
-		return STATE_INTERRUPTED;
-	}
-}
-
 /* Handles what needs no retry policy; returns true to try again now. */
 static bool transfer_recover(struct transfer *t,
 			     const struct retry_policy *policy,
@@ -415,11 +383,11 @@ static bool transfer_recover(struct transfer *t,
 {
 	struct hs_err e;
 
-	if (r == -EBADMSG) {
+	if (errmap_retry(r) == ERRMAP_REFETCH) {
 		/* Bytes that arrived wrong: a corrupting cache or mirror may
 		 * serve them again, so the next base gets the second try. */
 		retry_rotate(policy, rs);
-		return ++*mismatches < 2;
+		return ++*mismatches < ERRMAP_REFETCH_TRIES;
 	}
 	if (r == -ERANGE && !*range_reset && part_size(t->part) > 0) {
 		/* 416 for our offset: the kept bytes are not a prefix of
@@ -468,7 +436,8 @@ static int transfer_loop(struct transfer *t, uint32_t *ret_delay,
 		if (transfer_recover(t, &policy, &rs, r, &mismatches,
 				     &range_reset))
 			continue;
-		if (r == -EBADMSG || r == -ECANCELED || t->local.code != 0 ||
+		if (errmap_retry(r) == ERRMAP_REFETCH || r == -ECANCELED ||
+		    t->local.code != 0 ||
 		    retry_next(&policy, &rs, r, resp.bytes > 0,
 			       resp.retry_after, transfer_jitter(),
 			       (int64_t)time(NULL), ret_delay) == RETRY_STOP)
@@ -602,7 +571,8 @@ static int transfer_add_wrong(struct transfer *t, int r, struct hs_err *e)
 static int transfer_end(struct transfer *t, int r, uint32_t delay,
 			struct hs_err *e)
 {
-	t->res->state = transfer_state(r, t->local.code != 0);
+	t->res->state = errmap_state(r, t->local.code != 0 ? ERRMAP_LOCAL
+							   : ERRMAP_DOWNLOAD);
 	if (t->local.code != 0)
 		r = transfer_local_reason(t, e);
 	else if (t->wrong[0] != '\0' && !transfer_wrong_file(t, r))

@@ -68,8 +68,10 @@ struct transfer_job {
 };
 
 struct transfer_result {
-	enum state state; /* on failure: INTERRUPTED, FAILED_CONNECT,
-			   * FAILED_VERIFY or FAILED_INSTALL (a local fault) */
+	enum state state; /* on failure: errmap.h's, for the error the run
+			   * ended on: INTERRUPTED, FAILED_CONNECT,
+			   * FAILED_VERIFY, STOPPED (a shutdown) or
+			   * FAILED_INSTALL (a local fault) */
 	uint64_t bytes; /* bytes received in this run */
 	uint64_t resumed_from; /* bytes kept from an earlier run */
 	uint64_t kept; /* bytes on disk at the end */
