@@ -348,23 +348,33 @@ int patch_keep_tar(const struct config *cfg, const struct patch_new_base *nb,
 	return r;
 }
 
-/* The SHA-256 kept beside NAME's base, or "" when there is none. */
-static void patch_base_sha(const struct config *cfg, const char *name,
-			   char out[static HASH_SHA256_HEX_LEN + 1])
+/*
+ * The SHA-256 kept beside NAME's base: 0, -ENOENT when there is no base, or
+ * another error with e set (a file cut short, or that holds no SHA-256).
+ */
+static int patch_base_sha(const struct config *cfg, const char *name,
+			  char out[static HASH_SHA256_HEX_LEN + 1],
+			  struct hs_err *e)
 {
 	char path[PATH_MAX];
 	char *buf = NULL;
 	size_t n = 0;
+	int r;
 
-	out[0] = '\0';
-	if (patch_path(cfg, name, PATCH_BASE_SHA, path, sizeof(path)) < 0 ||
-	    hs_read_file(path, HASH_SHA256_HEX_LEN + 1, &buf, &n, NULL) < 0)
-		return;
-	if (n == HASH_SHA256_HEX_LEN) {
-		memcpy(out, buf, n);
-		out[n] = '\0';
-	}
+	if (patch_path(cfg, name, PATCH_BASE_SHA, path, sizeof(path)) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+	r = hs_read_file(path, HASH_SHA256_HEX_LEN + 1, &buf, &n, e);
+	if (r < 0)
+		return r;
+	if (n < HASH_SHA256_HEX_LEN)
+		r = hs_err_short(e, n, HASH_SHA256_HEX_LEN, "'%s'", path);
+	else if (n > HASH_SHA256_HEX_LEN)
+		r = hs_err_set(e, -EBADMSG, "'%s' holds more than a SHA-256",
+			       path);
+	else
+		memcpy(out, buf, n + 1);
 	free(buf);
+	return r;
 }
 
 const struct manifest_delta *patch_pick(const struct config *cfg,
@@ -373,7 +383,9 @@ const struct manifest_delta *patch_pick(const struct config *cfg,
 {
 	char sha[HASH_SHA256_HEX_LEN + 1];
 	enum delta_method m;
+	struct hs_err e;
 	size_t i;
+	int r;
 
 	why[0] = '\0';
 	if (c->n_deltas == 0 || from[0] == '\0' || !cfg->deltas)
@@ -391,10 +403,16 @@ const struct manifest_delta *patch_pick(const struct config *cfg,
 				  from);
 		return NULL;
 	}
-	patch_base_sha(cfg, c->name, sha);
-	if (sha[0] == '\0') {
+	r = patch_base_sha(cfg, c->name, sha, &e);
+	if (r == -ENOENT) {
 		(void)hs_snprintf(why, PATCH_WHY_MAX,
 				  _("no base of %s in the cache"), from);
+		return NULL;
+	}
+	if (r < 0) {
+		(void)hs_snprintf(why, PATCH_WHY_MAX,
+				  _("the cached base of %s cannot be used: %s"),
+				  from, e.msg);
 		return NULL;
 	}
 	if (strcmp(sha, c->deltas[i].base_sha256) != 0) {
