@@ -42,10 +42,6 @@ stop_daemon() {
 	DPID=""
 }
 
-skip() {
-	echo "SKIPPED: $*"
-}
-
 # field FILE LINE EXPR: a Python expression on line LINE (1-based) of FILE (j).
 field() {
 	sed -n "$2p" "$1" | "$PY" -c 'import json, sys; j = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$3"
@@ -162,7 +158,7 @@ fault_reset
 
 # --- read-only users: a share each, never the reserve ----------------------------
 if ! $IS_ROOT; then
-	skip "the per-user share, the reserve and eviction need root, group nogroup and setpriv (they run other uids)"
+	skip "the per-user share, the reserve and eviction (needs root, group nogroup and setpriv: they run other uids)"
 	finish
 	exit
 fi

@@ -406,7 +406,7 @@ if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null && command -v setpriv >
 	expect_eq "$(json '(j["code"], j["state"], j["exit"])')" "('denied', 'STOPPED', 78)" \
 		"download-now refused: --json end line has code, state and exit"
 else
-	pass "skipped: the group check needs root, nogroup and setpriv"
+	skip "a member of [control] group reads status but may not change anything (needs root, group nogroup and setpriv)"
 fi
 
 finish
