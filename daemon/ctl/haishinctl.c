@@ -495,6 +495,7 @@ static int say_no_config(struct ctl_run *run, const struct hs_err *e)
 static int say_lost(struct ctl_run *run, int r, bool sent)
 {
 	char why[CTLPRINT_LINE_MAX];
+	char what[64];
 
 	if (r == -ETIMEDOUT) {
 		(void)hs_snprintf(
@@ -502,11 +503,17 @@ static int say_lost(struct ctl_run *run, int r, bool sent)
 			_("haishind did not answer on '%s' within %u s; see 'systemctl status haishind'"),
 			run->socket, run->o->cmd->timeout);
 	} else if (r == -EMSGSIZE || r == -EBADMSG) {
+		if (r == -EMSGSIZE)
+			(void)hs_snprintf(what, sizeof(what),
+					  _("a line over %u MiB"),
+					  CTLCLIENT_LINE_MAX >> 20);
+		else
+			(void)hs_strlcpy(what, _("not a JSON object"),
+					 sizeof(what));
 		(void)hs_snprintf(
 			why, sizeof(why),
 			_("haishind sent a reply that is not valid (%s); see 'journalctl -u haishind'"),
-			r == -EMSGSIZE ? _("a line over 64 KiB")
-				       : _("not a JSON object"));
+			what);
 	} else if (is_download(run->o) && sent) {
 		return say_state(
 			run, STATE_INTERRUPTED,
