@@ -117,6 +117,7 @@ bool daemon_enabled(struct daemon *d, char *reason, size_t n)
 				  _("the enable/disable setting cannot be "
 				    "read from the state database (%s)"),
 				  e.msg);
+	hs_utf8_fix(reason); /* a cut reason may end inside a character */
 	daemon_fact(d, DAEMON_FACT_ENABLED, reason);
 	if (reason[0] != '\0')
 		return false;
@@ -156,6 +157,7 @@ static bool daemon_low_disk(struct daemon *d)
 				  d->cfg.cache, strerror(errno));
 	else
 		low = (uint64_t)st.f_bavail * st.f_frsize < DAEMON_LOW_DISK;
+	hs_utf8_fix(why);
 	daemon_fact(d, DAEMON_FACT_DISK, why);
 	return low;
 }
@@ -214,6 +216,7 @@ static bool daemon_restart_pending(struct daemon *d)
 				    "go in, as while a restart is pending "
 				    "(download-now installs the others)"),
 				  cause);
+	hs_utf8_fix(why);
 	daemon_fact(d, DAEMON_FACT_RESTART, why);
 	return pending;
 }

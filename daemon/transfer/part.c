@@ -95,8 +95,9 @@ static void *part_hasher(void *arg)
 		if (r < 0) {
 			p->error = r;
 			p->error_msg = e;
-		} else
+		} else {
 			p->hashed += n;
+		}
 		(void)pthread_cond_broadcast(&p->cv);
 	}
 	part_unlock(p);

@@ -95,7 +95,8 @@ start_daemon
 
 # A history long enough that its reply cannot all wait in the socket's
 # buffers: 1000 rows of about 700 bytes.
-sqlite3 "$W/client/state/haishin.db" "
+# The boot check may be writing its own row: wait for its lock.
+sqlite3 -cmd ".timeout 10000" "$W/client/state/haishin.db" "
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
 INSERT INTO history (started, finished, \"trigger\", component, from_version,
   to_version, method, bytes, state, reason)

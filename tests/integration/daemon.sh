@@ -316,8 +316,8 @@ block() {
 	json "next((b.get('reason', '') for b in j['daemon']['blocked_by'] if b['what'] == '$1'), '-')"
 }
 DB="$W/client/state/haishin.db"
-asked=$(sqlite3 "$DB" "select value from settings where key = 'system_restart_asked'")
-sqlite3 "$DB" "update settings set value = 'soon' where key = 'system_restart_asked'"
+asked=$(sqlite3 -cmd ".timeout 10000" "$DB" "select value from settings where key = 'system_restart_asked'")
+sqlite3 -cmd ".timeout 10000" "$DB" "update settings set value = 'soon' where key = 'system_restart_asked'"
 why=$(block restart_pending)
 [[ "$why" == *"holds 'soon' as the time a restart of the system was asked for"*"only required updates go in"* ]] &&
 	pass "an unreadable restart flag counts as pending and status says why" ||
@@ -326,7 +326,7 @@ ctl status | grep -q "a restart is pending: the state database holds 'soon'" &&
 	pass "haishinctl status shows the reason of the block" || fail "haishinctl status: $(ctl status)"
 expect_eq "$(grep -c "holds 'soon' as the time" "$W/daemon.log")" 1 \
 	"the unreadable restart flag is logged once, however often status asks"
-sqlite3 "$DB" "update settings set value = '$asked' where key = 'system_restart_asked'"
+sqlite3 -cmd ".timeout 10000" "$DB" "update settings set value = '$asked' where key = 'system_restart_asked'"
 expect_eq "$(block restart_pending)" "" "a readable restart flag again: the block has no reason"
 grep -q "the restart flag can be read again" "$W/daemon.log" &&
 	pass "the restart flag's recovery is logged" || fail "no recovery line for the restart flag"
