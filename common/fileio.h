@@ -8,6 +8,7 @@
 #define HAISHIN_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hs_err.h"
 
@@ -18,6 +19,29 @@
  */
 int hs_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 		 struct hs_err *e);
+
+/*
+ * The one error of a read that ended early: a file or a stream that held
+ * fewer bytes than its reader had been told (a part file shorter than its
+ * journal, a file that shrank while it was read).  Returns -ENODATA, with
+ * the message "WHAT ended after GOT of WANT bytes", WHAT formatted from fmt
+ * (a path in quotes, "'%s'", or a phrase); so a caller can tell a short file
+ * from an I/O error, which keeps read(2)'s errno (-EIO, ...).  A stream
+ * that states no length (a reply line cut off) uses the same code with its
+ * own words; a file whose own format says it is longer (a delta shorter
+ * than its header) is malformed, -EBADMSG, not short.
+ */
+int hs_err_short(struct hs_err *e, uint64_t got, uint64_t want, const char *fmt,
+		 ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Reads exactly n bytes at offset off of fd (pread(2), retried after EINTR
+ * and short counts) into buf.  Returns 0; hs_err_short() when the file ends
+ * first (the sizes counted from the file's start); or read's negative errno
+ * with "cannot read 'path': ...".  path names fd in messages.
+ */
+int hs_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *path,
+		  struct hs_err *e);
 
 /* Makes a rename or a new entry in path's directory durable (fsync of the
  * directory). */

@@ -10,14 +10,17 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "str.h"
 
 int hs_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
@@ -106,6 +109,43 @@ int hs_fsync_dir(const char *path, struct hs_err *e)
 	if (r < 0)
 		return hs_err_set(e, r, "cannot fsync '%s': %s", path,
 				  strerror(-r));
+	return 0;
+}
+
+int hs_err_short(struct hs_err *e, uint64_t got, uint64_t want, const char *fmt,
+		 ...)
+{
+	char what[HS_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), dgettext(HAISHIN_TEXTDOMAIN, fmt),
+			ap);
+	va_end(ap);
+	return hs_err_set(e, -ENODATA,
+			  "%s ended after %" PRIu64 " of %" PRIu64 " bytes",
+			  what, got, want);
+}
+
+int hs_pread_full(int fd, void *buf, size_t n, uint64_t off, const char *path,
+		  struct hs_err *e)
+{
+	size_t got = 0;
+	ssize_t k;
+
+	while (got < n) {
+		k = pread(fd, (uint8_t *)buf + got, n - got,
+			  (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return hs_err_set(e, -errno, "cannot read '%s': %s",
+					  path, strerror(errno));
+		if (k == 0)
+			return hs_err_short(e, off + got, off + n, "'%s'",
+					    path);
+		got += (size_t)k;
+	}
 	return 0;
 }
 

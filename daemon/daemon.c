@@ -76,14 +76,51 @@ static uint32_t random_below(uint32_t n)
 
 /* ---- settings and the schedule ---------------------------------------- */
 
+/*
+ * Records why fact cannot be read now (why "" when it can): each change is
+ * logged once, however often status asks.
+ */
+static void daemon_fact(struct daemon *d, enum daemon_fact fact,
+			const char *why)
+{
+	char *last = d->unknown[fact];
+
+	if (strcmp(last, why) == 0)
+		return;
+	if (why[0] != '\0')
+		log_warn("%s", why);
+	else
+		log_info("%s",
+			 fact == DAEMON_FACT_DISK
+				 ? "the cache's free space can be read again"
+			 : fact == DAEMON_FACT_RESTART
+				 ? "the restart flag can be read again"
+				 : "the enable/disable setting can be "
+				   "read again");
+	(void)hs_strlcpy(last, why, sizeof(d->unknown[fact]));
+}
+
 /* Automatic updates: the run-time setting (enable/disable) wins over the
- * configuration.  Fills reason when they are off. */
+ * configuration.  Fills reason when they are off.  A setting that cannot
+ * be read counts as off: a disable must not be lost to a read error. */
 bool daemon_enabled(struct daemon *d, char *reason, size_t n)
 {
+	struct hs_err e;
 	char v[16];
+	int r;
 
 	reason[0] = '\0';
-	if (db_setting_get(d->db, "enabled", v, sizeof(v), NULL) == 0) {
+	r = db_setting_get(d->db, "enabled", v, sizeof(v), &e);
+	if (r < 0 && r != -ENOENT)
+		(void)hs_snprintf(reason, n,
+				  _("the enable/disable setting cannot be "
+				    "read from the state database (%s)"),
+				  e.msg);
+	hs_utf8_fix(reason); /* a cut reason may end inside a character */
+	daemon_fact(d, DAEMON_FACT_ENABLED, reason);
+	if (reason[0] != '\0')
+		return false;
+	if (r == 0) {
 		if (strcmp(v, "no") != 0)
 			return true;
 		if (db_setting_get(d->db, "disabled_reason", reason, n, NULL) <
@@ -99,28 +136,88 @@ bool daemon_enabled(struct daemon *d, char *reason, size_t n)
 	return false;
 }
 
-static bool daemon_low_disk(const struct daemon *d)
+/*
+ * Whether the cache has too little free space.  Free space that cannot be
+ * read counts as too little (a download might fill the disk), with the
+ * reason in d->unknown.
+ */
+static bool daemon_low_disk(struct daemon *d)
 {
+	char why[CYCLE_REASON_MAX] = "";
 	struct statvfs st;
+	bool low = true;
 
 	if (statvfs(d->cfg.cache, &st) < 0)
-		return false;
-	return (uint64_t)st.f_bavail * st.f_frsize < DAEMON_LOW_DISK;
+		(void)hs_snprintf(why, sizeof(why),
+				  _("the free space of the cache '%s' cannot "
+				    "be read (%s); until it can, scheduled "
+				    "updates wait, as for a full disk "
+				    "(download-now still runs)"),
+				  d->cfg.cache, strerror(errno));
+	else
+		low = (uint64_t)st.f_bavail * st.f_frsize < DAEMON_LOW_DISK;
+	hs_utf8_fix(why);
+	daemon_fact(d, DAEMON_FACT_DISK, why);
+	return low;
 }
 
-/* An installed update asked for a reboot that has not happened since (the
- * cycle records when, whatever the language of the reason). */
-static bool daemon_restart_pending(struct daemon *d)
+/* Fills why when the restart flag or the boot time cannot be read; else
+ * whether a reboot asked for at the recorded time has not happened. */
+static bool daemon_restart_asked(struct daemon *d, char *why, size_t n)
 {
 	struct sysinfo si;
-	char v[24];
+	struct hs_err e;
 	uint64_t asked;
+	char v[24];
+	int r;
 
-	if (db_setting_get(d->db, CYCLE_SYSTEM_RESTART_KEY, v, sizeof(v),
-			   NULL) < 0 ||
-	    hs_parse_u64(v, INT64_MAX, &asked) < 0 || sysinfo(&si) < 0)
+	r = db_setting_get(d->db, CYCLE_SYSTEM_RESTART_KEY, v, sizeof(v), &e);
+	if (r == -ENOENT)
 		return false;
-	return (int64_t)asked > now_s() - (int64_t)si.uptime;
+	if (r < 0)
+		(void)hs_snprintf(why, n,
+				  _("whether an update waits for a restart of "
+				    "the system cannot be read from the state "
+				    "database (%s)"),
+				  e.msg);
+	else if (hs_parse_u64(v, INT64_MAX, &asked) < 0)
+		(void)hs_snprintf(why, n,
+				  _("the state database holds '%s' as the "
+				    "time a restart of the system was asked "
+				    "for, which is not a time"),
+				  v);
+	else if (sysinfo(&si) < 0)
+		(void)hs_snprintf(why, n,
+				  _("the time since the system started cannot "
+				    "be read (%s)"),
+				  strerror(errno));
+	else
+		return (int64_t)asked > now_s() - (int64_t)si.uptime;
+	return true;
+}
+
+/*
+ * An installed update asked for a reboot that has not happened since (the
+ * cycle records when, whatever the language of the reason).  A flag that
+ * cannot be read counts as pending: only required updates go in, and the
+ * reason in d->unknown says why.
+ */
+static bool daemon_restart_pending(struct daemon *d)
+{
+	char cause[CYCLE_REASON_MAX] = "";
+	char why[CYCLE_REASON_MAX] = "";
+	bool pending;
+
+	pending = daemon_restart_asked(d, cause, sizeof(cause));
+	if (cause[0] != '\0')
+		(void)hs_snprintf(why, sizeof(why),
+				  _("%s; until it can, only required updates "
+				    "go in, as while a restart is pending "
+				    "(download-now installs the others)"),
+				  cause);
+	hs_utf8_fix(why);
+	daemon_fact(d, DAEMON_FACT_RESTART, why);
+	return pending;
 }
 
 /* The last verified manifest, kept by the cycle in the state directory. */
@@ -196,6 +293,10 @@ void daemon_sched_in(struct daemon *d, struct sched_in *in, char *reason,
 	in->backoff_until = d->backoff_until;
 	in->low_disk = daemon_low_disk(d);
 	in->restart_pending = daemon_restart_pending(d);
+	if (d->unknown[DAEMON_FACT_DISK][0] != '\0')
+		in->low_disk_why = d->unknown[DAEMON_FACT_DISK];
+	if (d->unknown[DAEMON_FACT_RESTART][0] != '\0')
+		in->restart_why = d->unknown[DAEMON_FACT_RESTART];
 	in->required_pending = daemon_required_pending(d);
 }
 
@@ -354,6 +455,8 @@ static void daemon_hold(const struct daemon *d, const struct sched_in *in,
 		(void)hs_snprintf(out, n,
 				  _("automatic updates are disabled: %s"),
 				  off_reason);
+	} else if (in->restart_pending && in->restart_why != NULL) {
+		(void)hs_strlcpy(out, in->restart_why, n);
 	} else if (in->restart_pending) {
 		(void)hs_snprintf(out, n, "%s",
 				  _("an installed update waits for a restart "

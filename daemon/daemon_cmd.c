@@ -301,14 +301,19 @@ static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
 	struct sched_block b[SCHED_MAX_BLOCKS];
 	const size_t n = sched_blocks(in, b);
 	json_t *arr = json_array();
+	json_t *j;
 	size_t i;
 
 	(void)d;
-	for (i = 0; arr != NULL && i < n; i++)
-		(void)json_array_append_new(
-			arr, json_pack("{s:s, s:o}", "what",
-				       sched_block_name(b[i].kind), "until",
-				       json_time(b[i].until)));
+	for (i = 0; arr != NULL && i < n; i++) {
+		j = json_pack("{s:s, s:o}", "what", sched_block_name(b[i].kind),
+			      "until", json_time(b[i].until));
+		/* A fact that could not be read says why. */
+		if (j != NULL && b[i].reason != NULL)
+			(void)json_object_set_new(j, "reason",
+						  json_string(b[i].reason));
+		(void)json_array_append_new(arr, j);
+	}
 	return arr;
 }
 

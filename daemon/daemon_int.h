@@ -40,6 +40,14 @@ enum waiting {
 	WAIT_DIAG, /* check-connection */
 };
 
+/* The facts of the schedule that reading may fail to establish. */
+enum daemon_fact {
+	DAEMON_FACT_ENABLED, /* the enable/disable setting */
+	DAEMON_FACT_DISK, /* the cache's free space */
+	DAEMON_FACT_RESTART, /* whether a reboot is pending */
+	DAEMON_FACTS
+};
+
 struct daemon {
 	char config_path[PATH_MAX];
 	struct config cfg;
@@ -58,6 +66,9 @@ struct daemon {
 	int64_t last_check;
 	uint32_t jitter;
 	int64_t backoff_until;
+	/* Why a fact the schedule needs cannot be read now ("" when it can),
+	 * as last logged: each change is logged once. */
+	char unknown[DAEMON_FACTS][CYCLE_REASON_MAX];
 	/* The download rate, measured over the current component. */
 	char rate_component[HS_NAME_MAX + 1];
 	uint64_t rate_done0;
@@ -74,7 +85,8 @@ struct daemon {
 /* ---- daemon.c ----------------------------------------------------------- */
 
 /* Automatic updates: the run-time setting (enable/disable) wins over the
- * configuration.  Fills reason (n bytes) when they are off. */
+ * configuration.  Fills reason (n bytes) when they are off; a setting that
+ * cannot be read counts as off, the reason saying so. */
 bool daemon_enabled(struct daemon *d, char *reason, size_t n);
 
 /* Fills the schedule's inputs as of now; reason as daemon_enabled(). */

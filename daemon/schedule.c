@@ -67,10 +67,12 @@ static int64_t sched_quiet_end(const struct sched_in *in)
 }
 
 static void sched_add(struct sched_block *out, size_t *n,
-		      enum sched_block_kind kind, int64_t until)
+		      enum sched_block_kind kind, int64_t until,
+		      const char *reason)
 {
 	out[*n].kind = kind;
 	out[*n].until = until;
+	out[*n].reason = reason;
 	(*n)++;
 }
 
@@ -80,17 +82,18 @@ size_t sched_blocks(const struct sched_in *in,
 	size_t n = 0;
 
 	if (!in->enabled)
-		sched_add(out, &n, SCHED_DISABLED, 0);
+		sched_add(out, &n, SCHED_DISABLED, 0, NULL);
 	if (config_is_quiet_at(in->cfg, in->local_minute))
-		sched_add(out, &n, SCHED_QUIET_HOURS, sched_quiet_end(in));
+		sched_add(out, &n, SCHED_QUIET_HOURS, sched_quiet_end(in),
+			  NULL);
 	if (in->last_check == 0 && in->now < in->boot_due)
-		sched_add(out, &n, SCHED_BOOT_DELAY, in->boot_due);
+		sched_add(out, &n, SCHED_BOOT_DELAY, in->boot_due, NULL);
 	if (in->now < in->backoff_until)
-		sched_add(out, &n, SCHED_BACKOFF, in->backoff_until);
+		sched_add(out, &n, SCHED_BACKOFF, in->backoff_until, NULL);
 	if (in->low_disk)
-		sched_add(out, &n, SCHED_LOW_DISK, 0);
+		sched_add(out, &n, SCHED_LOW_DISK, 0, in->low_disk_why);
 	if (in->restart_pending)
-		sched_add(out, &n, SCHED_RESTART_PENDING, 0);
+		sched_add(out, &n, SCHED_RESTART_PENDING, 0, in->restart_why);
 	return n;
 }
 

@@ -17,6 +17,10 @@
  * automatic updates off — check and report only; quiet hours or a pending
  * reboot — install the required updates only; a backoff or a full disk —
  * wait.
+ *
+ * A fact the caller could not read (the cache's free space, whether a
+ * reboot is pending) is passed as true with a reason: the careful answer
+ * holds updates back, and the reason says why it is not known.
  */
 #ifndef HAISHIN_SCHEDULE_H
 #define HAISHIN_SCHEDULE_H
@@ -51,6 +55,7 @@ enum sched_run {
 struct sched_block {
 	enum sched_block_kind kind;
 	int64_t until; /* seconds since the epoch; 0 when not known */
+	const char *reason; /* why a fact is not known (sched_in's), or NULL */
 };
 
 struct sched_in {
@@ -62,8 +67,12 @@ struct sched_in {
 	int64_t last_check; /* when the last scheduled check began; 0 */
 	uint32_t jitter; /* seconds added to the interval, drawn anew */
 	int64_t backoff_until; /* 0 when none */
-	bool low_disk;
-	bool restart_pending;
+	bool low_disk; /* the cache has too little free space */
+	bool restart_pending; /* an installed update waits for a reboot */
+	/* NULL, or why low_disk or restart_pending is not known but taken
+	 * as true (the caller's string, kept while in is used). */
+	const char *low_disk_why;
+	const char *restart_why;
 	bool required_pending; /* a required update is known and not in */
 };
 

@@ -30,8 +30,7 @@ struct worker {
 	int bundle_fd; /* -1, or owned by the attempt */
 
 	pthread_mutex_t mu; /* guards what follows */
-	struct cycle_event queue[WORKER_QUEUE];
-	size_t n_queued;
+	struct worker_queue queue;
 	struct cycle_event latest;
 	bool has_latest;
 	bool done;
@@ -45,28 +44,58 @@ static void worker_wake(struct worker *w)
 	(void)!write(w->efd, &one, sizeof(one));
 }
 
-/* Queues an event; a full queue drops the oldest DOWNLOADING ones first. */
-static void worker_on_event(void *ctx, const struct cycle_event *ev)
+/* The oldest DOWNLOADING event, else the oldest event: the one a full
+ * queue drops. */
+static size_t worker_queue_victim(const struct worker_queue *q)
 {
-	struct worker *w = ctx;
-	struct cycle_event *last;
+	size_t i;
 
-	(void)pthread_mutex_lock(&w->mu);
-	w->latest = *ev;
-	w->has_latest = true;
-	last = w->n_queued > 0 ? &w->queue[w->n_queued - 1] : NULL;
+	for (i = 0; i < q->n; i++)
+		if (q->ev[i].state == STATE_DOWNLOADING)
+			return i;
+	return 0;
+}
+
+void worker_queue_push(struct worker_queue *q, const struct cycle_event *ev)
+{
+	struct cycle_event *last = q->n > 0 ? &q->ev[q->n - 1] : NULL;
+	size_t i;
+
 	if (last != NULL && last->state == STATE_DOWNLOADING &&
 	    ev->state == STATE_DOWNLOADING &&
 	    strcmp(last->component, ev->component) == 0) {
 		*last = *ev;
-	} else {
-		if (w->n_queued == WORKER_QUEUE) {
-			memmove(&w->queue[0], &w->queue[1],
-				sizeof(w->queue[0]) * (WORKER_QUEUE - 1));
-			w->n_queued--;
-		}
-		w->queue[w->n_queued++] = *ev;
+		return;
 	}
+	if (q->n == WORKER_QUEUE) {
+		i = worker_queue_victim(q);
+		memmove(&q->ev[i], &q->ev[i + 1],
+			sizeof(q->ev[0]) * (WORKER_QUEUE - 1 - i));
+		q->n--;
+	}
+	q->ev[q->n++] = *ev;
+}
+
+size_t worker_queue_take(struct worker_queue *q, struct cycle_event *out,
+			 size_t n)
+{
+	const size_t k = q->n < n ? q->n : n;
+
+	memcpy(out, q->ev, k * sizeof(*out));
+	memmove(&q->ev[0], &q->ev[k], (q->n - k) * sizeof(q->ev[0]));
+	q->n -= k;
+	return k;
+}
+
+/* Queues an event for the loop (worker_queue_push) and wakes it. */
+static void worker_on_event(void *ctx, const struct cycle_event *ev)
+{
+	struct worker *w = ctx;
+
+	(void)pthread_mutex_lock(&w->mu);
+	w->latest = *ev;
+	w->has_latest = true;
+	worker_queue_push(&w->queue, ev);
 	(void)pthread_mutex_unlock(&w->mu);
 	worker_wake(w);
 }
@@ -188,7 +217,7 @@ int worker_start(struct worker *w, const struct config *cfg,
 	w->bundle_fd = job->bundle_fd;
 	atomic_store(&w->cancel, false);
 	w->done = false;
-	w->n_queued = 0;
+	w->queue.n = 0;
 	w->has_latest = false;
 	r = pthread_create(&w->thread, NULL, worker_main, w);
 	if (r != 0) {
@@ -214,13 +243,9 @@ size_t worker_drain(struct worker *w, struct cycle_event *out, size_t n,
 
 	(void)!read(w->efd, &count, sizeof(count));
 	(void)pthread_mutex_lock(&w->mu);
-	k = w->n_queued < n ? w->n_queued : n;
-	memcpy(out, w->queue, k * sizeof(*out));
-	memmove(&w->queue[0], &w->queue[k],
-		(w->n_queued - k) * sizeof(w->queue[0]));
-	w->n_queued -= k;
-	done = w->done && w->n_queued == 0;
-	more = w->n_queued > 0;
+	k = worker_queue_take(&w->queue, out, n);
+	done = w->done && w->queue.n == 0;
+	more = w->queue.n > 0;
 	if (done)
 		*ret_res = w->result;
 	(void)pthread_mutex_unlock(&w->mu);

@@ -3,7 +3,10 @@
  * loop (control socket, timers, signals) stays responsive while it
  * downloads and installs.  The worker opens its own database connection and
  * libcurl handle, runs cycle_run(), and hands its progress and its result
- * to the loop through a queue and an eventfd the loop polls.
+ * to the loop through a queue of WORKER_QUEUE events (struct worker_queue)
+ * and an eventfd the loop polls.  The worker never waits for the loop: a
+ * full queue makes room by dropping progress, which the next DOWNLOADING
+ * event supersedes anyway, before it drops a change of state.
  */
 #ifndef HAISHIN_WORKER_H
 #define HAISHIN_WORKER_H
@@ -16,6 +19,24 @@
 #include "hs_err.h"
 
 #define WORKER_QUEUE 64
+
+/*
+ * The events not yet taken by the loop, oldest first.  A DOWNLOADING event
+ * replaces the last one queued when that is a DOWNLOADING event of the same
+ * component.  When all WORKER_QUEUE places are taken, the oldest
+ * DOWNLOADING event makes room, or the oldest event when none is queued.
+ */
+struct worker_queue {
+	struct cycle_event ev[WORKER_QUEUE];
+	size_t n;
+};
+
+/* Queues ev as above. */
+void worker_queue_push(struct worker_queue *q, const struct cycle_event *ev);
+
+/* Moves up to n of the oldest events into out; returns how many. */
+size_t worker_queue_take(struct worker_queue *q, struct cycle_event *out,
+			 size_t n);
 
 struct worker;
 
@@ -46,7 +67,7 @@ bool worker_running(const struct worker *w);
  * Moves up to n queued events into out and returns how many.  When the
  * attempt has ended and every event was taken, *ret_done is set, *ret_res
  * gets the result and the thread is joined: the worker is idle again.
- * DOWNLOADING events of one component are coalesced while queued.
+ * The events are those of struct worker_queue.
  */
 size_t worker_drain(struct worker *w, struct cycle_event *out, size_t n,
 		    bool *ret_done, struct cycle_result *ret_res);

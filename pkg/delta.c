@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "delta_int.h"
+#include "fileio.h"
 #include "hs_limits.h"
 #include "str.h"
 
@@ -343,8 +344,8 @@ static int copy_fd(int from, uint64_t size, int to, struct hs_err *e)
 		if (r < 0)
 			return r;
 		if (n == 0)
-			return hs_err_set(e, -EIO,
-					  "delta: temporary file shrank");
+			return hs_err_short(e, off, size,
+					    "delta: the temporary delta");
 		r = delta_write_all(to, buf, n, "delta", e);
 		if (r < 0)
 			return r;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "delta_int.h"
+#include "fileio.h"
 
 /*
  * --ultra -22: on typescript 5.3.3 -> 5.4.2 it makes 60 KB where level 19
@@ -222,8 +223,9 @@ static int dz_refill(struct dz_run *s, struct hs_err *e)
 	r = delta_pread(s->fd, s->in_buf, want, s->off, &n, e);
 	if (r < 0)
 		return r;
-	if (n != want)
-		return hs_err_set(e, -EIO, "delta: file shrank while read");
+	if (n != want) /* it shrank since its size was taken */
+		return hs_err_short(e, s->off + n, s->end,
+				    "zstd delta: the delta");
 	s->off += n;
 	s->in.src = s->in_buf;
 	s->in.size = n;

@@ -33,6 +33,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "fileio.h"
 #include "hs_limits.h"
 #include "str.h"
 #include "unpack.h"
@@ -312,6 +313,8 @@ static int pack_from_archive(struct archive *a, const char *what,
 static int pack_copy(struct archive *a, int fd, uint64_t size, uint8_t *buf,
 		     const char *name, struct hs_err *e)
 {
+	const uint64_t total = size;
+
 	while (size > 0) {
 		const size_t want = size < PACK_BUF_SIZE ? size : PACK_BUF_SIZE;
 		const ssize_t n = read(fd, buf, want);
@@ -321,10 +324,9 @@ static int pack_copy(struct archive *a, int fd, uint64_t size, uint8_t *buf,
 		if (n < 0)
 			return hs_err_set(e, -errno, "'%s': cannot read: %s",
 					  name, strerror(errno));
-		if (n == 0)
-			return hs_err_set(e, -EIO,
-					  "'%s': file shrank while packing",
-					  name);
+		if (n == 0) /* it shrank since its header was written */
+			return hs_err_short(e, total - size, total, "'%s'",
+					    name);
 		if (archive_write_data(a, buf, (size_t)n) != n)
 			return pack_from_archive(a, name, e);
 		size -= (uint64_t)n;

@@ -22,10 +22,12 @@ if [ ${#sources[@]} -eq 0 ]; then
 	exit 1
 fi
 
-# hs_err_set(e, code, FORMAT, ...) and hs_err_prefix(e, FORMAT, ...)
+# hs_err_set(e, code, FORMAT, ...), hs_err_prefix(e, FORMAT, ...) and
+# hs_err_short(e, got, want, FORMAT, ...) (common/fileio.h)
 # translate their formats (common/hs_err.c); _() may carry a format too.
 xgettext --keyword=_ --keyword=N_ --keyword=hs_err_set:3 \
-	--keyword=hs_err_prefix:2 --flag=hs_err_set:3:c-format \
+	--keyword=hs_err_prefix:2 --keyword=hs_err_short:4 \
+	--flag=hs_err_set:3:c-format --flag=hs_err_short:4:c-format \
 	--flag=hs_err_prefix:2:c-format --flag=_:1:pass-c-format \
 	--from-code=UTF-8 --language=C \
 	--add-comments=TRANSLATORS: --package-name=haishin --force-po \

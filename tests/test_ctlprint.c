@@ -503,6 +503,36 @@ static void test_status(void **state)
 	json_decref(j);
 }
 
+/* A fact the daemon could not read is shown with its reason. */
+static void test_status_block_reason(void **state)
+{
+	struct capture c;
+	json_t *j = load(STATUS_JSON);
+	json_t *d = json_object_get(j, "daemon");
+
+	(void)state;
+	set_tz("UTC");
+	assert_int_equal(
+		json_object_set_new(
+			d, "blocked_by",
+			json_pack("[{s:s, s:n, s:s}, {s:s, s:n}]", "what",
+				  "low_disk", "until", "reason",
+				  "the free space of the cache '/c' cannot be "
+				  "read",
+				  "what", "restart_pending", "until")),
+		0);
+	cap_open(&c);
+	ctlprint_status(c.f, j, T0);
+	assert_int_equal(fclose(c.f), 0);
+	assert_non_null(strstr(c.buf, "  blocked by:          low disk space: "
+				      "the free space of the cache '/c' "
+				      "cannot be read\n"
+				      "                       a restart is "
+				      "pending\n"));
+	free(c.buf);
+	json_decref(j);
+}
+
 static void test_history(void **state)
 {
 	struct capture c;
@@ -626,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_progress_plain),
 		cmocka_unit_test(test_progress_tty),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_status_block_reason),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_connection),

@@ -98,7 +98,13 @@ static void test_path_table(void **state)
 	for (i = 0; i < TU_ARRAY_SIZE(path_cases); i++) {
 		const struct path_case *c = &path_cases[i];
 		const struct decide_path_in in = {
-			&t, c->from, c->update, c->deltas, c->base, c->refused};
+			.target = &t,
+			.from = c->from,
+			.update = c->update,
+			.deltas = c->deltas,
+			.base_sha256 = c->base,
+			.refused_sha256 = c->refused,
+		};
 		const struct manifest_delta *d;
 
 		make_app(&t);

@@ -137,6 +137,41 @@ static void test_decide(void **state)
 	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
 }
 
+/*
+ * A fact the daemon could not read is passed as true with its reason: it
+ * holds updates back as the fact would, and the block says why.
+ */
+static void test_unknown_facts(void **state)
+{
+	struct sched_block b[SCHED_MAX_BLOCKS];
+	struct sched_in in;
+	struct config cfg;
+
+	(void)state;
+	in_default(&in, &cfg);
+	in.now = T0 + 1000;
+	in.restart_pending = true;
+	in.restart_why = "the restart flag cannot be read";
+	assert_int_equal(sched_blocks(&in, b), 1);
+	assert_int_equal(b[0].kind, SCHED_RESTART_PENDING);
+	assert_string_equal(b[0].reason, "the restart flag cannot be read");
+	assert_int_equal(sched_decide(&in), SCHED_RUN_REQUIRED);
+	in.low_disk = true;
+	in.low_disk_why = "the free space cannot be read";
+	assert_int_equal(sched_blocks(&in, b), 2);
+	assert_int_equal(b[0].kind, SCHED_LOW_DISK);
+	assert_string_equal(b[0].reason, "the free space cannot be read");
+	assert_int_equal(sched_decide(&in), SCHED_RUN_NONE);
+	/* Known facts carry no reason. */
+	in.low_disk_why = NULL;
+	in.restart_why = NULL;
+	in.enabled = false;
+	assert_int_equal(sched_blocks(&in, b), 3);
+	assert_null(b[0].reason);
+	assert_null(b[1].reason);
+	assert_null(b[2].reason);
+}
+
 /* A required update skips the boot delay and the interval, not a backoff,
  * and retries every SCHED_REQUIRED_RETRY; with updates off it waits. */
 static void test_required(void **state)
@@ -177,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_quiet_hours),
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_unknown_facts),
 		cmocka_unit_test(test_required),
 	};
 

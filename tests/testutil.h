@@ -80,4 +80,22 @@ bool tu_check_err(size_t *bad, const char *what, int r, const struct hs_err *e,
 void tu_assert_err_at(int r, const struct hs_err *e, int want, const char *text,
 		      const char *file, int line);
 
+/* Skipped checks: reported as skipped, never as passed. */
+
+/* The exit code ctest reads as "skipped" (SKIP_RETURN_CODE). */
+#define TU_SKIP_RETURN 77
+
+/*
+ * Prints "SKIPPED: what", counts it for tu_result() and skips the running
+ * test (cmocka's skip(), which leaves the test: no code after it runs).
+ */
+void tu_skip(const char *what);
+
+/*
+ * The exit code of a test program: 1 when a test failed (failed is
+ * cmocka_run_group_tests()'s count), else TU_SKIP_RETURN when one was
+ * skipped, else 0.
+ */
+int tu_result(int failed);
+
 #endif

@@ -4,6 +4,8 @@
 #include "state.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <string.h>
 #include <sysexits.h>
 
 static const struct {
@@ -30,6 +32,23 @@ static const struct {
 const char *state_name(enum state s)
 {
 	return states[s].name;
+}
+
+int state_from_name(const char *name, enum state *ret_s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(name, states[i].name) == 0) {
+			*ret_s = (enum state)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+bool state_is_terminal(enum state s)
+{
+	return states[s].exit_code >= 0;
 }
 
 int state_exit_code(enum state s)

@@ -5,6 +5,8 @@
 #ifndef HAISHIN_STATE_H
 #define HAISHIN_STATE_H
 
+#include <stdbool.h>
+
 enum state {
 	/* Terminal states: every attempt ends in exactly one. */
 	STATE_UP_TO_DATE,
@@ -25,6 +27,15 @@ enum state {
 
 /* "UP_TO_DATE", "COMPLETED", ... */
 const char *state_name(enum state s);
+
+/*
+ * The state named name (exactly as state_name() writes it, terminal or
+ * progress).  Returns 0 with *ret_s, or -EINVAL for any other string.
+ */
+int state_from_name(const char *name, enum state *ret_s);
+
+/* Whether s is one of the terminal states, the ones with an exit code. */
+bool state_is_terminal(enum state s);
 
 /* The process exit code of a terminal state (0, 65, 69, 73, 75, 78). */
 int state_exit_code(enum state s);

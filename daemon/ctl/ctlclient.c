@@ -169,10 +169,11 @@ int ctlclient_read_line(struct ctlclient *c, const char **ret_line,
 		r = client_fill(c, e);
 		if (r < 0)
 			return r;
-		if (r == 0 && c->len > 0)
-			return hs_err_set(e, -EPIPE,
-					  "the connection closed in the middle "
-					  "of a reply line");
+		if (r == 0 && c->len > 0) /* fileio.h's short read */
+			return hs_err_set(e, -ENODATA,
+					  "haishind's reply ended after %zu "
+					  "bytes, in the middle of a line",
+					  c->len);
 		if (r == 0)
 			return 0;
 	}

@@ -66,8 +66,8 @@ int ctlclient_send_fd(struct ctlclient *c, const json_t *req, int fd,
  * Reads the next reply line.  Returns 1 with *ret_line (NUL-terminated,
  * without its '\n', owned by c and valid until the next call on c) and
  * *ret_len; 0 when the daemon closed the connection after a whole line (or
- * before any); -EMSGSIZE for a line over CTLCLIENT_LINE_MAX; -EPIPE when the
- * connection closed in the middle of a line; -ETIMEDOUT (see
+ * before any); -EMSGSIZE for a line over CTLCLIENT_LINE_MAX; -ENODATA when
+ * the connection closed in the middle of a line; -ETIMEDOUT (see
  * ctlclient_set_timeout); or recv()'s negative errno.
  */
 int ctlclient_read_line(struct ctlclient *c, const char **ret_line,

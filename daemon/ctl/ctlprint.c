@@ -20,6 +20,7 @@
 #include <wchar.h>
 
 #include "ctlprint_int.h"
+#include "state.h"
 #include "i18n.h"
 #include "str.h"
 
@@ -368,25 +369,11 @@ void ctlprint_state_line(const char *state, const char *reason, char *out,
 
 int ctlprint_state_exit(const char *state)
 {
-	static const struct {
-		const char *name;
-		int code;
-	} codes[] = {
-		{"UP_TO_DATE", 0},
-		{"COMPLETED", 0},
-		{"COMPLETED_RESTART_REQUIRED", 0},
-		{"INTERRUPTED", 75},
-		{"FAILED_CONNECT", 69},
-		{"FAILED_VERIFY", 65},
-		{"FAILED_INSTALL", 73},
-		{"STOPPED", 78},
-	};
-	size_t i;
+	enum state s;
 
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strcmp(state, codes[i].name) == 0)
-			return codes[i].code;
-	return -1;
+	if (state_from_name(state, &s) < 0 || !state_is_terminal(s))
+		return -1;
+	return state_exit_code(s);
 }
 
 void ctlprint_unreachable(const char *socket, int err, char *out, size_t size)

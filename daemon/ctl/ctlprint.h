@@ -74,7 +74,8 @@ size_t ctlprint_width(const char *s);
 void ctlprint_state_line(const char *state, const char *reason, char *out,
 			 size_t size);
 
-/* The exit code of a terminal state's name (DESIGN.md), or -1. */
+/* The exit code of a terminal state's name (DESIGN.md, from state.c's table),
+ * or -1 for a progress state or any other string. */
 int ctlprint_state_exit(const char *state);
 
 /* The reason given when the socket cannot be reached (err: connect()'s

@@ -192,14 +192,17 @@ static void status_blocked(struct kv_rows *kv, const json_t *d, int64_t now)
 		kv_add(kv, label, "%s", _("nothing"));
 	json_array_foreach(blocks, i, b)
 	{
+		const char *what = block_label(ctlprint_jstr(b, "what"));
+		const char *reason = ctlprint_jstr(b, "reason");
+
 		ctlprint_time_json(json_object_get(b, "until"), now, "", t,
 				   sizeof(t));
-		if (t[0] != '\0')
-			kv_add(kv, label, _("%s until %s"),
-			       block_label(ctlprint_jstr(b, "what")), t);
+		if (reason[0] != '\0')
+			kv_add(kv, label, "%s: %s", what, reason);
+		else if (t[0] != '\0')
+			kv_add(kv, label, _("%s until %s"), what, t);
 		else
-			kv_add(kv, label, "%s",
-			       block_label(ctlprint_jstr(b, "what")));
+			kv_add(kv, label, "%s", what);
 		label = NULL;
 	}
 }

@@ -30,6 +30,8 @@
 #include "ctlprint.h"
 #include "hs_err.h"
 #include "i18n.h"
+#include "state.h"
+#include "fileio.h"
 #include "str.h"
 
 #ifndef LOCALEDIR
@@ -44,9 +46,7 @@
 #define EXIT_USAGE 64
 #define EXIT_NOINPUT 66
 #define EXIT_IOERR 74
-#define EXIT_INTERRUPTED 75
 #define EXIT_NOPERM 77
-#define EXIT_STOPPED 78
 
 /* The options a command takes. */
 enum {
@@ -431,9 +431,10 @@ static int find_socket(const struct ctl_opts *o, char *out, size_t n,
  * "STATE reason" for a person, and with --json an end line of our own on
  * stdout (marked "source": "haishinctl") with the person's line on stderr.
  */
-static int say_state(struct ctl_run *run, const char *state, const char *reason,
-		     int code)
+static int say_state(struct ctl_run *run, enum state st, const char *reason)
 {
+	const char *state = state_name(st);
+	const int code = state_exit_code(st);
 	char line[CTLPRINT_LINE_MAX];
 	json_t *end;
 	char *s;
@@ -460,7 +461,7 @@ static int say_unreachable(struct ctl_run *run, int err)
 	char why[CTLPRINT_LINE_MAX];
 
 	ctlprint_unreachable(run->socket, err, why, sizeof(why));
-	return say_state(run, "STOPPED", why, EXIT_STOPPED);
+	return say_state(run, STATE_STOPPED, why);
 }
 
 /* The socket is not known: -c named a file that cannot be used. */
@@ -470,7 +471,7 @@ static int say_no_config(struct ctl_run *run, const struct hs_err *e)
 
 	(void)hs_snprintf(why, sizeof(why),
 			  _("cannot find haishind's socket: %s"), e->msg);
-	return say_state(run, "STOPPED", why, EXIT_STOPPED);
+	return say_state(run, STATE_STOPPED, why);
 }
 
 /*
@@ -480,6 +481,7 @@ static int say_no_config(struct ctl_run *run, const struct hs_err *e)
 static int say_lost(struct ctl_run *run, int r, bool sent)
 {
 	char why[CTLPRINT_LINE_MAX];
+	char what[64];
 
 	if (r == -ETIMEDOUT) {
 		(void)hs_snprintf(
@@ -487,22 +489,27 @@ static int say_lost(struct ctl_run *run, int r, bool sent)
 			_("haishind did not answer on '%s' within %u s; see 'systemctl status haishind'"),
 			run->socket, run->o->cmd->timeout);
 	} else if (r == -EMSGSIZE || r == -EBADMSG) {
+		if (r == -EMSGSIZE)
+			(void)hs_snprintf(what, sizeof(what),
+					  _("a line over %u MiB"),
+					  CTLCLIENT_LINE_MAX >> 20);
+		else
+			(void)hs_strlcpy(what, _("not a JSON object"),
+					 sizeof(what));
 		(void)hs_snprintf(
 			why, sizeof(why),
 			_("haishind sent a reply that is not valid (%s); see 'journalctl -u haishind'"),
-			r == -EMSGSIZE ? _("a line over 64 KiB")
-				       : _("not a JSON object"));
+			what);
 	} else if (is_download(run->o) && sent) {
 		return say_state(
-			run, "INTERRUPTED",
-			_("lost the connection to haishind; the update goes on in the background: see 'haishinctl status'"),
-			EXIT_INTERRUPTED);
+			run, STATE_INTERRUPTED,
+			_("lost the connection to haishind; the update goes on in the background: see 'haishinctl status'"));
 	} else {
 		(void)hs_snprintf(
 			why, sizeof(why), "%s",
 			_("the daemon closed the connection without an answer"));
 	}
-	return say_state(run, "STOPPED", why, EXIT_STOPPED);
+	return say_state(run, STATE_STOPPED, why);
 }
 
 static bool is_denied(const json_t *end)

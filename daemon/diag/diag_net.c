@@ -455,38 +455,23 @@ static bool diag_tls_setup(const struct diag *d, CURL *h, char *version,
 	return ok;
 }
 
-/* The errno for a handshake's CURLcode, as fetch.h maps them. */
-static int diag_tls_code(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return -EHOSTUNREACH;
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
-		return -ETIMEDOUT;
-	default:
-		return -EPROTO;
-	}
-}
-
-/* Translates the handshake's CURLcode, with advice for each kind. */
+/* Translates the handshake's CURLcode (fetch.h's one translation), with
+ * advice for its stage. */
 static int diag_tls_error(struct diag *d, CURLcode rc, const char *errbuf,
 			  struct hs_err *e)
 {
-	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-	const int code = hs_err_set(e, diag_tls_code(rc), "%s", why);
+	const int code = fetch_from_curl(rc, errbuf, e);
+	const enum fetch_stage stage = fetch_curl_stage(rc);
 	char where[DIAG_WHERE_MAX];
 
-	if (rc == CURLE_SSL_CACERT_BADFILE)
+	if (stage == FETCH_STAGE_TLS_CA)
 		return diag_advise(
 			d, code,
 			_("The CA file '%s' ([server] ca_file) cannot "
 			  "be read: install it again or correct the "
 			  "setting."),
 			d->cfg->ca_file);
-	if (rc == CURLE_PEER_FAILED_VERIFICATION)
+	if (stage == FETCH_STAGE_TLS_PEER)
 		return diag_advise(d, code,
 				   _("The server's certificate cannot be "
 				     "verified: check the system clock and "

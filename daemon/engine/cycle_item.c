@@ -462,7 +462,7 @@ cycle_path(const struct cycle *c, const struct plan_item *it, char *why)
 {
 	char base[HASH_SHA256_HEX_LEN + 1] = "";
 	char refused[HASH_SHA256_HEX_LEN + 1] = "";
-	const struct decide_path_in in = {
+	struct decide_path_in in = {
 		.target = it->target,
 		.from = it->from,
 		.update = it->action == PLAN_UPDATE,
@@ -470,9 +470,15 @@ cycle_path(const struct cycle *c, const struct plan_item *it, char *why)
 		.base_sha256 = base,
 		.refused_sha256 = refused,
 	};
+	struct hs_err e;
+	int r;
 
 	if (in.update && in.deltas && it->target->n_deltas > 0) {
-		patch_base_sha256(c->env->cfg, it->target->name, base);
+		r = patch_base_sha256(c->env->cfg, it->target->name, base, &e);
+		if (r < 0 && r != -ENOENT) {
+			base[0] = '\0';
+			in.base_error = e.msg;
+		}
 		cycle_refused(c, it->target->name, refused);
 	}
 	return decide_path(&in, why);

@@ -46,6 +46,13 @@ const struct manifest_delta *decide_path(const struct decide_path_in *in,
 	 * is not worth rebuilding the tar for. */
 	if (d->size * 10 >= t->package.size * 9)
 		return NULL;
+	if (in->base_error != NULL) {
+		(void)hs_snprintf(why, DECIDE_WHY_MAX,
+				  _("the cached base of %s cannot be used: %s"),
+				  in->from, in->base_error);
+		hs_utf8_fix(why);
+		return NULL;
+	}
 	if (in->base_sha256[0] == '\0') {
 		(void)hs_snprintf(why, DECIDE_WHY_MAX,
 				  _("no base of %s in the cache"), in->from);
@@ -57,7 +64,8 @@ const struct manifest_delta *decide_path(const struct decide_path_in *in,
 				  in->from);
 		return NULL;
 	}
-	if (strcmp(in->refused_sha256, d->sha256) == 0) {
+	if (in->refused_sha256[0] != '\0' &&
+	    strcmp(in->refused_sha256, d->sha256) == 0) {
 		(void)hs_snprintf(why, DECIDE_WHY_MAX,
 				  _("the delta from %s did not rebuild the "
 				    "package when it was tried before"),

@@ -32,6 +32,8 @@ struct decide_path_in {
 		      * downgrade): only then can a delta apply */
 	bool deltas; /* [transfer] deltas */
 	const char *base_sha256; /* of the tar kept as the base, "" none */
+	const char *base_error; /* why the kept base cannot be read (a
+				 * SHA-256 file cut short...), or NULL */
 	const char *refused_sha256; /* of a delta that did not rebuild the
 				     * tar when tried before, "" none */
 };

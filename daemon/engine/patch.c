@@ -347,22 +347,29 @@ int patch_keep_tar(const struct config *cfg, const struct patch_new_base *nb,
 	return r;
 }
 
-void patch_base_sha256(const struct config *cfg, const char *name,
-		       char out[static HASH_SHA256_HEX_LEN + 1])
+int patch_base_sha256(const struct config *cfg, const char *name,
+		      char out[static HASH_SHA256_HEX_LEN + 1],
+		      struct hs_err *e)
 {
 	char path[PATH_MAX];
 	char *buf = NULL;
 	size_t n = 0;
+	int r;
 
-	out[0] = '\0';
-	if (patch_path(cfg, name, PATCH_BASE_SHA, path, sizeof(path)) < 0 ||
-	    hs_read_file(path, HASH_SHA256_HEX_LEN + 1, &buf, &n, NULL) < 0)
-		return;
-	if (n == HASH_SHA256_HEX_LEN) {
-		memcpy(out, buf, n);
-		out[n] = '\0';
-	}
+	if (patch_path(cfg, name, PATCH_BASE_SHA, path, sizeof(path)) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "cache path too long");
+	r = hs_read_file(path, HASH_SHA256_HEX_LEN + 1, &buf, &n, e);
+	if (r < 0)
+		return r;
+	if (n < HASH_SHA256_HEX_LEN)
+		r = hs_err_short(e, n, HASH_SHA256_HEX_LEN, "'%s'", path);
+	else if (n > HASH_SHA256_HEX_LEN)
+		r = hs_err_set(e, -EBADMSG, "'%s' holds more than a SHA-256",
+			       path);
+	else
+		memcpy(out, buf, n + 1);
 	free(buf);
+	return r;
 }
 
 /* The delta's own header must say what the manifest says. */

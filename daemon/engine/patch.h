@@ -59,11 +59,15 @@ int patch_keep_tar(const struct config *cfg, const struct patch_new_base *nb,
 /* Forgets NAME's base. */
 void patch_forget(const struct config *cfg, const char *name);
 
-/* The SHA-256 kept beside NAME's base (the tar a delta is applied to), or
- * "" when there is none or it cannot be read.  Which delta to use is
- * decide_path()'s (decide.h). */
-void patch_base_sha256(const struct config *cfg, const char *name,
-		       char out[static HASH_SHA256_HEX_LEN + 1]);
+/*
+ * The SHA-256 kept beside NAME's base (the tar a delta is applied to):
+ * 0 with out filled, -ENOENT when there is no base, or another error with
+ * e set (a file cut short: -ENODATA, fileio.h; one that holds more than a
+ * SHA-256: -EBADMSG).  Which delta to use is decide_path()'s (decide.h).
+ */
+int patch_base_sha256(const struct config *cfg, const char *name,
+		      char out[static HASH_SHA256_HEX_LEN + 1],
+		      struct hs_err *e);
 
 /*
  * Applies the downloaded delta d (delta_fd) to NAME's base into a new file

@@ -1,12 +1,14 @@
 /*
  * fetch.c - libcurl easy transfers: ranges with If-Range, conditional GETs,
  * capped bodies, response headers the caller needs (validators, Date,
- * Retry-After), and errors
- * that name their stage.  CURLcodes and HTTP statuses are translated here,
- * once (fetch_from_curl, fetch_from_status), keeping curl's own text.
+ * Retry-After), and errors that name their stage.  CURLcodes are translated
+ * here, once (fetch_from_curl, one table for the errno and the stage, which
+ * check-connection uses too), and so are HTTP statuses (fetch_from_status),
+ * keeping curl's own text.
  */
 #include "fetch.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -215,41 +217,132 @@ static int fetch_timeout(struct fetch *f, const struct fetch_xfer *x,
 			  why);
 }
 
-/* Translates a CURLcode into a negative errno naming the failed stage. */
-static int fetch_from_curl(struct fetch *f, CURLcode rc, struct fetch_xfer *x,
-			   struct hs_err *e)
-{
-	const char *url = x->req->url;
-	const char *why =
-		f->errbuf[0] != '\0' ? f->errbuf : curl_easy_strerror(rc);
+/*
+ * The one translation of libcurl's codes: the errno and the stage of each
+ * code fetch.h names.  Any other code is a transfer that broke off.
+ */
+static const struct fetch_curl_code {
+	CURLcode rc;
+	int code;
+	enum fetch_stage stage;
+} fetch_curl_codes[] = {
+	{CURLE_COULDNT_RESOLVE_PROXY, -EHOSTUNREACH, FETCH_STAGE_PROXY},
+	{CURLE_COULDNT_RESOLVE_HOST, -EHOSTUNREACH, FETCH_STAGE_DNS},
+	{CURLE_COULDNT_CONNECT, -ECONNREFUSED, FETCH_STAGE_TCP},
+	{CURLE_SSL_CONNECT_ERROR, -EPROTO, FETCH_STAGE_TLS},
+	{CURLE_SSL_CIPHER, -EPROTO, FETCH_STAGE_TLS},
+	{CURLE_SSL_CERTPROBLEM, -EPROTO, FETCH_STAGE_TLS},
+	{CURLE_SSL_CLIENTCERT, -EPROTO, FETCH_STAGE_TLS},
+	{CURLE_SSL_CACERT_BADFILE, -EPROTO, FETCH_STAGE_TLS_CA},
+	{CURLE_SSL_CRL_BADFILE, -EPROTO, FETCH_STAGE_TLS},
+	{CURLE_PEER_FAILED_VERIFICATION, -EPROTO, FETCH_STAGE_TLS_PEER},
+	{CURLE_SSL_ISSUER_ERROR, -EPROTO, FETCH_STAGE_TLS_PEER},
+	{CURLE_SSL_PINNEDPUBKEYNOTMATCH, -EPROTO, FETCH_STAGE_TLS_PEER},
+	{CURLE_SSL_INVALIDCERTSTATUS, -EPROTO, FETCH_STAGE_TLS_PEER},
+	{CURLE_TOO_MANY_REDIRECTS, -ELOOP, FETCH_STAGE_HTTP},
+	/* file:// (a pushed bundle): the file is not there, as a 404 */
+	{CURLE_FILE_COULDNT_READ_FILE, -ENOENT, FETCH_STAGE_LOCAL},
+	{CURLE_OPERATION_TIMEDOUT, -ETIMEDOUT, FETCH_STAGE_TRANSFER},
+	{CURLE_ABORTED_BY_CALLBACK, -ECANCELED, FETCH_STAGE_LOCAL},
+	{CURLE_WRITE_ERROR, -EIO, FETCH_STAGE_LOCAL},
+	{CURLE_OUT_OF_MEMORY, -ENOMEM, FETCH_STAGE_LOCAL},
+};
 
-	switch (rc) {
-	case CURLE_WRITE_ERROR:
-		return fetch_from_callback(x, url, e);
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return hs_err_set(e, -EHOSTUNREACH, "proxy: %s", why);
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return hs_err_set(e, -EHOSTUNREACH, "DNS: %s", why);
-	case CURLE_COULDNT_CONNECT:
-		return hs_err_set(e, -ECONNREFUSED, "TCP: %s", why);
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-		return hs_err_set(e, -EPROTO, "TLS: %s", why);
-	case CURLE_TOO_MANY_REDIRECTS:
-		return hs_err_set(e, -ELOOP, "HTTP: redirect loop at '%s'",
-				  url);
-	case CURLE_OPERATION_TIMEDOUT:
-		return fetch_timeout(f, x, why, e);
-	case CURLE_ABORTED_BY_CALLBACK:
-		return hs_err_set(e, -ECANCELED,
-				  "stopped: haishind is shutting down");
+static struct fetch_curl_code fetch_curl_lookup(CURLcode rc)
+{
+	const struct fetch_curl_code other = {rc, -ECONNRESET,
+					      FETCH_STAGE_TRANSFER};
+	size_t i;
+
+	for (i = 0; i < sizeof(fetch_curl_codes) / sizeof(fetch_curl_codes[0]);
+	     i++)
+		if (fetch_curl_codes[i].rc == rc)
+			return fetch_curl_codes[i];
+	return other;
+}
+
+enum fetch_stage fetch_curl_stage(CURLcode rc)
+{
+	return fetch_curl_lookup(rc).stage;
+}
+
+const char *fetch_stage_name(enum fetch_stage stage)
+{
+	switch (stage) {
+	case FETCH_STAGE_PROXY:
+		return "proxy";
+	case FETCH_STAGE_DNS:
+		return "DNS";
+	case FETCH_STAGE_TCP:
+		return "TCP";
+	case FETCH_STAGE_TLS:
+	case FETCH_STAGE_TLS_CA:
+	case FETCH_STAGE_TLS_PEER:
+		return "TLS";
+	case FETCH_STAGE_HTTP:
+		return "HTTP";
 	default:
-		return hs_err_set(e, -ECONNRESET,
+		return NULL;
+	}
+}
+
+/* libcurl's own text: its error buffer when it wrote one. */
+static const char *fetch_curl_text(CURLcode rc, const char *errbuf)
+{
+	return errbuf != NULL && errbuf[0] != '\0' ? errbuf
+						   : curl_easy_strerror(rc);
+}
+
+int fetch_from_curl(CURLcode rc, const char *errbuf, struct hs_err *e)
+{
+	const struct fetch_curl_code c = fetch_curl_lookup(rc);
+	const char *why = fetch_curl_text(rc, errbuf);
+	const char *stage = fetch_stage_name(c.stage);
+
+	assert(rc != CURLE_OK);
+	if (stage != NULL)
+		return hs_err_set(e, c.code, "%s: %s", stage, why);
+	switch (c.code) {
+	case -ECANCELED:
+		return hs_err_set(e, c.code,
+				  "stopped: haishind is shutting down");
+	case -EIO:
+		return hs_err_set(e, c.code, "cannot store the body: %s", why);
+	case -ENOMEM:
+		return hs_err_set(e, c.code, "out of memory: %s", why);
+	case -ECONNRESET:
+		return hs_err_set(e, c.code, "the transfer broke off: %s", why);
+	default:
+		return hs_err_set(e, c.code, "%s", why);
+	}
+}
+
+/*
+ * fetch_from_curl() with what this transfer knows: the reason one of its
+ * callbacks stopped it, whether a timeout came before any connection, the
+ * URL of a redirect loop, the bytes received before a drop.
+ */
+static int fetch_from_perform(struct fetch *f, CURLcode rc,
+			      struct fetch_xfer *x, struct hs_err *e)
+{
+	const char *why = fetch_curl_text(rc, f->errbuf);
+	const int r = fetch_from_curl(rc, f->errbuf, e);
+
+	switch (r) {
+	case -EIO:
+		return fetch_from_callback(x, x->req->url, e);
+	case -ETIMEDOUT:
+		return fetch_timeout(f, x, why, e);
+	case -ELOOP:
+		return hs_err_set(e, r, "HTTP: redirect loop at '%s'",
+				  x->req->url);
+	case -ECONNRESET:
+		return hs_err_set(e, r,
 				  "the transfer broke off after %" PRIu64
 				  " bytes: %s",
 				  x->resp->bytes, why);
+	default:
+		return r;
 	}
 }
 
@@ -671,7 +764,7 @@ int fetch_get(struct fetch *f, const struct fetch_req *req,
 		return r;
 	rc = curl_easy_perform(f->curl);
 	if (rc != CURLE_OK)
-		r = fetch_from_curl(f, rc, &x, e);
+		r = fetch_from_perform(f, rc, &x, e);
 	else
 		r = fetch_finish(f, &x, e);
 	curl_slist_free_all(headers);

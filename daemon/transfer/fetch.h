@@ -27,7 +27,8 @@
  *	-EHOSTDOWN	TCP: the connection timed out
  *	-EPROTO		TLS: handshake or certificate
  *	-ELOOP		HTTP: too many redirects
- *	-ENOENT		HTTP 404/410: the file is not on the server
+ *	-ENOENT		HTTP 404/410: the file is not on the server (for a
+ *			file:// URL: the file is not there)
  *	-ERANGE		HTTP 416, or a 206 for another range than asked
  *	-EAGAIN		HTTP 429/503: busy; see retry_after
  *	-EREMOTEIO	HTTP: another 5xx, or a 304 to a GET without validators
@@ -37,7 +38,11 @@
  *	-EFBIG		the body exceeds the signed size (endless data)
  *	-EMSGSIZE	the server's file has another size than the signed one
  *	-ECANCELED	cfg->cancel was set
+ *	-ENOMEM		libcurl ran out of memory
  *	other		the sink's own error (e.g. -ENOSPC), unchanged
+ *
+ * fetch_from_curl() is the one place a CURLcode becomes one of these; the
+ * connection check (daemon/diag) uses it too.
  */
 #ifndef HAISHIN_FETCH_H
 #define HAISHIN_FETCH_H
@@ -47,9 +52,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
+
 #include "hs_err.h"
 
 #define FETCH_VALIDATOR_MAX 128
+
+/* Where a request failed, as its CURLcode tells. */
+enum fetch_stage {
+	FETCH_STAGE_LOCAL, /* this side: a callback, a cancel, memory */
+	FETCH_STAGE_PROXY, /* the proxy's name did not resolve */
+	FETCH_STAGE_DNS, /* the server's name did not resolve */
+	FETCH_STAGE_TCP, /* no connection */
+	FETCH_STAGE_TLS, /* the handshake */
+	FETCH_STAGE_TLS_CA, /* the CA file ([server] ca_file) cannot be used */
+	FETCH_STAGE_TLS_PEER, /* the server's certificate is not trusted */
+	FETCH_STAGE_HTTP, /* a redirect loop */
+	FETCH_STAGE_TRANSFER, /* a drop or a timeout, anything else */
+};
+
+/*
+ * Translates libcurl's rc (not CURLE_OK) into the negative errno of the
+ * table above, with e's message naming the stage and quoting libcurl's own
+ * text: errbuf (its CURLOPT_ERRORBUFFER, may be NULL) when not empty, else
+ * curl_easy_strerror(rc).  "DNS: Could not resolve host: example.invalid".
+ * fetch_get() says more where it knows more: the sink's reason for a
+ * CURLE_WRITE_ERROR (-EIO here), -EHOSTDOWN for a timeout before any
+ * connection, the URL of a redirect loop, the bytes before a drop.
+ */
+int fetch_from_curl(CURLcode rc, const char *errbuf, struct hs_err *e);
+
+/* The stage of rc, from the same table as fetch_from_curl(). */
+enum fetch_stage fetch_curl_stage(CURLcode rc);
+
+/* "proxy", "DNS", "TCP", "TLS" (all three), "HTTP"; NULL for the others. */
+const char *fetch_stage_name(enum fetch_stage stage);
 
 struct fetch_cfg {
 	const char *proxy; /* NULL or "": libcurl's default */

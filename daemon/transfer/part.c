@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "str.h"
 
 #define PART_SUFFIX ".part"
@@ -48,6 +49,7 @@ struct part {
 	uint64_t hashed; /* bytes fed to hash */
 	uint64_t synced; /* bytes known durable */
 	int error; /* a helper's failure (negative errno) */
+	struct hs_err error_msg; /* its message */
 	bool sync_failed; /* once a sync failed, nothing more is durable */
 	pthread_t hasher;
 	pthread_t syncer;
@@ -63,19 +65,6 @@ static void part_unlock(struct part *p)
 	(void)pthread_mutex_unlock(&p->mu);
 }
 
-static int part_read_at(const struct part *p, uint8_t *buf, size_t n,
-			uint64_t off)
-{
-	ssize_t got;
-
-	do {
-		got = pread(p->fd, buf, n, (off_t)off);
-	} while (got < 0 && errno == EINTR);
-	if (got < 0)
-		return -errno;
-	return got == (ssize_t)n ? 0 : -EIO;
-}
-
 /* Hashes what the writer publishes until told to stop and all is hashed. */
 static void *part_hasher(void *arg)
 {
@@ -83,6 +72,7 @@ static void *part_hasher(void *arg)
 
 	part_lock(p);
 	for (;;) {
+		struct hs_err e;
 		uint64_t off;
 		size_t n;
 		int r;
@@ -96,14 +86,18 @@ static void *part_hasher(void *arg)
 			    ? (size_t)(p->written - off)
 			    : PART_READ_CHUNK;
 		part_unlock(p);
-		r = part_read_at(p, p->buf, n, off);
+		/* The bytes were written before they were published: a file
+		 * that ends before them was cut behind our back. */
+		r = hs_pread_full(p->fd, p->buf, n, off, p->path, &e);
 		if (r == 0)
-			r = hash_update(p->hash, p->buf, n, NULL);
+			r = hash_update(p->hash, p->buf, n, &e);
 		part_lock(p);
-		if (r < 0)
+		if (r < 0) {
 			p->error = r;
-		else
+			p->error_msg = e;
+		} else {
 			p->hashed += n;
+		}
 		(void)pthread_cond_broadcast(&p->cv);
 	}
 	part_unlock(p);
@@ -140,6 +134,9 @@ static void *part_syncer(void *arg)
 		if (r < 0) {
 			p->error = r;
 			p->sync_failed = true;
+			(void)hs_err_set(&p->error_msg, r,
+					 "cannot make '%s' durable: %s",
+					 p->path, strerror(-r));
 		} else if (target > p->synced) {
 			p->synced = target;
 		}
@@ -208,8 +205,9 @@ static int part_start(struct part *p)
 	return 0;
 }
 
-/* Stops the helpers; the hasher first hashes everything written. */
-static int part_stop(struct part *p)
+/* Stops the helpers; the hasher first hashes everything written.  A
+ * helper's failure is returned, its message in e. */
+static int part_stop(struct part *p, struct hs_err *e)
 {
 	int r;
 
@@ -218,6 +216,8 @@ static int part_stop(struct part *p)
 	part_join(p, true);
 	p->running = false;
 	r = p->error;
+	if (r < 0)
+		(void)hs_err_copy(e, &p->error_msg);
 	p->error = 0;
 	return r;
 }
@@ -279,10 +279,8 @@ static int part_rehash(struct part *p, uint64_t n, struct hs_err *e)
 					    ? (size_t)(n - done)
 					    : PART_READ_CHUNK;
 
-		r = part_read_at(p, p->buf, want, done);
-		if (r < 0)
-			r = hs_err_set(e, r, "cannot read back '%s'", p->path);
-		else
+		r = hs_pread_full(p->fd, p->buf, want, done, p->path, e);
+		if (r == 0)
 			r = hash_update(p->hash, p->buf, want, e);
 		done += want;
 	}
@@ -295,7 +293,7 @@ static int part_keep(struct part *p, uint64_t size, struct hs_err *e)
 	struct hash *h = NULL;
 	int r;
 
-	(void)part_stop(p); /* what the helpers did is about to be redone */
+	(void)part_stop(p, NULL); /* what they did is about to be redone */
 	if (ftruncate(p->fd, (off_t)size) < 0)
 		return hs_err_set(e, -errno, "cannot truncate '%s': %s",
 				  p->path, strerror(errno));
@@ -420,10 +418,11 @@ int part_digest(struct part *p, char hex[static HASH_SHA256_HEX_LEN + 1],
 {
 	int r;
 
-	r = part_stop(p);
-	if (r < 0)
-		return hs_err_set(e, r, "cannot hash '%s': %s", p->path,
-				  strerror(-r));
+	r = part_stop(p, e);
+	if (r < 0) {
+		hs_err_prefix(e, "cannot hash the download: ");
+		return r;
+	}
 	/* The file holds exactly the hashed bytes, nothing after them. */
 	if (ftruncate(p->fd, (off_t)p->size) < 0)
 		return hs_err_set(e, -errno, "cannot truncate '%s': %s",
@@ -435,7 +434,7 @@ void part_free(struct part *p)
 {
 	if (p == NULL)
 		return;
-	(void)part_stop(p);
+	(void)part_stop(p, NULL);
 	if (p->fd >= 0)
 		(void)close(p->fd);
 	hash_free(p->hash);

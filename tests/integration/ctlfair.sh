@@ -42,10 +42,6 @@ stop_daemon() {
 	DPID=""
 }
 
-skip() {
-	echo "SKIPPED: $*"
-}
-
 # field FILE LINE EXPR: a Python expression on line LINE (1-based) of FILE (j).
 field() {
 	sed -n "$2p" "$1" | "$PY" -c 'import json, sys; j = json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$3"
@@ -99,7 +95,8 @@ start_daemon
 
 # A history long enough that its reply cannot all wait in the socket's
 # buffers: 1000 rows of about 700 bytes.
-sqlite3 "$W/client/state/haishin.db" "
+# The boot check may be writing its own row: wait for its lock.
+sqlite3 -cmd ".timeout 10000" "$W/client/state/haishin.db" "
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
 INSERT INTO history (started, finished, \"trigger\", component, from_version,
   to_version, method, bytes, state, reason)
@@ -162,7 +159,7 @@ fault_reset
 
 # --- read-only users: a share each, never the reserve ----------------------------
 if ! $IS_ROOT; then
-	skip "the per-user share, the reserve and eviction need root, group nogroup and setpriv (they run other uids)"
+	skip "the per-user share, the reserve and eviction (needs root, group nogroup and setpriv: they run other uids)"
 	finish
 	exit
 fi

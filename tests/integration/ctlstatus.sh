@@ -2,8 +2,9 @@
 # ctlstatus.sh - what haishinctl says is one truth: a component being
 # downloaded shows DOWNLOADING in its status row; a failed check-connection
 # has "ok" false with "all_ok", its state and the exit code it exits with;
-# and haishinctl still finds the socket of a configuration that has a typo
-# the daemon refused, saying so as a warning.
+# haishinctl still finds the socket of a configuration that has a typo
+# the daemon refused, saying so as a warning; and a reply too long or cut
+# off is STOPPED, saying so.
 source "$(dirname "$0")/lib.sh"
 
 HAISHINCTL="$HS_BIN/daemon/haishinctl"
@@ -123,5 +124,47 @@ else
 	fail "the daemon log does not name the typo"
 fi
 stop_daemon
+
+# 4. A broken daemon: a reply line over the client's cap, or one cut off in
+#    the middle, is STOPPED saying so, never a hang or a partial answer.
+# fake_daemon REPLY: a socket at $W/fake.sock that reads a request line and
+#    answers with REPLY's bytes (a Python expression), then closes.
+fake_daemon() {
+	rm -f "$W/fake.sock"
+	python3 - "$W/fake.sock" "$1" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+c.recv(4096)
+try:
+    c.sendall(eval(sys.argv[2]))
+except OSError:
+    pass
+c.close()
+PY
+	FAKE=$!
+	for _ in $(seq 1 50); do
+		[ -S "$W/fake.sock" ] && return 0
+		sleep 0.1
+	done
+}
+fake_daemon 'b"x" * (3 * 1024 * 1024)'
+set +e
+out=$("$HAISHINCTL" --socket "$W/fake.sock" status 2>&1)
+rc=$?
+set -e
+wait "$FAKE" || true
+[ "$rc" -eq 78 ] && [[ "$out" == "STOPPED haishind sent a reply that is not valid (a line over 2 MiB)"* ]] &&
+	pass "a reply line over 2 MiB: STOPPED naming the cap" || fail "reply over the cap: exit $rc: $out"
+fake_daemon 'b"{\"type\": \"end\", \"ok\": tr"'
+set +e
+out=$("$HAISHINCTL" --socket "$W/fake.sock" status 2>&1)
+rc=$?
+set -e
+wait "$FAKE" || true
+[ "$rc" -eq 78 ] && [[ "$out" == "STOPPED the daemon closed the connection without an answer"* ]] &&
+	pass "a reply cut in the middle of a line: STOPPED, no answer taken" || fail "cut reply: exit $rc: $out"
 
 finish

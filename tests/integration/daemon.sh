@@ -308,6 +308,40 @@ OUT=$(ctl --json status)
 expect_eq "$(json '"restart_pending" in [b["what"] for b in j["daemon"]["blocked_by"]]')" True \
 	"status: a pending reboot holds updates back"
 
+# --- a fact that cannot be read holds updates back, and says why ------------
+# block WHAT: the reason of status's WHAT block ("-" when none, "" when the
+# block carries no reason).
+block() {
+	OUT=$(ctl --json status)
+	json "next((b.get('reason', '') for b in j['daemon']['blocked_by'] if b['what'] == '$1'), '-')"
+}
+DB="$W/client/state/haishin.db"
+asked=$(sqlite3 -cmd ".timeout 10000" "$DB" "select value from settings where key = 'system_restart_asked'")
+sqlite3 -cmd ".timeout 10000" "$DB" "update settings set value = 'soon' where key = 'system_restart_asked'"
+why=$(block restart_pending)
+[[ "$why" == *"holds 'soon' as the time a restart of the system was asked for"*"only required updates go in"* ]] &&
+	pass "an unreadable restart flag counts as pending and status says why" ||
+	fail "unreadable restart flag: blocked_by reason '$why'"
+ctl status | grep -q "a restart is pending: the state database holds 'soon'" &&
+	pass "haishinctl status shows the reason of the block" || fail "haishinctl status: $(ctl status)"
+expect_eq "$(grep -c "holds 'soon' as the time" "$W/daemon.log")" 1 \
+	"the unreadable restart flag is logged once, however often status asks"
+sqlite3 -cmd ".timeout 10000" "$DB" "update settings set value = '$asked' where key = 'system_restart_asked'"
+expect_eq "$(block restart_pending)" "" "a readable restart flag again: the block has no reason"
+grep -q "the restart flag can be read again" "$W/daemon.log" &&
+	pass "the restart flag's recovery is logged" || fail "no recovery line for the restart flag"
+
+mv "$W/client/cache" "$W/cache.away"
+why=$(block low_disk)
+[[ "$why" == *"the free space of the cache '$W/client/cache' cannot be read (No such file or directory)"* ]] &&
+	pass "free space that cannot be read counts as low and status says why" ||
+	fail "unreadable free space: blocked_by reason '$why'"
+block low_disk >/dev/null
+expect_eq "$(grep -c "the free space of the cache .* cannot be read" "$W/daemon.log")" 1 \
+	"the unreadable free space is logged once"
+mv "$W/cache.away" "$W/client/cache"
+expect_eq "$(block low_disk)" "-" "the cache is back: low_disk is gone"
+
 # --- SIGHUP: settings reload; held paths say they wait for a restart ----------
 cp "$W/client/haishin.conf" "$W/conf.bak"
 sed -i "s|^socket = .*|socket = $W/client/other.sock|" "$W/client/haishin.conf"
@@ -372,7 +406,7 @@ if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null && command -v setpriv >
 	expect_eq "$(json '(j["code"], j["state"], j["exit"])')" "('denied', 'STOPPED', 78)" \
 		"download-now refused: --json end line has code, state and exit"
 else
-	pass "skipped: the group check needs root, nogroup and setpriv"
+	skip "a member of [control] group reads status but may not change anything (needs root, group nogroup and setpriv)"
 fi
 
 finish

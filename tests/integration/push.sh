@@ -150,7 +150,7 @@ if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null && command -v setpriv >
 	LAST=$(tail -n 1 "$W/push.out")
 	expect_state STOPPED 78 "permission denied"
 else
-	pass "skipped: the permission check needs root, nogroup and setpriv"
+	skip "a member of [control] group may not push (needs root, group nogroup and setpriv)"
 fi
 
 finish

@@ -337,7 +337,7 @@ if ip netns add "hs-dns-$$" 2>/dev/null; then
 	ip netns del "hs-dns-$$"
 	rm -rf "/etc/netns/hs-dns-$$"
 else
-	echo "skip: DNS failure (no network namespaces here)"
+	skip "a DNS failure ends FAILED_CONNECT naming DNS (needs root and network namespaces: ip netns add)"
 fi
 
 finish
