@@ -74,8 +74,8 @@ static void cycle_switch_back(const struct cycle *c, const struct plan_item *it,
 	if (in->activate(in->ctx, root, name, it->from, &e) < 0) {
 		log_err("%s", e.msg);
 		a.back_failed = e.msg;
-		if (switch_current(root, name, current, sizeof(current),
-				    &e2) == 0)
+		if (switch_current(root, name, current, sizeof(current), &e2) ==
+		    0)
 			a.current = current;
 		else
 			a.current_error = e2.msg;
