@@ -10,37 +10,12 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/faultserver-lib.sh"
 
-HAISHINCTL="$HS_BIN/daemon/haishinctl"
 PEER="$HS_TESTS/integration/ctlpeer.py"
 SOCK="$W/client/h.sock"
-LOG="$W/daemon.log"
+LOG="$DAEMON_LOG"
 PY=/usr/bin/python3 # the system's, which any uid may run
-DPID=""
 BG=()
 trap 'for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done; stop_daemon; fault_stop "$W/fault"; cleanup' EXIT
-
-ctl() {
-	"$HAISHINCTL" --socket "$SOCK" "$@"
-}
-
-start_daemon() {
-	"$HAISHIND" -c "$W/client/haishin.conf" >>"$LOG" 2>&1 &
-	DPID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "the daemon did not come up"
-	cat "$LOG" >&2
-	return 1
-}
-
-stop_daemon() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null || true
-	wait "$DPID" 2>/dev/null || true
-	DPID=""
-}
 
 # field FILE LINE EXPR: a Python expression on line LINE (1-based) of FILE (j).
 field() {

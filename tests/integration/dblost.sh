@@ -126,23 +126,6 @@ else
 fi
 
 # 6. The resident daemon with a damaged database stays up and says STOPPED.
-CTL="$HS_BIN/daemon/haishinctl"
-SOCK="$W/client/haishind.sock"
-daemon_up() {
-	"$HAISHIND" -c "$W/client/haishin.conf" 2>"$W/daemon.err" &
-	DPID=$!
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && "$CTL" --socket "$SOCK" status >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-	done
-	fail "the daemon did not answer"
-	sed 's/^/  | /' "$W/daemon.err" >&2
-}
-daemon_down() {
-	kill "$DPID" 2>/dev/null || true
-	wait "$DPID" 2>/dev/null || true
-}
 cp "$DB" "$W/db-sound"
 for kind in zeroed emptied; do
 	restore_db
@@ -152,11 +135,11 @@ for kind in zeroed emptied; do
 		: >"$DB"
 	fi
 	replay
-	daemon_up
+	start_daemon
 	set +e
-	out=$("$CTL" --socket "$SOCK" status 2>&1)
-	json=$("$CTL" --socket "$SOCK" --json status 2>&1)
-	dl=$("$CTL" --socket "$SOCK" download-now 2>&1)
+	out=$(ctl status 2>&1)
+	json=$(ctl --json status 2>&1)
+	dl=$(ctl download-now 2>&1)
 	dlrc=$?
 	set -e
 	if [[ "$out" == *STOPPED* && "$out" == *"--reinit"* ]]; then
@@ -178,7 +161,7 @@ sys.exit(0 if d["state"] == "STOPPED" and "reinit" in d["reason"] else 1)'; then
 	else
 		fail "$kind database: download-now: exit $dlrc: $last"
 	fi
-	daemon_down
+	stop_daemon
 	expect_eq "$(tree_digest "$W/client/install")" "$before" \
 		"$kind database: the daemon installed nothing"
 done
@@ -186,11 +169,11 @@ done
 # 7. Disabled means STOPPED, visibly, with the reason.
 restore_db
 serve_new
-daemon_up
-"$CTL" --socket "$SOCK" disable --reason "clinic closed" >/dev/null
+start_daemon
+ctl disable --reason "clinic closed" >/dev/null
 set +e
-out=$("$CTL" --socket "$SOCK" status 2>&1)
-json=$("$CTL" --socket "$SOCK" --json status 2>&1)
+out=$(ctl status 2>&1)
+json=$(ctl --json status 2>&1)
 set -e
 if [[ "$(echo "$out" | head -n 1)" == *STOPPED* && "$out" == *"clinic closed"* ]]; then
 	pass "disabled: status says STOPPED with the reason"
@@ -205,8 +188,8 @@ sys.exit(0 if d["state"] == "STOPPED" and "clinic closed" in d["reason"] else 1)
 else
 	fail "disabled: status --json: $json"
 fi
-"$CTL" --socket "$SOCK" enable >/dev/null
-json=$("$CTL" --socket "$SOCK" --json status 2>&1)
+ctl enable >/dev/null
+json=$(ctl --json status 2>&1)
 if echo "$json" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)["daemon"]
@@ -215,6 +198,6 @@ sys.exit(0 if d["state"] == "IDLE" and d["reason"] == "" else 1)'; then
 else
 	fail "enabled again: status --json: $json"
 fi
-daemon_down
+stop_daemon
 
 finish

@@ -7,32 +7,8 @@
 # wait for the boot delay (trigger "forced"), and history says why.
 source "$(dirname "$0")/lib.sh"
 
-HAISHINCTL="$HS_BIN/daemon/haishinctl"
 SOCK="$W/client/h.sock"
-DPID=""
 trap 'stop_daemon; cleanup' EXIT
-
-ctl() {
-	"$HAISHINCTL" --socket "$SOCK" "$@"
-}
-
-stop_daemon() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null || true
-	wait "$DPID" 2>/dev/null || true
-	DPID=""
-}
-
-start_daemon() {
-	"$HAISHIND" -c "$W/client/haishin.conf" >>"$W/daemon.log" 2>&1 &
-	DPID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "the daemon did not come up"
-	cat "$W/daemon.log" >&2
-}
 
 # schedule BOOT_DELAY [QUIET]: rewrites the [schedule] section.
 schedule() {

@@ -20,10 +20,43 @@ SKIPPED=0
 W=$(mktemp -d "${TMPDIR:-/tmp}/hs-it-XXXXXX")
 chmod 755 "$W"
 cleanup() {
+	stop_daemon
 	nginx_stop "$W/nginx"
 	rm -rf "$W"
 }
 trap cleanup EXIT
+
+# The resident daemon: start_daemon runs haishind on the client's
+# configuration (its log in DAEMON_LOG) until its socket SOCK answers;
+# stop_daemon ends it with SIGTERM; ctl runs haishinctl on SOCK.  A test
+# that names another socket in its configuration sets SOCK first.
+HAISHINCTL="$HS_BIN/daemon/haishinctl"
+SOCK="$W/client/haishind.sock"
+DAEMON_LOG="$W/daemon.log"
+DPID=""
+
+ctl() {
+	"$HAISHINCTL" --socket "$SOCK" "$@"
+}
+
+start_daemon() {
+	"$HAISHIND" -c "$W/client/haishin.conf" >>"$DAEMON_LOG" 2>&1 &
+	DPID=$!
+	for _ in $(seq 1 100); do
+		[ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "the daemon did not come up"
+	sed 's/^/  | /' "$DAEMON_LOG" >&2
+	return 1
+}
+
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null || true
+	wait "$DPID" 2>/dev/null || true
+	DPID=""
+}
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -6,17 +6,8 @@
 # installed.
 source "$(dirname "$0")/lib.sh"
 
-HAISHINCTL="$HS_BIN/daemon/haishinctl"
 SOCK="$W/client/h.sock"
-DPID=""
 trap 'stop_daemon; cleanup' EXIT
-
-stop_daemon() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null || true
-	wait "$DPID" 2>/dev/null || true
-	DPID=""
-}
 
 # once_bundle FILE: haishind --once --bundle FILE; sets RC and LAST.
 once_bundle() {
