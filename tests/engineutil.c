@@ -346,12 +346,12 @@ static void ew_sleep_until(void *ctx, int64_t until, const atomic_bool *cancel)
 	}
 }
 
-static int ew_package(void *ctx, const char *root, const char *name,
-		      const char *version, int pkg_fd, uint64_t *ret_bytes,
-		      struct hs_err *e)
+static int ew_stage(void *ctx, const char *root, const char *name,
+		    const char *version, int pkg_fd, uint64_t *ret_bytes,
+		    struct hs_err *e)
 {
 	(void)ctx;
-	return install_package(root, name, version, pkg_fd, ret_bytes, e);
+	return install_stage(root, name, version, pkg_fd, ret_bytes, e);
 }
 
 static int ew_activate(void *ctx, const char *root, const char *name,
@@ -360,7 +360,7 @@ static int ew_activate(void *ctx, const char *root, const char *name,
 	struct ew_world *w = ctx;
 
 	w->activations++;
-	if (w->fail_activate)
+	if (w->fail_activation != 0 && w->activations >= w->fail_activation)
 		return hs_err_set(e, -EIO,
 				  "cannot switch '%s/%s/current': "
 				  "Input/output error",
@@ -603,7 +603,7 @@ static void ew_env(struct ew_world *w)
 	struct cycle_env *env = &w->env;
 	const struct cycle_net net = {ew_get_file, ew_get_meta, w};
 	const struct cycle_clock clock = {ew_now, ew_sleep_until, w};
-	const struct cycle_installer in = {ew_package, ew_activate, w};
+	const struct cycle_installer in = {ew_stage, ew_activate, w};
 
 	cycle_env_init(env, &w->cfg, w->db, NULL);
 	env->net = net;

@@ -81,8 +81,9 @@ struct ew_world {
 	unsigned sleeps;
 	int64_t slept; /* seconds, in all */
 	/* the installer */
-	bool fail_activate;
-	unsigned activations;
+	unsigned fail_activation; /* switches from this one on fail (1: all),
+				   * 0: none */
+	unsigned activations; /* switches of current, either way */
 	/* what the attempt reported */
 	unsigned n_waiting; /* WAITING events */
 	atomic_bool cancel;

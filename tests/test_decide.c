@@ -258,25 +258,31 @@ struct active_case {
 };
 
 static const struct active_case active_cases[] = {
-	{"switched back",
-	 {"1.0", "/i/app/current", NULL, NULL, NULL},
+	{"failed before the switch",
+	 {"1.0", "/i/app/current", NULL, NULL, NULL, NULL},
 	 "the previous version is still active"},
-	{"first install undone",
-	 {"", "/i/app/current", NULL, NULL, NULL},
+	{"a first install failed before the switch",
+	 {"", "/i/app/current", NULL, NULL, NULL, NULL},
 	 "nothing was installed"},
+	{"switched, and back",
+	 {"1.0", "/i/app/current", NULL, NULL, NULL, "app"},
+	 "app 1.0 is active again"},
+	{"a first install switched, and current removed",
+	 {"", "/i/app/current", NULL, NULL, NULL, "app"},
+	 "app has no active version, as before"},
 	{"switching back failed",
 	 {"1.0", "/i/app/current", "cannot switch '/i/app/current': EIO", "2.0",
-	  NULL},
+	  NULL, "app"},
 	 "switching back to 1.0 failed too: cannot switch '/i/app/current': "
 	 "EIO; '/i/app/current' points at 2.0"},
 	{"removing the new current failed",
 	 {"", "/i/app/current", "cannot remove '/i/app/current': EROFS", "2.0",
-	  NULL},
+	  NULL, "app"},
 	 "removing the new version failed too: cannot remove "
 	 "'/i/app/current': EROFS; '/i/app/current' points at 2.0"},
 	{"and current cannot be read",
 	 {"1.0", "/i/app/current", "cannot switch", NULL,
-	  "cannot read '/i/app/current': No such file or directory"},
+	  "cannot read '/i/app/current': No such file or directory", "app"},
 	 "switching back to 1.0 failed too: cannot switch; which version "
 	 "'/i/app/current' points at cannot be read: cannot read "
 	 "'/i/app/current': No such file or directory"},

@@ -254,13 +254,16 @@ static void test_failed_switch_back_says_what_is_really_active(void **state)
 	struct cycle_result res;
 	struct db_installed in;
 	char points[PATH_MAX + 32];
+	unsigned before;
 
 	install_first(w, "app");
 	ew_component(w, "app", "2.0");
 	ew_publish(w);
 	ew_refuse_installed(w);
-	w->fail_activate = true;
+	before = w->activations;
+	w->fail_activation = before + 2; /* the switch back */
 	assert_run(w, STATE_FAILED_INSTALL, &res);
+	assert_contains(res.reason, "recording app 2.0 failed: ");
 	assert_contains(res.reason, "disk says no");
 	assert_contains(res.reason, "; switching back to 1.0 failed too: "
 				    "cannot switch '");
@@ -270,7 +273,8 @@ static void test_failed_switch_back_says_what_is_really_active(void **state)
 		       w->cfg.install);
 	assert_contains(res.reason, points);
 	assert_lacks(res.reason, "still active");
-	assert_int_equal(w->activations, 1);
+	assert_lacks(res.reason, "active again");
+	assert_int_equal(w->activations, before + 2);
 	/* what the reason says is what is on disk */
 	assert_active(w, "app", "2.0");
 	assert_int_equal(db_installed_get(w->db, "app", &in, NULL), 0);
@@ -283,16 +287,17 @@ static void test_failed_record_switches_back_to_previous(void **state)
 {
 	struct ew_world *w = *state;
 	struct cycle_result res;
+	unsigned before;
 	char path[PATH_MAX];
 
 	install_first(w, "app");
 	ew_component(w, "app", "2.0");
 	ew_publish(w);
 	ew_refuse_installed(w);
+	before = w->activations;
 	assert_run(w, STATE_FAILED_INSTALL, &res);
-	assert_contains(res.reason,
-			"disk says no; the previous version is still active");
-	assert_int_equal(w->activations, 1);
+	assert_contains(res.reason, "disk says no; app 1.0 is active again");
+	assert_int_equal(w->activations, before + 2);
 	assert_active(w, "app", "1.0");
 	assert_int_equal(
 		hs_snprintf(path, sizeof(path), "%s/app/2.0", w->cfg.install),
