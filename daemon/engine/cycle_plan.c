@@ -151,7 +151,7 @@ static bool cycle_record_waiting(struct cycle *c, const struct plan *plan,
 static bool cycle_not_retried(struct cycle *c, struct cycle_member *m, size_t n)
 {
 	struct db_component_state *s = calloc(n, sizeof(*s));
-	struct decide_retry v[HS_MANIFEST_MAX_COMPONENTS];
+	struct decide_retry v[HS_MANIFEST_MAX_COMPONENTS] = {{NULL, NULL}};
 	bool skip;
 	size_t i;
 
