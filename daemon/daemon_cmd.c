@@ -203,11 +203,28 @@ static const char *component_progress(struct daemon *d, const char *name)
 	return state_name(ev.state);
 }
 
+/* The last health check of a component: {ok, detail, at}, or null. */
+static json_t *json_health(const struct db_component_state *cs, bool have)
+{
+	if (!have || cs->health_at == 0)
+		return json_null();
+	return json_pack("{s:b, s:s, s:o}", "ok", cs->health_ok, "detail",
+			 cs->health_detail, "at", json_time(cs->health_at));
+}
+
+/* The set a component belongs to, or null. */
+static json_t *json_set(const struct manifest_component *mc)
+{
+	return mc->set[0] != '\0' ? json_string(mc->set) : json_null();
+}
+
 static json_t *json_components(struct daemon *d, const struct manifest *m)
 {
 	json_t *arr = json_array();
+	struct db_component_state cs;
 	struct db_installed in;
 	const char *busy;
+	json_t *j;
 	size_t i;
 
 	for (i = 0; m != NULL && arr != NULL && i < m->n_components; i++) {
@@ -216,21 +233,28 @@ static json_t *json_components(struct daemon *d, const struct manifest *m)
 			db_installed_get(d->db, mc->name, &in, NULL) == 0;
 		const char *state = component_state(mc, &in, have);
 
+		const bool have_cs =
+			db_component_state_get(d->db, mc->name, &cs, NULL) == 0;
+
 		busy = component_progress(d, mc->name);
 		if (busy != NULL)
 			state = busy;
 
-		(void)json_array_append_new(
-			arr,
-			json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:o, s:o}",
-				  "name", mc->name, "installed",
-				  have ? json_string(in.version) : json_null(),
-				  "latest", mc->version, "minimum", mc->minimum,
-				  "state", state, "required",
-				  forced_pending(mc, &in, have) ||
-					  strcmp(state, "BELOW_MINIMUM") == 0,
-				  "forced", json_forced(mc), "last_result",
-				  json_last_result(d, mc->name)));
+		j = json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:o, s:o}",
+			      "name", mc->name, "installed",
+			      have ? json_string(in.version) : json_null(),
+			      "latest", mc->version, "minimum", mc->minimum,
+			      "state", state, "required",
+			      forced_pending(mc, &in, have) ||
+				      strcmp(state, "BELOW_MINIMUM") == 0,
+			      "forced", json_forced(mc), "last_result",
+			      json_last_result(d, mc->name));
+		if (j != NULL) {
+			(void)json_object_set_new(j, "set", json_set(mc));
+			(void)json_object_set_new(j, "health",
+						  json_health(&cs, have_cs));
+		}
+		(void)json_array_append_new(arr, j);
 	}
 	return arr;
 }
@@ -296,7 +320,29 @@ json_t *daemon_json_event(struct daemon *d, const struct cycle_event *ev)
 
 /* ---- status ----------------------------------------------------------- */
 
-static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
+/* A component whose manifest version failed to install before: that
+ * version is not tried again until the manifest names a newer one. */
+static void json_failed_blocks(struct daemon *d, const struct manifest *m,
+			       json_t *arr)
+{
+	struct db_component_state cs;
+	size_t i;
+
+	for (i = 0; m != NULL && arr != NULL && i < m->n_components; i++) {
+		const struct manifest_component *mc = &m->components[i];
+
+		if (db_component_state_get(d->db, mc->name, &cs, NULL) < 0 ||
+		    strcmp(cs.failed_version, mc->version) != 0)
+			continue;
+		(void)json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:n}", "what",
+				       "failed_version", "component", mc->name,
+				       "version", mc->version, "until"));
+	}
+}
+
+static json_t *json_blocks(struct daemon *d, const struct sched_in *in,
+			   const struct manifest *m)
 {
 	struct sched_block b[SCHED_MAX_BLOCKS];
 	const size_t n = sched_blocks(in, b);
@@ -304,7 +350,6 @@ static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
 	json_t *j;
 	size_t i;
 
-	(void)d;
 	for (i = 0; arr != NULL && i < n; i++) {
 		j = json_pack("{s:s, s:o}", "what", sched_block_name(b[i].kind),
 			      "until", json_time(b[i].until));
@@ -314,10 +359,11 @@ static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
 						  json_string(b[i].reason));
 		(void)json_array_append_new(arr, j);
 	}
+	json_failed_blocks(d, m, arr);
 	return arr;
 }
 
-static json_t *json_daemon(struct daemon *d)
+static json_t *json_daemon(struct daemon *d, const struct manifest *m)
 {
 	struct cycle_event ev;
 	struct sched_in in;
@@ -338,7 +384,7 @@ static json_t *json_daemon(struct daemon *d)
 		      "state", in.enabled ? "IDLE" : state_name(STATE_STOPPED),
 		      "reason", in.enabled ? "" : stopped, "enabled",
 		      in.enabled, "disabled_reason", reason, "blocked_by",
-		      json_blocks(d, &in), "next_check",
+		      json_blocks(d, &in, m), "next_check",
 		      json_time(sched_due(&in)), "last_check",
 		      json_time(last_check_started(d)), "last_contact",
 		      json_time(t.last_contact), "last_result",
@@ -382,7 +428,7 @@ static void cmd_status(struct daemon *d, struct ctl_client *c)
 	if (d->db == NULL) {
 		dj = json_damaged(d);
 	} else {
-		dj = json_daemon(d);
+		dj = json_daemon(d, m);
 		if (dj != NULL && d->damaged[0] != '\0' &&
 		    !worker_running(d->worker)) {
 			(void)json_object_set_new(

@@ -209,6 +209,22 @@ static int manifest_parse_forced(json_t *jc, struct manifest_component *c,
 	return 0;
 }
 
+/* "set": optional, a name like a component's. */
+static int manifest_parse_set(json_t *jc, struct manifest_component *c,
+			      struct hs_err *e)
+{
+	if (json_object_get(jc, "set") == NULL)
+		return 0;
+	if (field_string(jc, "set", c->set, sizeof(c->set), e) < 0)
+		return -EBADMSG;
+	if (!version_name_is_valid(c->set))
+		return hs_err_set(e, -EBADMSG,
+				  "set '%s' is not a name (a-z, 0-9, '.', "
+				  "'_', '-')",
+				  c->set);
+	return 0;
+}
+
 /* The fields of an entry, plain or from a vendor's envelope. */
 static int manifest_parse_fields(json_t *jc, struct manifest_component *c,
 				 struct hs_err *e)
@@ -233,6 +249,8 @@ static int manifest_parse_fields(json_t *jc, struct manifest_component *c,
 		r = hs_err_set(e, -EBADMSG,
 			       "restart '%s' is not none, app or system",
 			       restart);
+	if (r == 0)
+		r = manifest_parse_set(jc, c, e);
 	if (r == 0)
 		r = manifest_parse_package(jc, &c->package, e);
 	if (r == 0)
@@ -438,7 +456,10 @@ static json_t *manifest_build_fields(const struct manifest_component *c)
 		      manifest_restart_name(c->restart), "package", "url",
 		      c->package.url, "size", (json_int_t)c->package.size,
 		      "sha256", c->package.sha256);
-	if (j != NULL && manifest_build_deltas(c, j) < 0) {
+	if (j != NULL &&
+	    (manifest_build_deltas(c, j) < 0 ||
+	     (c->set[0] != '\0' &&
+	      json_object_set_new(j, "set", json_string(c->set)) < 0))) {
 		json_decref(j);
 		return NULL;
 	}

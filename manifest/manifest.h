@@ -22,6 +22,10 @@
  *
  * A component with deltas must give tar_size and tar_sha256.
  *
+ * "set", optional, names the set the component belongs to (a name like a
+ * component's): components of one set are installed, checked and reverted
+ * together (docs/install.md).
+ *
  * "forced" is optional: the update is installed at once, not waiting for
  * the schedule (and, with allow_downgrade, even when it is older than the
  * installed version); deadline, optional, says by when it must be in.
@@ -80,6 +84,7 @@ struct manifest_component {
 	char version[HS_VERSION_MAX + 1];
 	char minimum[HS_VERSION_MAX + 1];
 	enum manifest_restart restart;
+	char set[HS_NAME_MAX + 1]; /* the set it belongs to, "" for none */
 	struct manifest_package package;
 	struct manifest_delta deltas[HS_MANIFEST_MAX_DELTAS];
 	size_t n_deltas;

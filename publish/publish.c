@@ -15,7 +15,7 @@
  *	                (--vendor-key PREFIX... --components PATTERN...
  *	                 [--threshold N] | --remove) [--expires DAYS]
  *	haishin-publish add REPO NAME VERSION DIR [--minimum V]
- *	                [--restart none|app|system] [--forced
+ *	                [--restart none|app|system] [--set NAME] [--forced
  *	                [--deadline TIME] [--allow-downgrade]]
  *	                [--vendor-key PREFIX...] [--deltas K]
  *	haishin-publish endorse REPO NAME --vendor-key PREFIX...
@@ -183,7 +183,7 @@ static const struct verb {
 	 "[--expires DAYS]"},
 	{"add", cmd_add,
 	 "REPO NAME VERSION DIR [--minimum V] [--restart none|app|system] "
-	 "[--forced [--deadline TIME] [--allow-downgrade]] "
+	 "[--set NAME] [--forced [--deadline TIME] [--allow-downgrade]] "
 	 "[--vendor-key PREFIX...] [--deltas K]"},
 	{"endorse", cmd_endorse, "REPO NAME --vendor-key PREFIX..."},
 	{"sign", cmd_sign, "REPO --key PREFIX... [--expires DAYS]"},

@@ -7,7 +7,7 @@
  * envelope waits in index.json beside the version.  sign rebuilds each
  * entry from the index and embeds the envelope only while its payload is
  * still exactly that entry, so an entry changed after the vendor signed it
- * (a new --minimum, --restart, --forced) is never published under the
+ * (a new --minimum, --restart, --set, --forced) is never published under the
  * vendor's name: sign stops and says to endorse it again.
  */
 #include <errno.h>
@@ -115,6 +115,7 @@ static int add_check(void *opts, struct hs_err *e)
 static const struct publish_opt add_opts[] = {
 	{PUBLISH_OPT("minimum", STRING, struct add_opts, ro.minimum)},
 	{PUBLISH_OPT("restart", STRING, struct add_opts, ro.restart)},
+	{PUBLISH_OPT("set", STRING, struct add_opts, ro.set)},
 	{PUBLISH_OPT("forced", FLAG, struct add_opts, ro.forced)},
 	{PUBLISH_OPT("deadline", STRING, struct add_opts, deadline)},
 	{PUBLISH_OPT("allow-downgrade", FLAG, struct add_opts,

@@ -385,6 +385,20 @@ static int repo_set_forced(json_t *v, const struct repo_add_opts *o)
 	return json_object_set_new(v, "forced", jf) < 0 ? -ENOMEM : 0;
 }
 
+/* The component's set: NULL keeps it, "" takes it out of any. */
+static int repo_record_set(json_t *comp, const char *set, struct hs_err *e)
+{
+	if (set == NULL)
+		return 0;
+	if (set[0] == '\0') {
+		(void)json_object_del(comp, "set"); /* -1: it was in none */
+		return 0;
+	}
+	if (json_object_set_new(comp, "set", json_string(set)) < 0)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	return 0;
+}
+
 static int repo_record(json_t *comp, const char *version,
 		       const struct repo_add_opts *o, bool current,
 		       const struct manifest_package *pkg, struct hs_err *e)
@@ -423,7 +437,7 @@ static int repo_record(json_t *comp, const char *version,
 	    (o->restart != NULL &&
 	     json_object_set_new(comp, "restart", json_string(o->restart)) < 0))
 		return hs_err_set(e, -ENOMEM, "out of memory");
-	return 0;
+	return repo_record_set(comp, o->set, e);
 }
 
 int repo_add(struct repo *repo, const char *name, const char *version,
@@ -452,6 +466,12 @@ int repo_add(struct repo *repo, const char *name, const char *version,
 		return hs_err_set(e, -EINVAL,
 				  "restart '%s' is not none, app or system",
 				  o->restart);
+	if (o->set != NULL && o->set[0] != '\0' &&
+	    !version_name_is_valid(o->set))
+		return hs_err_set(e, -EINVAL,
+				  "invalid set name '%s' (use a-z, 0-9, '.', "
+				  "'_', '-'; \"\" for none)",
+				  o->set);
 	if (o->deltas > HS_MANIFEST_MAX_DELTAS)
 		return hs_err_set(e, -EINVAL, "at most %d deltas",
 				  HS_MANIFEST_MAX_DELTAS);
@@ -531,6 +551,10 @@ static int repo_fill(const struct repo *repo, const char *name, json_t *comp,
 		r = index_str(comp, "restart", restart, sizeof(restart));
 	if (r == 0)
 		r = manifest_restart_parse(restart, &c->restart);
+	if (r == 0 && json_object_get(comp, "set") != NULL)
+		r = index_str(comp, "set", c->set, sizeof(c->set));
+	if (r == 0 && c->set[0] != '\0' && !version_name_is_valid(c->set))
+		r = -EBADMSG;
 	if (r == 0)
 		r = index_str(v, "url", c->package.url, sizeof(c->package.url));
 	if (r == 0)

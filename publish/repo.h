@@ -6,6 +6,7 @@
  *
  *	{"_type": "publisher-index", "serial": 7,
  *	 "components": {"cardreader": {"minimum": "2.0", "restart": "app",
+ *	   "set": "till",
  *	   "current": "2.1",
  *	   "versions": {"2.1": {"url": ..., "size": ..., "sha256": ...,
  *	                        "tar_size": ..., "tar_sha256": ...,
@@ -17,7 +18,8 @@
  *	                        "vendor": "acme", "entry": <DSSE envelope>}}}}}
  *
  * "current" is the version the next manifest names (absent in older
- * indexes: the highest); "forced" and the vendor's envelope are optional.
+ * indexes: the highest); "set" (the component's set, manifest.h), "forced"
+ * and the vendor's envelope are optional.
  * "tar_size" and "tar_sha256" are the package's uncompressed tar (absent in
  * older indexes: learnt from the package when first needed); "deltas"
  * rebuild that tar from earlier versions' (repo_delta.c), each stored as
@@ -49,6 +51,7 @@ int repo_create(const char *dir, struct hs_err *e);
 struct repo_add_opts {
 	const char *minimum; /* NULL: keep the component's (new: VERSION) */
 	const char *restart; /* NULL: keep the component's (new: "none") */
+	const char *set; /* NULL: keep the component's (new: none); "": none */
 	bool forced;
 	int64_t deadline; /* forced: by when, or 0 */
 	bool allow_downgrade; /* forced: may replace a newer version */

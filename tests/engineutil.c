@@ -5,6 +5,7 @@
  */
 #include "engineutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -346,12 +347,12 @@ static void ew_sleep_until(void *ctx, int64_t until, const atomic_bool *cancel)
 	}
 }
 
-static int ew_package(void *ctx, const char *root, const char *name,
-		      const char *version, int pkg_fd, uint64_t *ret_bytes,
-		      struct hs_err *e)
+static int ew_stage(void *ctx, const char *root, const char *name,
+		    const char *version, int pkg_fd, uint64_t *ret_bytes,
+		    struct hs_err *e)
 {
 	(void)ctx;
-	return install_package(root, name, version, pkg_fd, ret_bytes, e);
+	return install_stage(root, name, version, pkg_fd, ret_bytes, e);
 }
 
 static int ew_activate(void *ctx, const char *root, const char *name,
@@ -360,7 +361,7 @@ static int ew_activate(void *ctx, const char *root, const char *name,
 	struct ew_world *w = ctx;
 
 	w->activations++;
-	if (w->fail_activate)
+	if (w->fail_activation != 0 && w->activations >= w->fail_activation)
 		return hs_err_set(e, -EIO,
 				  "cannot switch '%s/%s/current': "
 				  "Input/output error",
@@ -394,11 +395,29 @@ static void ew_bulk(const char *name, uint8_t *out, size_t n)
 	}
 }
 
-/* Packs NAME VERSION's tree into dir/NAME-VERSION.tar.zst and its tar into
- * dir/NAME-VERSION.tar (with extra bytes: another tar). */
+/* Writes h's scripts into tree/.haishin/, executable. */
+static void ew_hook_files(const char *tree, const struct ew_hooks *h)
+{
+	const char *const text[] = {h->pre_install, h->post_install, h->health};
+	const char *const file[] = {".haishin/pre-install",
+				    ".haishin/post-install", ".haishin/health"};
+	char script[4096];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (text[i] == NULL)
+			continue;
+		ew_fmt(script, sizeof(script), "#!/bin/sh\n%s\n", text[i]);
+		tu_write(tree, file[i], script, strlen(script), 0755);
+	}
+}
+
+/* Packs NAME VERSION's tree (with h's hooks, when not NULL) into
+ * dir/NAME-VERSION.tar.zst and its tar into dir/NAME-VERSION.tar (with
+ * extra bytes: another tar). */
 static void ew_pack(struct ew_world *w, const char *name, const char *version,
-		    const char *extra, struct manifest_package *pkg,
-		    char tar_path[PATH_MAX])
+		    const char *extra, const struct ew_hooks *h,
+		    struct manifest_package *pkg, char tar_path[PATH_MAX])
 {
 	char tree[PATH_MAX];
 	char path[PATH_MAX];
@@ -418,6 +437,8 @@ static void ew_pack(struct ew_world *w, const char *name, const char *version,
 	tu_write(tree, "bulk", bulk, EW_BULK, 0644);
 	ew_fmt(line, sizeof(line), "%s %s%s\n", name, version, extra);
 	tu_write(tree, "version", line, strlen(line), 0644);
+	if (h != NULL)
+		ew_hook_files(tree, h);
 	free(bulk);
 	ew_fmt(path, sizeof(path), "%s.tar.zst", tree);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -456,6 +477,14 @@ static struct manifest_component *ew_entry(struct ew_world *w, const char *name)
 struct manifest_component *ew_component(struct ew_world *w, const char *name,
 					const char *version)
 {
+	return ew_component_hooks(w, name, version, NULL);
+}
+
+struct manifest_component *ew_component_hooks(struct ew_world *w,
+					      const char *name,
+					      const char *version,
+					      const struct ew_hooks *h)
+{
 	struct manifest_component *c = ew_entry(w, name);
 	struct ew_tar *t;
 
@@ -468,7 +497,7 @@ struct manifest_component *ew_component(struct ew_world *w, const char *name,
 	t = &w->tars[w->n_tars++];
 	(void)hs_strlcpy(t->name, name, sizeof(t->name));
 	(void)hs_strlcpy(t->version, version, sizeof(t->version));
-	ew_pack(w, name, version, "", &c->package, t->path);
+	ew_pack(w, name, version, "", h, &c->package, t->path);
 	return c;
 }
 
@@ -520,7 +549,7 @@ const char *ew_delta(struct ew_world *w, const char *name, const char *from,
 	int fd;
 
 	if (wrong) {
-		ew_pack(w, name, c->version, "-other", &other, other_tar);
+		ew_pack(w, name, c->version, "-other", NULL, &other, other_tar);
 		result = other_tar;
 	}
 	fd = open(base, O_RDONLY | O_CLOEXEC);
@@ -565,6 +594,20 @@ const char *ew_package_url(struct ew_world *w, const char *name)
 	return ew_entry(w, name)->package.url;
 }
 
+/* Whether the files at a and b hold the same bytes. */
+static bool ew_same_bytes(const char *a, const char *b)
+{
+	size_t na = 0;
+	size_t nb = 0;
+	void *pa = tu_read(a, &na);
+	void *pb = tu_read(b, &nb);
+	const bool same = na == nb && memcmp(pa, pb, na) == 0;
+
+	free(pa);
+	free(pb);
+	return same;
+}
+
 /* ---- the world ---------------------------------------------------------- */
 
 static void ew_config(struct ew_world *w)
@@ -603,7 +646,7 @@ static void ew_env(struct ew_world *w)
 	struct cycle_env *env = &w->env;
 	const struct cycle_net net = {ew_get_file, ew_get_meta, w};
 	const struct cycle_clock clock = {ew_now, ew_sleep_until, w};
-	const struct cycle_installer in = {ew_package, ew_activate, w};
+	const struct cycle_installer in = {ew_stage, ew_activate, w};
 
 	cycle_env_init(env, &w->cfg, w->db, NULL);
 	env->net = net;
@@ -731,4 +774,91 @@ bool ew_cached(struct ew_world *w, const char *name)
 
 	ew_fmt(path, sizeof(path), "%s/%s", w->cfg.cache, name);
 	return access(path, F_OK) == 0;
+}
+
+/* Whether every entry below a is in b with the same type, mode bits that
+ * matter (executable or not), target or bytes. */
+static bool ew_tree_within(const char *a, const char *b)
+{
+	char pa[PATH_MAX];
+	char pb[PATH_MAX];
+	struct dirent *d;
+	bool same = true;
+	DIR *dh = opendir(a);
+
+	if (dh == NULL)
+		return false;
+	while (same && (d = readdir(dh)) != NULL) {
+		struct stat sa;
+		struct stat sb;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		ew_fmt(pa, sizeof(pa), "%s/%s", a, d->d_name);
+		ew_fmt(pb, sizeof(pb), "%s/%s", b, d->d_name);
+		if (lstat(pa, &sa) < 0 || lstat(pb, &sb) < 0 ||
+		    (sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT))
+			same = false;
+		else if (S_ISDIR(sa.st_mode))
+			same = ew_tree_within(pa, pb);
+		else if (S_ISREG(sa.st_mode))
+			same = ((sa.st_mode ^ sb.st_mode) & 0100) == 0 &&
+			       ew_same_bytes(pa, pb);
+	}
+	(void)closedir(dh);
+	return same;
+}
+
+bool ew_active_tree_is(struct ew_world *w, const char *name,
+		       const char *version)
+{
+	char src[PATH_MAX];
+	char cur[PATH_MAX];
+
+	ew_fmt(src, sizeof(src), "%s/src/%s-%s", w->dir, name, version);
+	ew_fmt(cur, sizeof(cur), "%s/%s/current/", w->cfg.install, name);
+	return ew_tree_within(src, cur) && ew_tree_within(cur, src);
+}
+
+bool ew_version_dir_exists(struct ew_world *w, const char *name,
+			   const char *version)
+{
+	char path[PATH_MAX];
+
+	ew_fmt(path, sizeof(path), "%s/%s/%s", w->cfg.install, name, version);
+	return access(path, F_OK) == 0;
+}
+
+void ew_restart(struct ew_world *w, const char *name, const char *command)
+{
+	char text[2048];
+	struct hs_err e;
+
+	ew_fmt(text, sizeof(text), "[restart]\n%s = %s\n", name, command);
+	if (config_parse(&w->cfg, text, strlen(text), "test", &e) < 0)
+		fail_msg("[restart]: %s", e.msg);
+}
+
+char *ew_path(struct ew_world *w, const char *name)
+{
+	char path[PATH_MAX];
+	char *out;
+
+	ew_fmt(path, sizeof(path), "%s/%s", w->dir, name);
+	out = strdup(path);
+	assert_non_null(out);
+	return out;
+}
+
+char *ew_read(struct ew_world *w, const char *name)
+{
+	char *path = ew_path(w, name);
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (hs_read_file(path, 1024 * 1024, &buf, &len, NULL) < 0)
+		buf = strdup("");
+	assert_non_null(buf);
+	free(path);
+	return buf;
 }

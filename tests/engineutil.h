@@ -81,8 +81,9 @@ struct ew_world {
 	unsigned sleeps;
 	int64_t slept; /* seconds, in all */
 	/* the installer */
-	bool fail_activate;
-	unsigned activations;
+	unsigned fail_activation; /* switches from this one on fail (1: all),
+				   * 0: none */
+	unsigned activations; /* switches of current, either way */
 	/* what the attempt reported */
 	unsigned n_waiting; /* WAITING events */
 	atomic_bool cancel;
@@ -101,6 +102,20 @@ int ew_teardown(void **state);
  */
 struct manifest_component *ew_component(struct ew_world *w, const char *name,
 					const char *version);
+
+/* The hooks a published version carries in .haishin/: the text of each
+ * shell script (after "#!/bin/sh"), or NULL for none. */
+struct ew_hooks {
+	const char *pre_install;
+	const char *post_install;
+	const char *health;
+};
+
+/* ew_component() of a package with h's hooks. */
+struct manifest_component *ew_component_hooks(struct ew_world *w,
+					      const char *name,
+					      const char *version,
+					      const struct ew_hooks *h);
 
 /*
  * Adds to NAME's entry a zstd delta from version from (published before)
@@ -144,5 +159,22 @@ void ew_refuse_installed(struct ew_world *w);
 
 /* Whether the file CACHE/name exists. */
 bool ew_cached(struct ew_world *w, const char *name);
+
+/* Whether INSTALL/NAME/current holds exactly the tree published as NAME
+ * VERSION: the same entries, bytes and executable bits. */
+bool ew_active_tree_is(struct ew_world *w, const char *name,
+		       const char *version);
+
+/* Whether INSTALL/NAME/VERSION exists. */
+bool ew_version_dir_exists(struct ew_world *w, const char *name,
+			   const char *version);
+
+/* Configures [restart] NAME = command. */
+void ew_restart(struct ew_world *w, const char *name, const char *command);
+
+/* The world's DIR/name (malloc'ed), and the text of that file ("" when it
+ * cannot be read; malloc'ed). */
+char *ew_path(struct ew_world *w, const char *name);
+char *ew_read(struct ew_world *w, const char *name);
 
 #endif

@@ -50,6 +50,12 @@ static void test_defaults(void **state)
 	assert_int_equal(c.interval, 21600);
 	assert_false(c.has_quiet_hours);
 	assert_false(config_is_quiet_at(&c, 0));
+	assert_int_equal(c.hook_timeout, 60);
+	assert_int_equal(c.health_tries, 3);
+	assert_int_equal(c.health_interval, 5);
+	assert_int_equal(c.self_update_timeout, 120);
+	assert_int_equal(c.n_restart, 0);
+	assert_null(config_restart(&c, "app"));
 }
 
 /* The example of DESIGN.md, as an administrator would copy it. */
@@ -72,7 +78,14 @@ static const char design_example[] =
 	"enabled = yes                         # automatic updates\n"
 	"boot_delay_max = 300                  # seconds\n"
 	"interval = 21600                      # seconds between checks\n"
-	"quiet_hours =                         # e.g. 08:30-18:00\n";
+	"quiet_hours =                         # e.g. 08:30-18:00\n"
+	"[install]\n"
+	"hook_timeout = 60                     # seconds for each hook\n"
+	"health_tries = 3\n"
+	"health_interval = 5\n"
+	"self_update_timeout = 120\n"
+	"[restart]\n"
+	"# NAME = command run after NAME is switched, before its health check\n";
 
 static void test_design_example(void **state)
 {
@@ -216,6 +229,23 @@ static const struct bad_case bad_cases[] = {
 	{"[schedule]\nquiet_hours = 08:00-09:00x\n", "quiet_hours"},
 	{"[schedule]\nquiet_hours = 08:0-09:00\n", "quiet_hours"},
 	{"[schedule]\nquiet_hours = 108:00-09:00\n", "quiet_hours"},
+	{"[install]\nhook_timeout = 0\n",
+	 ":2: [install] hook_timeout: '0' is not a number from 1 to 86400"},
+	{"[install]\nhealth_tries = 0\n",
+	 ":2: [install] health_tries: '0' is not a number from 1 to 100"},
+	{"[install]\nhealth_interval = 3601\n", "[install] health_interval"},
+	{"[install]\nself_update_timeout = 0\n", "self_update_timeout"},
+	{"[install]\nrestart = x\n", ":2: unknown key 'restart' in [install]"},
+	{"[restart]\nApp = systemctl restart app\n",
+	 ":2: [restart] 'App' is not a component name"},
+	{"[restart]\n../app = x\n", "[restart] '../app' is not a component"},
+	{"[restart]\n-app = x\n", "[restart] '-app' is not a component"},
+	{"[restart]\na..b = x\n", "[restart] 'a..b' is not a component"},
+	{"[restart]\napp =\n", ":2: [restart] app: no command"},
+	{"[restart]\napp = # only a comment\n", "[restart] app: no command"},
+	{"[restart]\napp = a\n\napp = b\n",
+	 ":4: [restart] app: set twice (first on line 2)"},
+	{"[restart]\n= x\n", ":2: no key before '='"},
 };
 
 static void test_bad(void **state)
@@ -434,6 +464,105 @@ static void test_quiet_hours(void **state)
 	free(c);
 }
 
+/* [restart]: names to commands, a comment cut off, a command with ';'
+ * and quotes kept, and a later parse replacing one. */
+static void test_restart(void **state)
+{
+	static const char text[] =
+		"[restart]\n"
+		"cardreader = systemctl restart cardreader.service  # unit\n"
+		"face-lib_2.x = /usr/bin/pkill -HUP -f 'face lib'; true\n"
+		"[install]\nhook_timeout = 5\n"
+		"[restart]\n"
+		"0app = kill -TERM \"$(cat /run/app.pid)\"\n";
+	static const char again[] = "[restart]\ncardreader = /bin/true\n";
+	struct config *c;
+	struct hs_err e;
+
+	(void)state;
+	assert_int_equal(parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(c->n_restart, 3);
+	assert_int_equal(c->hook_timeout, 5);
+	assert_string_equal(config_restart(c, "cardreader"),
+			    "systemctl restart cardreader.service");
+	assert_string_equal(config_restart(c, "face-lib_2.x"),
+			    "/usr/bin/pkill -HUP -f 'face lib'; true");
+	assert_string_equal(config_restart(c, "0app"),
+			    "kill -TERM \"$(cat /run/app.pid)\"");
+	assert_null(config_restart(c, "card"));
+	assert_null(config_restart(c, "cardreader.service"));
+	/* A later file may set it again: it replaces the earlier one. */
+	assert_int_equal(config_parse(c, again, strlen(again), "x", &e), 0);
+	assert_int_equal(c->n_restart, 3);
+	assert_string_equal(config_restart(c, "cardreader"), "/bin/true");
+	assert_string_equal(config_restart(c, "0app"),
+			    "kill -TERM \"$(cat /run/app.pid)\"");
+	free(c);
+}
+
+/* Writes "[restart]\n" and n entries c0 ... of cmd_len bytes each. */
+static char *restart_text(size_t n, size_t cmd_len, size_t *ret_len)
+{
+	const size_t size = 16 + n * (16 + cmd_len);
+	char *text = malloc(size);
+	size_t used;
+	size_t i;
+
+	assert_non_null(text);
+	used = (size_t)snprintf(text, size, "[restart]\n");
+	for (i = 0; i < n; i++) {
+		used += (size_t)snprintf(text + used, size - used,
+					 "c%zu = ", i);
+		memset(text + used, 'x', cmd_len);
+		used += cmd_len;
+		text[used++] = '\n';
+	}
+	*ret_len = used;
+	return text;
+}
+
+/* The caps of [restart]: the longest command, the most entries, the
+ * bytes of all of them, each refused past it with the line named. */
+static void test_restart_caps(void **state)
+{
+	struct config *c;
+	struct hs_err e;
+	size_t len;
+	char *text;
+
+	(void)state;
+	text = restart_text(1, CONFIG_RESTART_CMD_MAX, &len);
+	assert_int_equal(parse(text, len, &c, &e), 0);
+	assert_int_equal(strlen(config_restart(c, "c0")),
+			 CONFIG_RESTART_CMD_MAX);
+	free(c);
+	free(text);
+	text = restart_text(1, CONFIG_RESTART_CMD_MAX + 1, &len);
+	assert_int_equal(parse(text, len, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "test.conf:2: [restart] c0: the command "
+				      "is longer than 1024 bytes"));
+	free(c);
+	free(text);
+	text = restart_text(CONFIG_RESTART_MAX, 4, &len);
+	assert_int_equal(parse(text, len, &c, &e), 0);
+	assert_int_equal(c->n_restart, CONFIG_RESTART_MAX);
+	assert_string_equal(config_restart(c, "c255"), "xxxx");
+	free(c);
+	free(text);
+	text = restart_text(CONFIG_RESTART_MAX + 1, 4, &len);
+	assert_int_equal(parse(text, len, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "test.conf:258: [restart]: more than 256 "
+				      "commands"));
+	free(c);
+	free(text);
+	text = restart_text(40, CONFIG_RESTART_CMD_MAX, &len);
+	assert_int_equal(parse(text, len, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "[restart]: the commands and their "
+				      "names take more than 32768 bytes"));
+	free(c);
+	free(text);
+}
+
 static int setup_dir(void **state)
 {
 	*state = tu_mkdtemp();
@@ -575,6 +704,8 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_bools),
 		cmocka_unit_test(test_quiet_hours),
+		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_restart_caps),
 		cmocka_unit_test_setup_teardown(test_load, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_lenient, setup_dir,

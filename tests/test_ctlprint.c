@@ -464,6 +464,8 @@ static void test_progress_tty(void **state)
 	"\"2026-12-25T08:00:00Z\"}}, \"components\": [{\"name\": "            \
 	"\"cardreader\", \"installed\": \"2.0.0\", \"latest\": \"2.1.0\", "   \
 	"\"minimum\": \"2.0.0\", \"state\": \"UPDATE_AVAILABLE\", "           \
+	"\"set\": \"till\", \"health\": {\"ok\": true, \"detail\": "          \
+	"\"2.0.0: passed\", \"at\": \"2026-11-20T10:00:00Z\"}, "              \
 	"\"last_result\": {\"state\": \"COMPLETED\", \"reason\": "            \
 	"\"cardreader 2.0.0 installed\", \"at\": "                            \
 	"\"2026-11-20T10:00:00Z\"}}, {\"name\": \"facelib\", \"installed\": " \
@@ -494,12 +496,13 @@ static void test_status(void **state)
 		  "  manifest:            serial 7, expires 2026-12-25 08:00 "
 		  "(in 30 d 00 h)\n"
 		  "\n"
-		  "COMPONENT   INSTALLED  LATEST  MINIMUM  STATE             "
-		  "LAST RESULT\n"
-		  "cardreader  2.0.0      2.1.0   2.0.0    UPDATE_AVAILABLE  "
-		  "COMPLETED cardreader 2.0.0 installed (2026-11-20 10:00)\n"
-		  "facelib     -          3.0.1   3.0.0    NOT_INSTALLED     "
-		  "-\n");
+		  "COMPONENT   SET   INSTALLED  LATEST  MINIMUM  STATE      "
+		  "       HEALTH  LAST RESULT\n"
+		  "cardreader  till  2.0.0      2.1.0   2.0.0    "
+		  "UPDATE_AVAILABLE  ok      COMPLETED cardreader 2.0.0 "
+		  "installed (2026-11-20 10:00)\n"
+		  "facelib     -     -          3.0.1   3.0.0    NOT_INSTALLED "
+		  "    -       -\n");
 	json_decref(j);
 }
 
@@ -529,6 +532,42 @@ static void test_status_block_reason(void **state)
 				      "cannot be read\n"
 				      "                       a restart is "
 				      "pending\n"));
+	free(c.buf);
+	json_decref(j);
+}
+
+/* A failed health check shows in its row, and a version that failed to
+ * install in blocked_by, named with its component. */
+static void test_status_failed_health(void **state)
+{
+	struct capture c;
+	json_t *j = load(STATUS_JSON);
+	json_t *d = json_object_get(j, "daemon");
+	json_t *card = json_array_get(json_object_get(j, "components"), 0);
+
+	(void)state;
+	set_tz("UTC");
+	assert_int_equal(
+		json_object_set_new(d, "blocked_by",
+				    json_pack("[{s:s, s:s, s:s, s:n}]", "what",
+					      "failed_version", "component",
+					      "cardreader", "version", "2.1.0",
+					      "until")),
+		0);
+	assert_int_equal(json_object_set_new(
+				 card, "health",
+				 json_pack("{s:b, s:s, s:s}", "ok", 0, "detail",
+					   "2.1.0: exit status 1: no reader",
+					   "at", "2026-11-25T07:00:00Z")),
+			 0);
+	cap_open(&c);
+	ctlprint_status(c.f, j, T0);
+	assert_int_equal(fclose(c.f), 0);
+	assert_non_null(strstr(c.buf, "  blocked by:          a version that "
+				      "failed to install: cardreader 2.1.0 "
+				      "(waiting for a newer version)\n"));
+	assert_non_null(strstr(c.buf, "UPDATE_AVAILABLE  FAILED 2.1.0: exit "
+				      "status 1: no reader  COMPLETED"));
 	free(c.buf);
 	json_decref(j);
 }
@@ -657,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_progress_tty),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_block_reason),
+		cmocka_unit_test(test_status_failed_health),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_connection),

@@ -785,6 +785,7 @@ static void test_migrate_v1(void **state)
 		fail_msg("db_open: %s", e.msg);
 	assert_int_equal(user_version(f->path), DB_SCHEMA_VERSION);
 	assert_true(has_table(f->path, "partial"));
+	assert_true(has_table(f->path, "component_state"));
 
 	/* The rows of version 1 are kept. */
 	assert_int_equal(db_installed_get(f->db, "app", &in, &e), 0);
@@ -811,6 +812,58 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(db_partial_get(f->db, "app", &out, &e), 0);
 	assert_partial_equal(&out, &p);
 	assert_int_equal(db_installed_get(f->db, "app", &in, &e), 0);
+}
+
+/* component_state: a failed version and the last health check, each
+ * written without touching the other, cleared, kept across a reopen. */
+static void test_component_state(void **state)
+{
+	struct fixture *f = *state;
+	struct db_component_state s;
+	struct hs_err e;
+
+	assert_int_equal(db_component_state_get(f->db, "app", &s, &e), -ENOENT);
+	assert_int_equal(db_component_failed_put(f->db, "app", "2.0",
+						 "health check failed", 1000,
+						 &e),
+			 0);
+	assert_int_equal(db_component_state_get(f->db, "app", &s, &e), 0);
+	assert_string_equal(s.name, "app");
+	assert_string_equal(s.failed_version, "2.0");
+	assert_string_equal(s.failed_reason, "health check failed");
+	assert_int_equal(s.failed_at, 1000);
+	assert_false(s.health_ok);
+	assert_int_equal(s.health_at, 0);
+	assert_int_equal(db_component_health_put(f->db, "app", false,
+						 "2.0: exit status 1: down",
+						 1001, &e),
+			 0);
+	assert_int_equal(db_component_state_get(f->db, "app", &s, &e), 0);
+	assert_string_equal(s.failed_version, "2.0");
+	assert_string_equal(s.health_detail, "2.0: exit status 1: down");
+	assert_int_equal(s.health_at, 1001);
+	/* A newer version installed: the failure is forgotten, the health
+	 * result replaced; another component has a row of its own. */
+	assert_int_equal(db_component_failed_clear(f->db, "app", &e), 0);
+	assert_int_equal(db_component_health_put(f->db, "app", true,
+						 "2.1: passed", 1002, &e),
+			 0);
+	assert_int_equal(
+		db_component_failed_put(f->db, "lib", "1.0", "x", 5, &e), 0);
+	reopen(f);
+	assert_int_equal(db_component_state_get(f->db, "app", &s, &e), 0);
+	assert_string_equal(s.failed_version, "");
+	assert_string_equal(s.failed_reason, "");
+	assert_int_equal(s.failed_at, 0);
+	assert_true(s.health_ok);
+	assert_string_equal(s.health_detail, "2.1: passed");
+	assert_int_equal(db_component_state_get(f->db, "lib", &s, &e), 0);
+	assert_string_equal(s.failed_version, "1.0");
+	assert_int_equal(s.health_at, 0);
+	/* Clearing a component without a row is no error. */
+	assert_int_equal(db_component_failed_clear(f->db, "none", &e), 0);
+	assert_int_equal(db_component_state_get(f->db, "none", &s, &e),
+			 -ENOENT);
 }
 
 /* Settings: unset, set, replaced, and kept across a reopen. */
@@ -891,6 +944,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_component_state, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_statement_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),

@@ -2,7 +2,9 @@
  * test_decide.c - the pure decisions of an attempt (decide.h), table by
  * table: the path of a component, what a failed step means next, what the
  * reason of a failure tells, what is active after a failed install, the
- * attempt's state and its one line.
+ * attempt's state and its one line; and the install's: what a hook's run
+ * means, what a failed step undoes and records, its reason, when a failed
+ * version is tried again, when a restart is still asked for.
  */
 #include "testutil.h"
 
@@ -258,25 +260,31 @@ struct active_case {
 };
 
 static const struct active_case active_cases[] = {
-	{"switched back",
-	 {"1.0", "/i/app/current", NULL, NULL, NULL},
+	{"failed before the switch",
+	 {"1.0", "/i/app/current", NULL, NULL, NULL, NULL},
 	 "the previous version is still active"},
-	{"first install undone",
-	 {"", "/i/app/current", NULL, NULL, NULL},
+	{"a first install failed before the switch",
+	 {"", "/i/app/current", NULL, NULL, NULL, NULL},
 	 "nothing was installed"},
+	{"switched, and back",
+	 {"1.0", "/i/app/current", NULL, NULL, NULL, "app"},
+	 "app 1.0 is active again"},
+	{"a first install switched, and current removed",
+	 {"", "/i/app/current", NULL, NULL, NULL, "app"},
+	 "app has no active version, as before"},
 	{"switching back failed",
 	 {"1.0", "/i/app/current", "cannot switch '/i/app/current': EIO", "2.0",
-	  NULL},
+	  NULL, "app"},
 	 "switching back to 1.0 failed too: cannot switch '/i/app/current': "
 	 "EIO; '/i/app/current' points at 2.0"},
 	{"removing the new current failed",
 	 {"", "/i/app/current", "cannot remove '/i/app/current': EROFS", "2.0",
-	  NULL},
+	  NULL, "app"},
 	 "removing the new version failed too: cannot remove "
 	 "'/i/app/current': EROFS; '/i/app/current' points at 2.0"},
 	{"and current cannot be read",
 	 {"1.0", "/i/app/current", "cannot switch", NULL,
-	  "cannot read '/i/app/current': No such file or directory"},
+	  "cannot read '/i/app/current': No such file or directory", "app"},
 	 "switching back to 1.0 failed too: cannot switch; which version "
 	 "'/i/app/current' points at cannot be read: cannot read "
 	 "'/i/app/current': No such file or directory"},
@@ -401,6 +409,227 @@ static void test_line_is_cut_whole(void **state)
 	assert_string_equal(line, "x: ééé");
 }
 
+/* How a run of a hook ended, for decide_hook(). */
+enum run_kind {
+	RUN_NOT_STARTED, /* res NULL */
+	RUN_EXIT_0,
+	RUN_EXIT_1,
+	RUN_TIMED_OUT,
+	RUN_KILLED,
+	RUN_CANCELLED,
+};
+
+static void make_run(enum run_kind k, struct proc_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->exit_code = k == RUN_EXIT_0 ? 0 : k == RUN_EXIT_1 ? 1 : -1;
+	res->timed_out = k == RUN_TIMED_OUT;
+	res->signal = k == RUN_KILLED || k == RUN_TIMED_OUT ? 9 : 0;
+	res->cancelled = k == RUN_CANCELLED;
+	if (k == RUN_CANCELLED)
+		res->signal = 9;
+}
+
+/* What a run of a hook means for its step: only a health check is run
+ * again, only while tries are left, never after a cancel or a program that
+ * cannot start. */
+static void test_hook_table(void **state)
+{
+	static const struct {
+		enum decide_step step;
+		enum run_kind run;
+		uint32_t try;
+		uint32_t tries;
+		enum decide_hook_end want;
+	} cases[] = {
+		{DECIDE_PRE_INSTALL, RUN_EXIT_0, 1, 3, DECIDE_HOOK_PASSED},
+		{DECIDE_PRE_INSTALL, RUN_EXIT_1, 1, 3, DECIDE_HOOK_FAILED},
+		{DECIDE_POST_INSTALL, RUN_EXIT_1, 1, 3, DECIDE_HOOK_FAILED},
+		{DECIDE_RESTART, RUN_EXIT_1, 1, 3, DECIDE_HOOK_FAILED},
+		{DECIDE_RESTART, RUN_TIMED_OUT, 1, 3, DECIDE_HOOK_FAILED},
+		{DECIDE_HEALTH, RUN_EXIT_0, 2, 3, DECIDE_HOOK_PASSED},
+		{DECIDE_HEALTH, RUN_EXIT_1, 1, 3, DECIDE_HOOK_AGAIN},
+		{DECIDE_HEALTH, RUN_TIMED_OUT, 2, 3, DECIDE_HOOK_AGAIN},
+		{DECIDE_HEALTH, RUN_KILLED, 2, 3, DECIDE_HOOK_AGAIN},
+		{DECIDE_HEALTH, RUN_EXIT_1, 3, 3, DECIDE_HOOK_FAILED},
+		{DECIDE_HEALTH, RUN_EXIT_1, 1, 1, DECIDE_HOOK_FAILED},
+		{DECIDE_HEALTH, RUN_NOT_STARTED, 1, 3, DECIDE_HOOK_FAILED},
+		{DECIDE_HEALTH, RUN_CANCELLED, 1, 3, DECIDE_HOOK_STOPPED},
+		{DECIDE_PRE_INSTALL, RUN_CANCELLED, 1, 3, DECIDE_HOOK_STOPPED},
+		{DECIDE_PRE_INSTALL, RUN_NOT_STARTED, 1, 3, DECIDE_HOOK_FAILED},
+	};
+	struct proc_result res;
+	size_t bad = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
+		enum decide_hook_end got;
+
+		make_run(cases[i].run, &res);
+		got = decide_hook(cases[i].step,
+				  cases[i].run == RUN_NOT_STARTED ? NULL : &res,
+				  cases[i].try, cases[i].tries);
+		if (got != cases[i].want)
+			tu_report_bad(&bad, "case %zu: got %d, want %d", i,
+				      (int)got, (int)cases[i].want);
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* Which failures make a version "not tried again": the package's own
+ * steps, not a shutdown, not a fault of this terminal. */
+static void test_records_failure_table(void **state)
+{
+	static const struct {
+		enum decide_step step;
+		bool stopped;
+		bool want;
+	} cases[] = {
+		{DECIDE_STAGE, false, false},
+		{DECIDE_PRE_INSTALL, false, true},
+		{DECIDE_SWITCH, false, false},
+		{DECIDE_RESTART, false, true},
+		{DECIDE_POST_INSTALL, false, true},
+		{DECIDE_HEALTH, false, true},
+		{DECIDE_RECORD, false, false},
+		{DECIDE_HEALTH, true, false},
+		{DECIDE_PRE_INSTALL, true, false},
+	};
+	size_t bad = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++)
+		if (decide_records_failure(cases[i].step, cases[i].stopped) !=
+		    cases[i].want)
+			tu_report_bad(&bad, "case %zu", i);
+	assert_int_equal(bad, 0);
+}
+
+/* Which members of a failed step are undone, and how. */
+static void test_undo_table(void **state)
+{
+	static const struct {
+		struct decide_member m;
+		enum decide_undo want;
+	} cases[] = {
+		{{"1.0", false, false}, DECIDE_UNDO_NOTHING},
+		{{"1.0", true, false}, DECIDE_UNDO_UNSTAGE},
+		{{"", true, false}, DECIDE_UNDO_UNSTAGE},
+		{{"1.0", true, true}, DECIDE_UNDO_SWITCH_BACK},
+		{{"", true, true}, DECIDE_UNDO_UNSWITCH},
+	};
+	size_t bad = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++)
+		if (decide_undo(&cases[i].m) != cases[i].want)
+			tu_report_bad(&bad, "case %zu", i);
+	assert_int_equal(bad, 0);
+}
+
+/* The cause of a failed install names the step, the component and its
+ * version, the tries of a health check, and the program's last line. */
+static void test_install_cause_table(void **state)
+{
+	static const struct {
+		struct decide_install_failure f;
+		const char *want;
+	} cases[] = {
+		{{DECIDE_PRE_INSTALL, "app", "2.0", "exit status 3: no room", 1,
+		  false},
+		 "pre-install of app 2.0 failed: exit status 3: no room"},
+		{{DECIDE_HEALTH, "app", "2.0", "exit status 1: down", 3, false},
+		 "health check of app 2.0 failed after 3 tries: exit status 1: "
+		 "down"},
+		{{DECIDE_HEALTH, "app", "2.0", "timed out after 60 s", 1,
+		  false},
+		 "health check of app 2.0 failed: timed out after 60 s"},
+		{{DECIDE_POST_INSTALL, "app", "2.0", "killed by signal 9", 1,
+		  false},
+		 "post-install of app 2.0 failed: killed by signal 9"},
+		{{DECIDE_RESTART, "app", "2.0", "exit status 5", 1, false},
+		 "the restart command of app 2.0 failed: exit status 5"},
+		{{DECIDE_SWITCH, "app", "2.0", "cannot switch: EIO", 1, false},
+		 "switching app to 2.0 failed: cannot switch: EIO"},
+		{{DECIDE_RECORD, "app", "2.0", "disk I/O error", 1, false},
+		 "recording app 2.0 failed: disk I/O error"},
+		{{DECIDE_HEALTH, "app", "2.0", "stopped", 2, true},
+		 "stopped: haishind is shutting down during health check of "
+		 "app 2.0"},
+	};
+	char out[512];
+	size_t bad = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TU_ARRAY_SIZE(cases); i++) {
+		decide_install_cause(&cases[i].f, out, sizeof(out));
+		if (strcmp(out, cases[i].want) != 0)
+			tu_report_bad(&bad, "case %zu: '%s'", i, out);
+	}
+	assert_int_equal(bad, 0);
+	decide_set_cause("till", true, "health check of b 2.0 failed: x", out,
+			 sizeof(out));
+	assert_string_equal(out, "reverted with its set 'till': health check "
+				 "of b 2.0 failed: x");
+	decide_set_cause("till", false, "pre-install of b 2.0 failed: x", out,
+			 sizeof(out));
+	assert_string_equal(out, "not installed with its set 'till': "
+				 "pre-install of b 2.0 failed: x");
+}
+
+/* A step is passed over only while every member is at its failed
+ * version; a newer version of any member tries the step again. */
+static void test_not_retried_table(void **state)
+{
+	static const struct decide_retry one_failed[] = {{"2.0", "2.0"}};
+	static const struct decide_retry one_newer[] = {{"2.1", "2.0"}};
+	static const struct decide_retry one_none[] = {{"2.0", ""}};
+	static const struct decide_retry set_failed[] = {{"2.0", "2.0"},
+							 {"3.0", "3.0"}};
+	static const struct decide_retry set_one_newer[] = {{"2.0", "2.0"},
+							    {"3.1", "3.0"}};
+	static const struct decide_retry set_one_new[] = {{"2.0", "2.0"},
+							  {"1.0", ""}};
+	char out[512];
+
+	(void)state;
+	assert_true(decide_not_retried(one_failed, 1));
+	assert_false(decide_not_retried(one_newer, 1));
+	assert_false(decide_not_retried(one_none, 1));
+	assert_true(decide_not_retried(set_failed, 2));
+	assert_false(decide_not_retried(set_one_newer, 2));
+	assert_false(decide_not_retried(set_one_new, 2));
+	assert_false(decide_not_retried(one_failed, 0));
+	decide_not_retried_text("app", "2.0",
+				"health check of app 2.0 failed: exit status 1",
+				1900000000, out, sizeof(out));
+	assert_string_equal(out, "app 2.0 is not tried again: its install "
+				 "failed at 2030-03-17T17:46:40Z (health check "
+				 "of app 2.0 failed: exit status 1); waiting "
+				 "for a newer version");
+}
+
+/* An installed component asks a person to restart only what haishin did
+ * not restart itself. */
+static void test_installed_state_table(void **state)
+{
+	(void)state;
+	assert_int_equal(decide_installed_state(MANIFEST_RESTART_NONE, false),
+			 STATE_COMPLETED);
+	assert_int_equal(decide_installed_state(MANIFEST_RESTART_NONE, true),
+			 STATE_COMPLETED);
+	assert_int_equal(decide_installed_state(MANIFEST_RESTART_APP, false),
+			 STATE_COMPLETED_RESTART_REQUIRED);
+	assert_int_equal(decide_installed_state(MANIFEST_RESTART_APP, true),
+			 STATE_COMPLETED);
+	assert_int_equal(decide_installed_state(MANIFEST_RESTART_SYSTEM, true),
+			 STATE_COMPLETED_RESTART_REQUIRED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +640,12 @@ int main(void)
 		cmocka_unit_test(test_active_text_table),
 		cmocka_unit_test(test_state_and_line_table),
 		cmocka_unit_test(test_line_is_cut_whole),
+		cmocka_unit_test(test_hook_table),
+		cmocka_unit_test(test_records_failure_table),
+		cmocka_unit_test(test_undo_table),
+		cmocka_unit_test(test_install_cause_table),
+		cmocka_unit_test(test_not_retried_table),
+		cmocka_unit_test(test_installed_state_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

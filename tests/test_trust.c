@@ -416,6 +416,13 @@ static void test_manifest_bad_fields(void **state)
 		 "aaaa\"",
 		 "sha256"},
 		{"components/cardreader/package/sha256", "\"\"", "sha256"},
+		{"components/cardreader/set", "\"till-1\"", ""},
+		{"components/cardreader/set", "\"Till\"",
+		 "component 'cardreader': set 'Till' is not a name"},
+		{"components/cardreader/set", "\"../x\"", "set '../x'"},
+		{"components/cardreader/set", "\"\"", "set '' is not a name"},
+		{"components/cardreader/set", "1", "'set' is not a string"},
+		{"components/cardreader/set", "null", "'set' is not a string"},
 	};
 	struct tu_keys *f = *state;
 	struct root *root = tu_root_v1(f, NOW + 365 * DAY);
@@ -438,6 +445,50 @@ static void test_manifest_bad_fields(void **state)
 		free(payload);
 	}
 	assert_int_equal(bad, 0);
+	free(good);
+	root_free(root);
+}
+
+/* "set": parsed, absent as "", and built again unchanged. */
+static void test_manifest_set(void **state)
+{
+	struct tu_keys *f = *state;
+	struct root *root = tu_root_v1(f, NOW + 365 * DAY);
+	char *good = tu_manifest_payload(7, NOW + DAY, "2.1.0");
+	char *a = tu_json_edit(good, "components/cardreader/set", "\"till\"");
+	char *payload = tu_json_edit(a, "components/linkage/set", "\"till\"");
+	char *env = tu_sign(DSSE_TYPE_MANIFEST, payload, &f->m1, 1);
+	struct manifest *m = NULL;
+	struct manifest *again = NULL;
+	char *built = NULL;
+	const char *p;
+	size_t n_sets = 0;
+	char sha[65];
+	struct hs_err e;
+
+	assert_int_equal(trust_manifest(root, env, strlen(env), &first_prev,
+					NOW, &m, sha, &e),
+			 0);
+	assert_string_equal(manifest_find(m, "cardreader")->set, "till");
+	assert_string_equal(manifest_find(m, "linkage")->set, "till");
+	assert_string_equal(manifest_find(m, "face-lib_2")->set, "");
+	assert_int_equal(manifest_build(m, &built, &e), 0);
+	assert_int_equal(manifest_parse((const uint8_t *)built, strlen(built),
+					&again, &e),
+			 0);
+	assert_string_equal(manifest_find(again, "cardreader")->set, "till");
+	assert_string_equal(manifest_find(again, "face-lib_2")->set, "");
+	/* "set" is written twice: not for a component in none */
+	for (p = strstr(built, "\"set\""); p != NULL;
+	     p = strstr(p + 1, "\"set\""))
+		n_sets++;
+	assert_int_equal(n_sets, 2);
+	free(built);
+	manifest_free(again);
+	manifest_free(m);
+	free(env);
+	free(payload);
+	free(a);
 	free(good);
 	root_free(root);
 }
@@ -669,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_malformed_payload),
 		cmocka_unit_test(test_manifest_bad_fields),
 		cmocka_unit_test(test_manifest_deltas),
+		cmocka_unit_test(test_manifest_set),
 		cmocka_unit_test(test_manifest_bad_component_name),
 		cmocka_unit_test(test_manifest_max_components),
 	};

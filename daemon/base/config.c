@@ -372,7 +372,15 @@ static const struct key_def keys[] = {
 	KEY("schedule", "quiet_hours", set_quiet, quiet_start, 0, 0),
 	KEY("control", "group", set_name, control_group, 0, 0),
 	KEY("control", "admin_group", set_name, admin_group, 0, 0),
+	KEY("install", "hook_timeout", set_number, hook_timeout, 1, 86400),
+	KEY("install", "health_tries", set_number, health_tries, 1, 100),
+	KEY("install", "health_interval", set_number, health_interval, 0, 3600),
+	KEY("install", "self_update_timeout", set_number, self_update_timeout,
+	    1, 86400),
 };
+
+/* The free-form section: NAME = command. */
+#define RESTART_SECTION "restart"
 
 #undef KEY
 
@@ -382,6 +390,10 @@ struct parser {
 	size_t line;
 	const char *section; /* NULL before the first header */
 	size_t set_on[ARRAY_SIZE(keys)]; /* line each key was set on, or 0 */
+	/* [restart]: c's entries from restart_first on were set by this
+	 * parse, entry restart_first + i on line restart_on[i]. */
+	size_t restart_first;
+	size_t restart_on[CONFIG_RESTART_MAX];
 };
 
 static const struct key_def *find_key(const char *section, const char *name)
@@ -400,6 +412,8 @@ static const char *find_section(const char *name)
 {
 	size_t i;
 
+	if (strcmp(name, RESTART_SECTION) == 0)
+		return RESTART_SECTION;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (strcmp(keys[i].section, name) == 0)
 			return keys[i].section;
@@ -463,6 +477,131 @@ static int parse_section(struct parser *p, char *s, struct hs_err *e)
 	return 0;
 }
 
+/* The rule of a component name (version_name_is_valid() in
+ * manifest/version.c, a layer this one does not link). */
+static bool is_component_name(const char *s)
+{
+	const size_t n = strlen(s);
+	size_t i;
+
+	if (n == 0 || n > HS_NAME_MAX || strstr(s, "..") != NULL)
+		return false;
+	for (i = 0; i < n; i++) {
+		const char ch = s[i];
+
+		if ((ch >= 'a' && ch <= 'z') || is_digit(ch))
+			continue;
+		if (i == 0 || (ch != '.' && ch != '-' && ch != '_'))
+			return false;
+	}
+	return true;
+}
+
+/* The bytes of the restart entry at off: its name, command and NULs. */
+static size_t restart_len(const struct config *c, size_t off)
+{
+	const char *name = c->restart_text + off;
+	const size_t n = strlen(name) + 1;
+
+	return n + strlen(name + n) + 1;
+}
+
+/* Finds name's restart entry: 0 with its index and offset, or -ENOENT. */
+static int restart_find(const struct config *c, const char *name, size_t *ret_i,
+			size_t *ret_off)
+{
+	size_t off = 0;
+	size_t i;
+
+	for (i = 0; i < c->n_restart; i++) {
+		if (strcmp(c->restart_text + off, name) == 0) {
+			*ret_i = i;
+			*ret_off = off;
+			return 0;
+		}
+		off += restart_len(c, off);
+	}
+	return -ENOENT;
+}
+
+static void restart_remove(struct config *c, size_t off)
+{
+	const size_t len = restart_len(c, off);
+
+	memmove(c->restart_text + off, c->restart_text + off + len,
+		c->restart_used - off - len);
+	c->restart_used -= len;
+	c->n_restart--;
+}
+
+const char *config_restart(const struct config *c, const char *name)
+{
+	size_t off;
+	size_t i;
+
+	if (restart_find(c, name, &i, &off) < 0)
+		return NULL;
+	return c->restart_text + off + strlen(name) + 1;
+}
+
+/* Checks one [restart] line; an entry of an earlier parse is replaced. */
+static int restart_check(struct parser *p, const char *name, const char *cmd,
+			 struct hs_err *e)
+{
+	size_t off;
+	size_t i;
+
+	if (!is_component_name(name))
+		return line_error(
+			p, e,
+			"[restart] '%s' is not a component name (a-z, "
+			"0-9, '.', '_', '-'; at most %d bytes)",
+			name, HS_NAME_MAX);
+	if (cmd[0] == '\0')
+		return line_error(p, e, "[restart] %s: no command", name);
+	if (strlen(cmd) > CONFIG_RESTART_CMD_MAX)
+		return line_error(p, e,
+				  "[restart] %s: the command is longer than %d "
+				  "bytes",
+				  name, CONFIG_RESTART_CMD_MAX);
+	if (restart_find(p->c, name, &i, &off) < 0)
+		return 0;
+	if (i >= p->restart_first)
+		return line_error(p, e,
+				  "[restart] %s: set twice (first on line %zu)",
+				  name, p->restart_on[i - p->restart_first]);
+	restart_remove(p->c, off);
+	p->restart_first--;
+	return 0;
+}
+
+static int parse_restart(struct parser *p, const char *name, const char *cmd,
+			 struct hs_err *e)
+{
+	struct config *c = p->c;
+	const size_t n = strlen(name) + 1;
+	const size_t len = n + strlen(cmd) + 1;
+	int r;
+
+	r = restart_check(p, name, cmd, e);
+	if (r < 0)
+		return r;
+	if (c->n_restart == CONFIG_RESTART_MAX)
+		return line_error(p, e, "[restart]: more than %d commands",
+				  CONFIG_RESTART_MAX);
+	if (c->restart_used + len > sizeof(c->restart_text))
+		return line_error(p, e,
+				  "[restart]: the commands and their names "
+				  "take more than %zu bytes together",
+				  sizeof(c->restart_text));
+	memcpy(c->restart_text + c->restart_used, name, n);
+	memcpy(c->restart_text + c->restart_used + n, cmd, len - n);
+	c->restart_used += len;
+	p->restart_on[c->n_restart - p->restart_first] = p->line;
+	c->n_restart++;
+	return 0;
+}
+
 static int parse_pair(struct parser *p, char *s, struct hs_err *e)
 {
 	const struct key_def *k;
@@ -480,6 +619,8 @@ static int parse_pair(struct parser *p, char *s, struct hs_err *e)
 		return line_error(p, e, "no key before '='");
 	if (p->section == NULL)
 		return line_error(p, e, "key '%s' outside a section", key);
+	if (strcmp(p->section, RESTART_SECTION) == 0)
+		return parse_restart(p, key, trim(eq + 1), e);
 	k = find_key(p->section, key);
 	if (k == NULL)
 		return line_error(p, e, "unknown key '%s' in [%s]", key,
@@ -546,6 +687,10 @@ void config_defaults(struct config *c)
 	c->boot_delay_max = 300;
 	c->interval = 21600;
 	c->has_quiet_hours = false;
+	c->hook_timeout = 60;
+	c->health_tries = 3;
+	c->health_interval = 5;
+	c->self_update_timeout = 120;
 }
 
 /* Parses every line; stops at the first bad one unless keep_going, which
@@ -563,6 +708,7 @@ static int config_parse_lines(struct config *c, const char *buf, size_t len,
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	p.origin = origin;
+	p.restart_first = c->n_restart;
 	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
 		pos = 3;
 	while (pos < len) {

@@ -19,6 +19,11 @@
  * mirrors, proxy, ca_file and quiet_hours; paths must be absolute.
  * quiet_hours is "HH:MM-HH:MM" (start inclusive, end exclusive, may wrap
  * past midnight; equal times are rejected).
+ *
+ * [restart] is free-form: each key is a component name (the manifest's
+ * rule: [a-z0-9][a-z0-9._-]*, no "..", at most HS_NAME_MAX bytes) and its
+ * value the command that restarts it, run by /bin/sh -c (never empty, at
+ * most CONFIG_RESTART_CMD_MAX bytes; CONFIG_RESTART_MAX of them).
  */
 #ifndef HAISHIN_CONFIG_H
 #define HAISHIN_CONFIG_H
@@ -34,6 +39,12 @@
 #define CONFIG_DEFAULT_PATH "/etc/haishin/haishin.conf"
 #define CONFIG_MAX_MIRRORS 8
 #define CONFIG_LINE_MAX 4096
+/* [restart]: at most one command per component of a manifest, each at most
+ * CONFIG_RESTART_CMD_MAX bytes, all of them with their names together in
+ * CONFIG_RESTART_TEXT_MAX bytes. */
+#define CONFIG_RESTART_MAX HS_MANIFEST_MAX_COMPONENTS
+#define CONFIG_RESTART_CMD_MAX 1024
+#define CONFIG_RESTART_TEXT_MAX (32 * 1024)
 
 struct config {
 	/* [server] */
@@ -69,6 +80,16 @@ struct config {
 	/* [control] */
 	char control_group[33]; /* owns the socket; "" = the daemon's group */
 	char admin_group[33]; /* may change state; "" = root and the daemon */
+	/* [install] */
+	uint32_t hook_timeout; /* seconds for each hook and restart command */
+	uint32_t health_tries; /* runs of a failing health check, at least 1 */
+	uint32_t health_interval; /* seconds between two of them */
+	uint32_t self_update_timeout; /* seconds for a new haishin to answer */
+	/* [restart]: n_restart pairs "NAME\0COMMAND\0" one after the other in
+	 * restart_text (config_restart() finds one). */
+	size_t n_restart;
+	size_t restart_used; /* bytes of restart_text in use */
+	char restart_text[CONFIG_RESTART_TEXT_MAX];
 };
 
 /* Fills c with the defaults of a real terminal (DESIGN.md). */
@@ -101,6 +122,12 @@ int config_load(const char *path, struct config *ret_c, struct hs_err *e);
  */
 int config_load_lenient(const char *path, struct config *ret_c,
 			struct hs_err *e);
+
+/*
+ * The restart command configured for component name ([restart] NAME =
+ * command), or NULL when there is none.  Points into c.
+ */
+const char *config_restart(const struct config *c, const char *name);
 
 /*
  * True when minute (minutes after local midnight, 0..1439) falls inside the

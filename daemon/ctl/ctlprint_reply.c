@@ -171,6 +171,7 @@ static const char *block_label(const char *what)
 		{"backoff", N_("waiting after a failure")},
 		{"low_disk", N_("low disk space")},
 		{"restart_pending", N_("a restart is pending")},
+		{"failed_version", N_("a version that failed to install")},
 	};
 	size_t i;
 
@@ -197,7 +198,15 @@ static void status_blocked(struct kv_rows *kv, const json_t *d, int64_t now)
 
 		ctlprint_time_json(json_object_get(b, "until"), now, "", t,
 				   sizeof(t));
-		if (reason[0] != '\0')
+		if (strcmp(ctlprint_jstr(b, "what"), "failed_version") == 0)
+			/* TRANSLATORS: the label above, a component and the
+			 * version of it that failed to install. */
+			kv_add(kv, label,
+			       _("%s: %s %s (waiting for a newer "
+				 "version)"),
+			       what, ctlprint_jstr(b, "component"),
+			       ctlprint_jstr(b, "version"));
+		else if (reason[0] != '\0')
 			kv_add(kv, label, "%s: %s", what, reason);
 		else if (t[0] != '\0')
 			kv_add(kv, label, _("%s until %s"), what, t);
@@ -303,27 +312,43 @@ static void cell_or_dash(char *cell, const json_t *o, const char *key)
 	ctlprint_fmt(cell, TABLE_CELL_MAX, "%s", s[0] != '\0' ? s : "-");
 }
 
+/* "ok", "FAILED 2.0: exit status 1: LINE", or "-" when never checked. */
+static void health_cell(const json_t *c, char *cell)
+{
+	const json_t *h = json_object_get(c, "health");
+
+	if (!json_is_object(h))
+		ctlprint_fmt(cell, TABLE_CELL_MAX, "-");
+	else if (json_is_true(json_object_get(h, "ok")))
+		ctlprint_fmt(cell, TABLE_CELL_MAX, "%s", _("ok"));
+	else
+		ctlprint_fmt(cell, TABLE_CELL_MAX, _("FAILED %s"),
+			     ctlprint_jstr(h, "detail"));
+}
+
 static void component_row(const json_t *c, char cells[][TABLE_CELL_MAX])
 {
 	const json_t *res = json_object_get(c, "last_result");
 
 	cell_or_dash(cells[0], c, "name");
-	cell_or_dash(cells[1], c, "installed");
-	cell_or_dash(cells[2], c, "latest");
-	cell_or_dash(cells[3], c, "minimum");
-	cell_or_dash(cells[4], c, "state");
+	cell_or_dash(cells[1], c, "set");
+	cell_or_dash(cells[2], c, "installed");
+	cell_or_dash(cells[3], c, "latest");
+	cell_or_dash(cells[4], c, "minimum");
+	cell_or_dash(cells[5], c, "state");
+	health_cell(c, cells[6]);
 	if (json_is_object(res))
-		result_text(res, 0, cells[5], TABLE_CELL_MAX);
+		result_text(res, 0, cells[7], TABLE_CELL_MAX);
 	else
-		ctlprint_fmt(cells[5], TABLE_CELL_MAX, "-");
+		ctlprint_fmt(cells[7], TABLE_CELL_MAX, "-");
 }
 
 void ctlprint_status(FILE *f, const json_t *end, int64_t now)
 {
 	static const struct table_def table = {
-		6,
-		{N_("COMPONENT"), N_("INSTALLED"), N_("LATEST"), N_("MINIMUM"),
-		 N_("STATE"), N_("LAST RESULT")},
+		8,
+		{N_("COMPONENT"), N_("SET"), N_("INSTALLED"), N_("LATEST"),
+		 N_("MINIMUM"), N_("STATE"), N_("HEALTH"), N_("LAST RESULT")},
 		component_row,
 	};
 	const json_t *comps = json_object_get(end, "components");

@@ -114,9 +114,9 @@ static void cycle_transfer_wait(void *ctx, const char *name, uint32_t seconds,
 					  c->env->cancel);
 }
 
-static void cycle_record(const struct cycle *c, const char *component,
-			 const char *from, const char *to,
-			 const struct cycle_outcome *o)
+void cycle_record(const struct cycle *c, const char *component,
+		  const char *from, const char *to,
+		  const struct cycle_outcome *o)
 {
 	struct db_attempt a;
 	struct hs_err e;
@@ -616,142 +616,6 @@ static void cycle_tell_one(struct cycle_result *ret,
 	ret->state = o->state;
 	ret->next_attempt = o->next_attempt;
 	(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
-}
-
-/*
- * The attempt's result from its outcomes v[0..n) (components, then what
- * waits, the last one when waits): one state and one line, as decide.h
- * merges them (docs/daemon.md, "One story per attempt").
- */
-static void cycle_tell(struct cycle_result *ret, const struct cycle_outcome *v,
-		       const char *const *names, size_t n, bool waits)
-{
-	struct decide_outcome story[HS_MANIFEST_MAX_COMPONENTS + 1];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		story[i].state = v[i].state;
-		story[i].component = names[i];
-		story[i].reason = v[i].reason;
-		story[i].waits = waits && i == n - 1;
-		if (v[i].next_attempt > ret->next_attempt)
-			ret->next_attempt = v[i].next_attempt;
-	}
-	ret->state = decide_state(story, n);
-	decide_line(story, n, ret->reason, sizeof(ret->reason));
-}
-
-/* Why a required item did not wait, appended to its reason. */
-static void cycle_why(const struct plan_item *it, struct cycle_outcome *o)
-{
-	const struct manifest_component *t = it->target;
-	const size_t n = strlen(o->reason);
-	char when[21];
-
-	if (it->why == PLAN_BELOW_MINIMUM) {
-		(void)hs_snprintf(o->reason + n, sizeof(o->reason) - n,
-				  _(" (required: %s was below the minimum "
-				    "%s)"),
-				  it->from, t->minimum);
-	} else if (it->why == PLAN_FORCED && t->deadline != 0) {
-		hs_time_format(t->deadline, when);
-		(void)hs_snprintf(o->reason + n, sizeof(o->reason) - n,
-				  _(" (forced by its publisher, due by %s%s)"),
-				  when,
-				  it->action == PLAN_DOWNGRADE
-					  ? _("; a downgrade it allows")
-					  : "");
-	} else if (it->why == PLAN_FORCED) {
-		(void)hs_snprintf(o->reason + n, sizeof(o->reason) - n,
-				  _(" (forced by its publisher%s)"),
-				  it->action == PLAN_DOWNGRADE
-					  ? _("; a downgrade it allows")
-					  : "");
-	}
-	hs_utf8_fix(o->reason);
-}
-
-static bool cycle_may_install(const struct cycle *c, const struct plan_item *it)
-{
-	switch (c->env->mode) {
-	case CYCLE_ALL:
-		return true;
-	case CYCLE_REQUIRED:
-		return plan_item_required(it);
-	case CYCLE_CHECK:
-	default:
-		return false;
-	}
-}
-
-/*
- * What waits (held back by the mode) is one STOPPED row: the hold, then
- * each component with its versions, the required ones marked.  False when
- * nothing waits.
- */
-static bool cycle_record_waiting(struct cycle *c, const struct plan *plan,
-				 struct cycle_outcome *o)
-{
-	size_t n_waiting = 0;
-	size_t used;
-	size_t i;
-
-	memset(o, 0, sizeof(*o));
-	cycle_outcome_set(o, STATE_STOPPED, "%s; %s",
-			  c->env->hold != NULL ? c->env->hold : "?",
-			  _("waiting:"));
-	for (i = 0; i < plan->n; i++) {
-		const struct plan_item *it = &plan->items[i];
-
-		if (cycle_may_install(c, it))
-			continue;
-		used = strlen(o->reason);
-		(void)hs_snprintf(
-			o->reason + used, sizeof(o->reason) - used,
-			"%s %s %s → %s%s", n_waiting > 0 ? "," : "",
-			it->target->name, it->from[0] != '\0' ? it->from : "-",
-			it->target->version,
-			plan_item_required(it) ? _(" (required)") : "");
-		n_waiting++;
-	}
-	hs_utf8_fix(o->reason);
-	if (n_waiting == 0)
-		return false;
-	cycle_record(c, "", "", "", o);
-	return true;
-}
-
-/* The planned components the mode lets in, then what waits: one outcome
- * each in v (room for plan->n + 1), told together. */
-static void cycle_update_all(struct cycle *c, const struct plan *plan,
-			     struct cycle_outcome *v, struct cycle_result *ret)
-{
-	const char *pending[HS_MANIFEST_MAX_COMPONENTS + 1];
-	const char *names[HS_MANIFEST_MAX_COMPONENTS + 1];
-	size_t n = 0;
-	bool waits;
-	size_t i;
-
-	for (i = 0; i < plan->n; i++)
-		pending[i] = plan->items[i].target->name;
-	pending[plan->n] = NULL;
-	for (i = 0; i < plan->n; i++) {
-		const struct plan_item *it = &plan->items[i];
-
-		if (!cycle_may_install(c, it))
-			continue;
-		c->pending = &pending[i + 1];
-		cycle_component(c, it, &v[n]);
-		cycle_why(it, &v[n]);
-		cycle_record(c, it->target->name, it->from, it->target->version,
-			     &v[n]);
-		names[n++] = it->target->name;
-	}
-	c->pending = NULL;
-	waits = cycle_record_waiting(c, plan, &v[n]);
-	if (waits)
-		names[n++] = "";
-	cycle_tell(ret, v, names, n, waits);
 }
 
 static void cycle_components(struct cycle *c, struct cycle_result *ret)

@@ -97,14 +97,16 @@ struct cycle_clock {
 };
 
 /*
- * The two steps that change what is active, with install.h's contracts:
- * install_package() (extract, then switch current to the new version) and
- * install_activate() (switch current back, or remove it for "").
+ * The two steps that change what is on disk and what is active, with
+ * install.h's contracts: install_stage() (extract into NAME/VERSION,
+ * without switching) and install_activate() (switch current to a version,
+ * or remove it for ""), which every switch of an attempt goes through -
+ * to the new version, and back.
  */
 struct cycle_installer {
-	int (*package)(void *ctx, const char *root, const char *name,
-		       const char *version, int pkg_fd, uint64_t *ret_bytes,
-		       struct hs_err *e);
+	int (*stage)(void *ctx, const char *root, const char *name,
+		     const char *version, int pkg_fd, uint64_t *ret_bytes,
+		     struct hs_err *e);
 	int (*activate)(void *ctx, const char *root, const char *name,
 			const char *version, struct hs_err *e);
 	void *ctx;

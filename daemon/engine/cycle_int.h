@@ -1,18 +1,21 @@
 /*
- * cycle_int.h - what cycle.c (the check, the plan, the record),
- * cycle_item.c (one component's update: full or by delta, then the install)
- * and cycle_meta.c (the validators kept for the check's conditional GETs)
- * share.  Private to those files.
+ * cycle_int.h - what cycle.c (the check, the record), cycle_plan.c (the
+ * plan's steps), cycle_step.c (one step of an install: hooks, switch,
+ * health, record, undo), cycle_item.c (one component's download: full or
+ * by delta, then staged) and cycle_meta.c (the validators kept for the
+ * check's conditional GETs) share.  Private to those files.
  */
 #ifndef HAISHIN_CYCLE_INT_H
 #define HAISHIN_CYCLE_INT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cycle.h"
 #include "hash.h"
 #include "manifest.h"
+#include "part.h"
 #include "plan.h"
 #include "root.h"
 #include "transfer.h"
@@ -53,13 +56,75 @@ void cycle_progress(const struct cycle *c, enum state s, const char *component,
  * waits and cancel flag; no fetch handle (the network holds its own). */
 struct transfer_env cycle_transfer_env(const struct cycle *c);
 
+/* Records o as a history row of component (from -> to). */
+void cycle_record(const struct cycle *c, const char *component,
+		  const char *from, const char *to,
+		  const struct cycle_outcome *o);
+
+/* Carries out plan (cycle_plan.c): each step the mode lets in, then what
+ * waits; one outcome each in v (room for plan->n + 1), told together. */
+void cycle_update_all(struct cycle *c, const struct plan *plan,
+		      struct cycle_outcome *v, struct cycle_result *ret);
+
 /* Sets o's state and formatted reason. */
 void cycle_outcome_set(struct cycle_outcome *o, enum state s, const char *fmt,
 		       ...) __attribute__((format(printf, 3, 4)));
 
-/* Updates one planned component, by delta when it can, and fills *o. */
-void cycle_component(struct cycle *c, const struct plan_item *it,
-		     struct cycle_outcome *o);
+/* Appends "; " (unless s is empty) and a formatted text to s (size
+ * bytes), cut to fit. */
+void cycle_text_add(char *s, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One component of a step, from its download to the end of the step. */
+struct cycle_member {
+	const struct plan_item *it;
+	struct cycle_outcome *o; /* its outcome */
+	char note[CYCLE_REASON_MAX]; /* how it came: "by delta (zstd) from
+				      * 1.0: ...", "full package: ..." */
+	const char *const *pinned; /* the bases still needed (patch.h) */
+	/* The verified file it was staged from, until the step ends. */
+	struct part *part; /* a full package, or NULL */
+	char tar[PATH_MAX]; /* the tar a delta rebuilt, or "" */
+	int tar_fd;
+	bool staged; /* INSTALL/NAME/VERSION is in place */
+	bool switched; /* current points at it */
+	bool restarted; /* its [restart] command ran after the switch */
+	bool checked; /* its health was checked: */
+	bool health_ok;
+	char health[CYCLE_REASON_MAX]; /* "2.0: passed: LINE", ... */
+	char failed[CYCLE_REASON_MAX]; /* why its step failed, recorded as
+					* its failed reason */
+};
+
+/*
+ * Downloads m's component (by delta when it can), verifies and stages it
+ * (m->staged).  When it did not get that far, m->o holds the failure and
+ * nothing of it is kept but a download to resume.
+ */
+void cycle_component(struct cycle *c, struct cycle_member *m);
+
+/* What becomes of a member's verified download at the end of its step. */
+enum cycle_end {
+	CYCLE_END_INSTALLED, /* its tar is the next delta's base */
+	CYCLE_END_KEEP, /* not installed, but kept for the next attempt (a
+			 * full disk, a set member that failed to download) */
+	CYCLE_END_DISCARD, /* removed */
+};
+
+/* Ends what cycle_component() kept of m. */
+void cycle_member_end(struct cycle *c, struct cycle_member *m,
+		      enum cycle_end how);
+
+/*
+ * Installs one step: the members m[0..n) (one component, or the members of
+ * a set that need an update), each with its outcome, as docs/install.md
+ * orders it: download and stage each, pre-install, switch, restart
+ * commands, post-install, health (of the set's other members too), one
+ * record; any failure undoes the step.  set is the members' set, "" for a
+ * lone component.
+ */
+void cycle_step(struct cycle *c, struct cycle_member *m, size_t n,
+		const char *set);
 
 /* The metadata whose GETs are conditional (N.root.json is fetched once). */
 #define CYCLE_META_ROOT "root.json"

@@ -1,7 +1,8 @@
 /*
- * cycle_item.c - one component's update: the delta from the installed
+ * cycle_item.c - one component's download: the delta from the installed
  * version when the cache holds its base (patch.h), else the full package;
- * then the install, and the base kept for the next time.
+ * then its staging into INSTALL/NAME/VERSION (cycle_step.c switches it),
+ * and at the end of its step the base kept for the next time.
  */
 #include "cycle_int.h"
 
@@ -24,24 +25,9 @@
  * before, or nothing. */
 static void cycle_still_active(const struct plan_item *it, char *out, size_t n)
 {
-	const struct decide_active a = {it->from, "", NULL, NULL, NULL};
+	const struct decide_active a = {it->from, "", NULL, NULL, NULL, NULL};
 
 	decide_active_text(&a, out, n);
-}
-
-static int cycle_mark_installed(const struct cycle *c,
-				const struct plan_item *it, struct hs_err *e)
-{
-	struct db_installed in;
-
-	memset(&in, 0, sizeof(in));
-	(void)hs_strlcpy(in.name, it->target->name, sizeof(in.name));
-	(void)hs_strlcpy(in.version, it->target->version, sizeof(in.version));
-	(void)hs_strlcpy(in.previous, it->from, sizeof(in.previous));
-	(void)hs_strlcpy(in.sha256, it->target->package.sha256,
-			 sizeof(in.sha256));
-	in.installed_at = cycle_now(c);
-	return db_installed_put(c->env->db, &in, e);
 }
 
 /* A full disk, whose reason says how much to free. */
@@ -51,47 +37,13 @@ static bool cycle_disk_full(int r)
 }
 
 /*
- * Puts current back to what the database records after recording the
- * install failed (what is active must be what is recorded), and says in
- * out (n bytes) what is active then: the previous version, nothing, or -
- * when switching back failed too - what current really points at.
+ * Extracts the package or tar in fd into INSTALL/NAME/VERSION, without
+ * switching (m->staged); a negative errno (m->o says why) when it failed.
+ * The file is the caller's to keep or remove.
  */
-static void cycle_switch_back(const struct cycle *c, const struct plan_item *it,
-			      char *out, size_t n)
+static int cycle_stage(struct cycle *c, struct cycle_member *m, int fd)
 {
-	const struct cycle_installer *in = &c->env->installer;
-	const char *root = c->env->cfg->install;
-	const char *name = it->target->name;
-	char current[HS_VERSION_MAX + 1];
-	char path[PATH_MAX];
-	struct decide_active a = {it->from, path, NULL, NULL, NULL};
-	struct hs_err e;
-	struct hs_err e2;
-
-	hs_err_clear(&e2);
-	(void)hs_snprintf(path, sizeof(path), "%s/%s/%s", root, name,
-			  SWITCH_CURRENT);
-	if (in->activate(in->ctx, root, name, it->from, &e) < 0) {
-		log_err("%s", e.msg);
-		a.back_failed = e.msg;
-		if (switch_current(root, name, current, sizeof(current), &e2) ==
-		    0)
-			a.current = current;
-		else
-			a.current_error = e2.msg;
-	} else if (strcmp(it->from, it->target->version) != 0 &&
-		   install_remove(root, name, it->target->version, &e) < 0) {
-		log_err("%s", e.msg);
-	}
-	decide_active_text(&a, out, n);
-}
-
-/* Installs the package or tar in fd; a negative errno (o says why) when it
- * failed.  The file is the caller's to keep or remove. */
-static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
-			 struct cycle_outcome *o)
-{
-	const struct manifest_component *t = it->target;
+	const struct manifest_component *t = m->it->target;
 	const struct cycle_installer *in = &c->env->installer;
 	uint64_t unpacked = 0;
 	char what[HS_NAME_MAX + HS_VERSION_MAX + 2];
@@ -102,13 +54,11 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 	hs_err_clear(&e);
 	cycle_progress(c, STATE_INSTALLING, t->name, "%s %s", t->name,
 		       t->version);
-	r = in->package(in->ctx, c->env->cfg->install, t->name, t->version, fd,
-			&unpacked, &e);
-	if (r == 0 && cycle_mark_installed(c, it, &e) < 0) {
-		r = e.code;
-		cycle_switch_back(c, it, active, sizeof(active));
-	} else {
-		cycle_still_active(it, active, sizeof(active));
+	r = in->stage(in->ctx, c->env->cfg->install, t->name, t->version, fd,
+		      &unpacked, &e);
+	if (r == 0) {
+		m->staged = true;
+		return 0;
 	}
 	if (cycle_disk_full(r)) {
 		(void)hs_snprintf(what, sizeof(what), "%s %s", t->name,
@@ -116,37 +66,10 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 		(void)transfer_disk_full(r, c->env->cfg->install,
 					 t->package.tar_size, what, &e);
 	}
-	if (r < 0) {
-		cycle_outcome_set(o, STATE_FAILED_INSTALL, "%s; %s", e.msg,
-				  active);
-		return r;
-	}
-	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
-		log_warn("%s, ignoring", e.msg);
-	if (t->restart == MANIFEST_RESTART_SYSTEM) {
-		char now[24];
-
-		(void)hs_snprintf(now, sizeof(now), "%lld",
-				  (long long)cycle_now(c));
-		if (db_setting_put(c->env->db, CYCLE_SYSTEM_RESTART_KEY, now,
-				   &e) < 0)
-			log_warn("%s, ignoring", e.msg);
-	}
-	if (t->restart == MANIFEST_RESTART_NONE)
-		cycle_outcome_set(o, STATE_COMPLETED, _("%s %s installed"),
-				  t->name, t->version);
-	else
-		cycle_outcome_set(
-			o, STATE_COMPLETED_RESTART_REQUIRED,
-			_("%s %s installed; restart %s"), t->name, t->version,
-			t->restart == MANIFEST_RESTART_SYSTEM ? _("the system")
-							      : t->name);
-	return 0;
+	cycle_still_active(m->it, active, sizeof(active));
+	cycle_outcome_set(m->o, STATE_FAILED_INSTALL, "%s; %s", e.msg, active);
+	return r;
 }
-
-/* Appends "; " and a formatted text to o's reason. */
-static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* A download that failed with tr, for the reason why: decide.h says what
  * its reason tells besides. */
@@ -172,27 +95,29 @@ static void cycle_download_failed(struct cycle_outcome *o,
 	}
 	cycle_outcome_set(o, f.state, "%s", why);
 	if (f.kept)
-		cycle_outcome_add(o, _("%llu of %llu bytes kept"),
-				  (unsigned long long)tr->kept,
-				  (unsigned long long)size);
+		cycle_text_add(o->reason, sizeof(o->reason),
+			       _("%llu of %llu bytes kept"),
+			       (unsigned long long)tr->kept,
+			       (unsigned long long)size);
 	if (f.active) {
 		cycle_still_active(it, active, sizeof(active));
-		cycle_outcome_add(o, "%s", active);
+		cycle_text_add(o->reason, sizeof(o->reason), "%s", active);
 	}
 }
 
-static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
+void cycle_text_add(char *s, size_t size, const char *fmt, ...)
 {
-	const size_t n = strlen(o->reason);
+	const size_t n = strlen(s);
+	const size_t sep = n > 0 ? 2 : 0;
 	va_list ap;
 
-	if (n + 2 >= sizeof(o->reason))
+	if (n + sep + 1 >= size)
 		return;
-	memcpy(o->reason + n, "; ", 3);
+	memcpy(s + n, "; ", sep);
 	va_start(ap, fmt);
-	(void)vsnprintf(o->reason + n + 2, sizeof(o->reason) - n - 2, fmt, ap);
+	(void)vsnprintf(s + n + sep, size - n - sep, fmt, ap);
 	va_end(ap);
-	hs_utf8_fix(o->reason);
+	hs_utf8_fix(s);
 }
 
 /* Bytes for a person: "512 B", "12.3 KiB", "3.4 MiB", "1.2 GiB". */
@@ -281,31 +206,30 @@ static void cycle_forget_downloads(const struct cycle *c, const char *name)
 		cycle_refuse(c, name, "");
 }
 
-/* What the cache is to keep of t once it is installed. */
-static struct patch_new_base cycle_new_base(const struct cycle *c,
-					    const struct manifest_component *t)
+/* NAME's download of its full package, as transfer.h sees it. */
+static struct transfer_job cycle_full_job(const struct manifest_component *t)
 {
-	const struct patch_new_base nb = {t->name, t->package.tar_size,
-					  t->package.tar_sha256, c->pending};
+	const struct transfer_job job = {.name = t->name,
+					 .url = t->package.url,
+					 .size = t->package.size,
+					 .sha256 = t->package.sha256,
+					 .component = t->name};
 
-	return nb;
+	return job;
 }
 
-/* The full package: download, verify, install, keep its tar as a base. */
-static void cycle_full(struct cycle *c, const struct plan_item *it,
-		       struct cycle_outcome *o)
+/* The full package: download, verify, stage; the verified file stays in
+ * m until the step ends (cycle_member_end). */
+static void cycle_full(struct cycle *c, struct cycle_member *m)
 {
+	const struct plan_item *it = m->it;
 	const struct manifest_package *pkg = &it->target->package;
 	const struct transfer_env env = cycle_transfer_env(c);
-	const struct transfer_job job = {.name = it->target->name,
-					 .url = pkg->url,
-					 .size = pkg->size,
-					 .sha256 = pkg->sha256,
-					 .component = it->target->name};
+	const struct transfer_job job = cycle_full_job(it->target);
+	struct cycle_outcome *o = m->o;
 	struct transfer_result tr;
 	struct part *part = NULL;
 	struct hs_err e;
-	bool installed;
 	int r;
 
 	hs_err_clear(&e);
@@ -324,28 +248,12 @@ static void cycle_full(struct cycle *c, const struct plan_item *it,
 		       _("%s %s: %llu bytes, sha256 matches the manifest"),
 		       it->target->name, it->target->version,
 		       (unsigned long long)pkg->size);
-	r = cycle_install(c, it, part_fd(part), o);
-	installed = r == 0;
-	if (installed) {
-		const struct patch_new_base nb = cycle_new_base(c, it->target);
-
-		if (patch_keep_package(c->env->cfg, &nb, part_fd(part), &e) < 0)
-			log_warn("%s, ignoring", e.msg);
-	}
-	if (r < 0 && decide_keep_download(r)) {
-		/* Verified, and kept with its journal: once there is room the
-		 * next attempt re-hashes it instead of fetching it again. */
-		if (transfer_keep(&env, &job, part, &e) < 0)
-			log_warn("%s, ignoring", e.msg);
-		part_free(part);
-		return;
-	}
-	(void)unlink(part_path(part));
-	part_free(part);
-	if (installed)
-		cycle_forget_downloads(c, it->target->name);
-	else
-		cycle_forget(c, it->target->name);
+	r = cycle_stage(c, m, part_fd(part));
+	m->part = part;
+	if (r < 0)
+		cycle_member_end(c, m,
+				 decide_keep_download(r) ? CYCLE_END_KEEP
+							 : CYCLE_END_DISCARD);
 }
 
 enum cycle_delta_end {
@@ -353,13 +261,15 @@ enum cycle_delta_end {
 	CYCLE_DELTA_FALLBACK, /* not usable: why says so, go on in full */
 };
 
-/* The history's note of an installed delta: its size against the full
+/* The history's note of a staged delta: its size against the full
  * package's, and what it saved. */
 static void cycle_delta_saved(const struct manifest_component *t,
 			      const struct manifest_delta *d,
 			      const struct transfer_result *tr,
-			      struct cycle_outcome *o)
+			      struct cycle_member *m)
 {
+	struct cycle_outcome *o = m->o;
+
 	char got[16];
 	char full[16];
 	char saved[16];
@@ -368,27 +278,30 @@ static void cycle_delta_saved(const struct manifest_component *t,
 	cycle_size(d->size, got, sizeof(got));
 	cycle_size(t->package.size, full, sizeof(full));
 	cycle_size(o->saved, saved, sizeof(saved));
-	cycle_outcome_add(
-		o, _("by delta (%s) from %s: %s instead of %s, %s saved"),
-		d->method, d->from, got, full, saved);
+	cycle_text_add(m->note, sizeof(m->note),
+		       _("by delta (%s) from %s: %s instead of %s, %s saved"),
+		       d->method, d->from, got, full, saved);
 	if (tr->resumed_from > 0)
-		cycle_outcome_add(o, _("the delta resumed from byte %llu"),
-				  (unsigned long long)tr->resumed_from);
+		cycle_text_add(m->note, sizeof(m->note),
+			       _("the delta resumed from byte %llu"),
+			       (unsigned long long)tr->resumed_from);
 }
 
 /*
  * The delta d: download (resumable like any transfer), rebuild the tar from
- * the base in the cache, check it against the manifest, install it.  A
+ * the base in the cache, check it against the manifest, stage it (the tar
+ * stays in m until the step ends).  A
  * broken connection ends the attempt as it would in full (the delta's bytes
  * are kept); anything wrong with the delta or the base, or a server without
  * the delta, falls back.
  */
-static enum cycle_delta_end cycle_delta(struct cycle *c,
-					const struct plan_item *it,
+static enum cycle_delta_end cycle_delta(struct cycle *c, struct cycle_member *m,
 					const struct manifest_delta *d,
-					struct cycle_outcome *o, char *why)
+					char *why)
 {
+	const struct plan_item *it = m->it;
 	const struct manifest_component *t = it->target;
+	struct cycle_outcome *o = m->o;
 	const struct transfer_env env = cycle_transfer_env(c);
 	char key[DB_PARTIAL_NAME_MAX + 1];
 	char tar[PATH_MAX];
@@ -439,20 +352,14 @@ static enum cycle_delta_end cycle_delta(struct cycle *c,
 		cycle_forget(c, key);
 		return CYCLE_DELTA_FALLBACK;
 	}
-	r = cycle_install(c, it, tar_fd, o);
-	if (r == 0) {
-		const struct patch_new_base nb = cycle_new_base(c, t);
-
-		cycle_delta_saved(t, d, &tr, o);
-		if (patch_keep_tar(c->env->cfg, &nb, tar, &e) < 0)
-			log_warn("%s, ignoring", e.msg);
-		cycle_forget_downloads(c, t->name);
-	} else {
-		(void)unlink(tar);
-		if (!decide_keep_download(r))
-			cycle_forget(c, key);
-	}
-	(void)close(tar_fd);
+	(void)hs_strlcpy(m->tar, tar, sizeof(m->tar));
+	m->tar_fd = tar_fd;
+	cycle_delta_saved(t, d, &tr, m);
+	r = cycle_stage(c, m, tar_fd);
+	if (r < 0)
+		cycle_member_end(c, m,
+				 decide_keep_download(r) ? CYCLE_END_KEEP
+							 : CYCLE_END_DISCARD);
 	return CYCLE_DELTA_DONE;
 }
 
@@ -484,22 +391,94 @@ cycle_path(const struct cycle *c, const struct plan_item *it, char *why)
 	return decide_path(&in, why);
 }
 
-void cycle_component(struct cycle *c, const struct plan_item *it,
-		     struct cycle_outcome *o)
+void cycle_component(struct cycle *c, struct cycle_member *m)
 {
 	const struct manifest_delta *d;
 	char why[DECIDE_WHY_MAX];
 
-	memset(o, 0, sizeof(o[0]));
-	d = cycle_path(c, it, why);
-	if (d != NULL && cycle_delta(c, it, d, o, why) == CYCLE_DELTA_DONE)
+	memset(m->o, 0, sizeof(m->o[0]));
+	m->tar_fd = -1;
+	m->pinned = c->pending;
+	d = cycle_path(c, m->it, why);
+	if (d != NULL && cycle_delta(c, m, d, why) == CYCLE_DELTA_DONE)
 		return;
-	cycle_full(c, it, o);
+	cycle_full(c, m);
 	if (why[0] != '\0') {
 		/* A delta was offered and not used: the history says why,
 		 * whatever became of the full package. */
-		log_info("%s: full package: %s", it->target->name, why);
-		o->method = "fallback";
-		cycle_outcome_add(o, _("full package: %s"), why);
+		log_info("%s: full package: %s", m->it->target->name, why);
+		m->o->method = "fallback";
+		if (m->staged)
+			cycle_text_add(m->note, sizeof(m->note),
+				       _("full package: %s"), why);
+		else
+			cycle_text_add(m->o->reason, sizeof(m->o->reason),
+				       _("full package: %s"), why);
 	}
+}
+
+/* The full package's verified download: the next base when installed;
+ * else kept journaled for the next attempt, or removed. */
+static void cycle_end_part(struct cycle *c, struct cycle_member *m,
+			   enum cycle_end how)
+{
+	const struct manifest_component *t = m->it->target;
+	const struct patch_new_base nb = {t->name, t->package.tar_size,
+					  t->package.tar_sha256, m->pinned};
+	const struct transfer_env env = cycle_transfer_env(c);
+	const struct transfer_job job = cycle_full_job(t);
+	struct hs_err e;
+
+	if (how == CYCLE_END_INSTALLED &&
+	    patch_keep_package(c->env->cfg, &nb, part_fd(m->part), &e) < 0)
+		log_warn("%s, ignoring", e.msg);
+	if (how == CYCLE_END_KEEP) {
+		/* Verified, and kept with its journal: the next attempt
+		 * re-hashes it instead of fetching it again. */
+		if (transfer_keep(&env, &job, m->part, &e) < 0)
+			log_warn("%s, ignoring", e.msg);
+	} else {
+		(void)unlink(part_path(m->part));
+	}
+	part_free(m->part);
+	m->part = NULL;
+	if (how == CYCLE_END_INSTALLED)
+		cycle_forget_downloads(c, t->name);
+	else if (how == CYCLE_END_DISCARD)
+		cycle_forget(c, t->name);
+}
+
+/* The tar a delta rebuilt: the next base when installed, else removed
+ * (with the delta, unless it is kept for the next attempt). */
+static void cycle_end_tar(struct cycle *c, struct cycle_member *m,
+			  enum cycle_end how)
+{
+	const struct manifest_component *t = m->it->target;
+	const struct patch_new_base nb = {t->name, t->package.tar_size,
+					  t->package.tar_sha256, m->pinned};
+	char key[DB_PARTIAL_NAME_MAX + 1];
+	struct hs_err e;
+
+	if (how == CYCLE_END_INSTALLED) {
+		if (patch_keep_tar(c->env->cfg, &nb, m->tar, &e) < 0)
+			log_warn("%s, ignoring", e.msg);
+		cycle_forget_downloads(c, t->name);
+	} else {
+		(void)unlink(m->tar);
+		cycle_delta_key(t->name, key, sizeof(key));
+		if (how == CYCLE_END_DISCARD)
+			cycle_forget(c, key);
+	}
+	(void)close(m->tar_fd);
+	m->tar_fd = -1;
+	m->tar[0] = '\0';
+}
+
+void cycle_member_end(struct cycle *c, struct cycle_member *m,
+		      enum cycle_end how)
+{
+	if (m->part != NULL)
+		cycle_end_part(c, m, how);
+	else if (m->tar[0] != '\0')
+		cycle_end_tar(c, m, how);
 }

@@ -78,12 +78,12 @@ struct cycle_clock cycle_clock_system(void)
 	return clock;
 }
 
-static int cycle_seam_package(void *ctx, const char *root, const char *name,
-			      const char *version, int pkg_fd,
-			      uint64_t *ret_bytes, struct hs_err *e)
+static int cycle_seam_stage(void *ctx, const char *root, const char *name,
+			    const char *version, int pkg_fd,
+			    uint64_t *ret_bytes, struct hs_err *e)
 {
 	(void)ctx;
-	return install_package(root, name, version, pkg_fd, ret_bytes, e);
+	return install_stage(root, name, version, pkg_fd, ret_bytes, e);
 }
 
 static int cycle_seam_activate(void *ctx, const char *root, const char *name,
@@ -95,7 +95,7 @@ static int cycle_seam_activate(void *ctx, const char *root, const char *name,
 
 struct cycle_installer cycle_installer_disk(void)
 {
-	const struct cycle_installer in = {cycle_seam_package,
+	const struct cycle_installer in = {cycle_seam_stage,
 					   cycle_seam_activate, NULL};
 
 	return in;

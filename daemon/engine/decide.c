@@ -135,10 +135,27 @@ static void decide_current_text(const struct decide_active *a, char *out,
 							   : "?");
 }
 
+/* After a switch and a switch back (or the removal of current). */
+static void decide_back_text(const struct decide_active *a, char *out, size_t n)
+{
+	if (a->from[0] != '\0')
+		(void)hs_snprintf(out, n, _("%s %s is active again"),
+				  a->switched_name, a->from);
+	else
+		(void)hs_snprintf(out, n,
+				  _("%s has no active version, as "
+				    "before"),
+				  a->switched_name);
+}
+
 void decide_active_text(const struct decide_active *a, char *out, size_t n)
 {
 	char current[DECIDE_WHY_MAX * 2];
 
+	if (a->back_failed == NULL && a->switched_name != NULL) {
+		decide_back_text(a, out, n);
+		return;
+	}
 	if (a->back_failed == NULL) {
 		(void)hs_snprintf(out, n, "%s",
 				  a->from[0] != '\0'
@@ -159,6 +176,148 @@ void decide_active_text(const struct decide_active *a, char *out, size_t n)
 				    "%s"),
 				  a->back_failed, current);
 	hs_utf8_fix(out);
+}
+
+enum decide_hook_end decide_hook(enum decide_step step,
+				 const struct proc_result *res, uint32_t try,
+				 uint32_t tries)
+{
+	if (res == NULL)
+		return DECIDE_HOOK_FAILED;
+	if (res->cancelled)
+		return DECIDE_HOOK_STOPPED;
+	if (proc_succeeded(res))
+		return DECIDE_HOOK_PASSED;
+	if (step == DECIDE_HEALTH && try < tries)
+		return DECIDE_HOOK_AGAIN;
+	return DECIDE_HOOK_FAILED;
+}
+
+bool decide_records_failure(enum decide_step step, bool stopped)
+{
+	if (stopped)
+		return false;
+	switch (step) {
+	case DECIDE_PRE_INSTALL:
+	case DECIDE_RESTART:
+	case DECIDE_POST_INSTALL:
+	case DECIDE_HEALTH:
+		return true;
+	case DECIDE_STAGE:
+	case DECIDE_SWITCH:
+	case DECIDE_RECORD:
+	default:
+		return false;
+	}
+}
+
+enum decide_undo decide_undo(const struct decide_member *m)
+{
+	if (m->switched)
+		return m->from[0] != '\0' ? DECIDE_UNDO_SWITCH_BACK
+					  : DECIDE_UNDO_UNSWITCH;
+	return m->staged ? DECIDE_UNDO_UNSTAGE : DECIDE_UNDO_NOTHING;
+}
+
+/* "pre-install of app 2.0", "the health check of app 2.0", ... */
+static void decide_step_what(const struct decide_install_failure *f, char *out,
+			     size_t n)
+{
+	switch (f->step) {
+	case DECIDE_STAGE:
+		(void)hs_snprintf(out, n, _("extracting %s %s"), f->name,
+				  f->version);
+		break;
+	case DECIDE_PRE_INSTALL:
+		(void)hs_snprintf(out, n, _("pre-install of %s %s"), f->name,
+				  f->version);
+		break;
+	case DECIDE_SWITCH:
+		(void)hs_snprintf(out, n, _("switching %s to %s"), f->name,
+				  f->version);
+		break;
+	case DECIDE_RESTART:
+		(void)hs_snprintf(out, n, _("the restart command of %s %s"),
+				  f->name, f->version);
+		break;
+	case DECIDE_POST_INSTALL:
+		(void)hs_snprintf(out, n, _("post-install of %s %s"), f->name,
+				  f->version);
+		break;
+	case DECIDE_HEALTH:
+		(void)hs_snprintf(out, n, _("health check of %s %s"), f->name,
+				  f->version);
+		break;
+	case DECIDE_RECORD:
+	default:
+		(void)hs_snprintf(out, n, _("recording %s %s"), f->name,
+				  f->version);
+		break;
+	}
+}
+
+void decide_install_cause(const struct decide_install_failure *f, char *out,
+			  size_t n)
+{
+	char what[DECIDE_WHY_MAX];
+
+	decide_step_what(f, what, sizeof(what));
+	if (f->stopped)
+		(void)hs_snprintf(out, n,
+				  _("stopped: haishind is shutting down during "
+				    "%s"),
+				  what);
+	else if (f->step == DECIDE_HEALTH && f->tries > 1)
+		(void)hs_snprintf(out, n, _("%s failed after %u tries: %s"),
+				  what, (unsigned)f->tries, f->detail);
+	else
+		(void)hs_snprintf(out, n, _("%s failed: %s"), what, f->detail);
+	hs_utf8_fix(out);
+}
+
+void decide_set_cause(const char *set, bool switched, const char *cause,
+		      char *out, size_t n)
+{
+	if (switched)
+		(void)hs_snprintf(out, n, _("reverted with its set '%s': %s"),
+				  set, cause);
+	else
+		(void)hs_snprintf(out, n,
+				  _("not installed with its set '%s': %s"), set,
+				  cause);
+	hs_utf8_fix(out);
+}
+
+bool decide_not_retried(const struct decide_retry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].version, v[i].failed_version) != 0)
+			return false;
+	return n > 0;
+}
+
+void decide_not_retried_text(const char *name, const char *version,
+			     const char *failed_reason, int64_t failed_at,
+			     char *out, size_t n)
+{
+	char when[21];
+
+	hs_time_format(failed_at, when);
+	(void)hs_snprintf(out, n,
+			  _("%s %s is not tried again: its install failed at "
+			    "%s (%s); waiting for a newer version"),
+			  name, version, when, failed_reason);
+	hs_utf8_fix(out);
+}
+
+enum state decide_installed_state(enum manifest_restart restart, bool restarted)
+{
+	if (restart == MANIFEST_RESTART_SYSTEM ||
+	    (restart == MANIFEST_RESTART_APP && !restarted))
+		return STATE_COMPLETED_RESTART_REQUIRED;
+	return STATE_COMPLETED;
 }
 
 enum state decide_state(const struct decide_outcome *v, size_t n)

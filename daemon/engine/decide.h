@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "manifest.h"
+#include "proc.h"
 #include "state.h"
 #include "transfer.h"
 
@@ -117,15 +118,146 @@ struct decide_active {
 	 * that cannot be read; current_error then says why. */
 	const char *current;
 	const char *current_error;
+	/* The component's name, when current was switched to the new version
+	 * and then back (or removed, for a first install): the text then
+	 * says so ("app 1.0 is active again"); NULL when it was never
+	 * switched. */
+	const char *switched_name;
 };
 
 /*
  * What stays after a failed install, for its reason (at most n bytes into
  * out): "the previous version is still active", "nothing was installed",
- * or, when switching back failed too, that failure and what current really
- * points at.
+ * after a switch and a switch back "app 1.0 is active again" or "app has no
+ * active version, as before", or, when switching back failed too, that
+ * failure and what current really points at.
  */
 void decide_active_text(const struct decide_active *a, char *out, size_t n);
+
+/* The steps of an install that can fail once a package is verified
+ * (docs/install.md), in their order. */
+enum decide_step {
+	DECIDE_STAGE, /* extracting into INSTALL/NAME/VERSION */
+	DECIDE_PRE_INSTALL, /* .haishin/pre-install, before the switch */
+	DECIDE_SWITCH, /* the atomic switch of current */
+	DECIDE_RESTART, /* the [restart] command */
+	DECIDE_POST_INSTALL, /* .haishin/post-install */
+	DECIDE_HEALTH, /* .haishin/health, up to [install] health_tries */
+	DECIDE_RECORD, /* the database's record of the install */
+};
+
+/* What one run of a hook or restart command means for its step. */
+enum decide_hook_end {
+	DECIDE_HOOK_PASSED,
+	DECIDE_HOOK_AGAIN, /* health: failed, but tries are left: wait
+			    * [install] health_interval and run it again */
+	DECIDE_HOOK_FAILED, /* the step failed: switch back, FAILED_INSTALL,
+			     * the version is not tried again */
+	DECIDE_HOOK_STOPPED, /* haishind is shutting down: switch back,
+			      * STOPPED, the version is tried again */
+};
+
+/*
+ * What run number try (from 1) of step's program means: res its result, or
+ * NULL when it could not be started (not executable...), which no retry
+ * mends.  Only a health check is tried again, up to tries runs; a run
+ * killed because haishind stops is STOPPED, whatever the step.
+ */
+enum decide_hook_end decide_hook(enum decide_step step,
+				 const struct proc_result *res, uint32_t try,
+				 uint32_t tries);
+
+/*
+ * Whether a failed step makes its versions "not tried again": a hook or
+ * the restart command failed (the version is at fault), not a shutdown and
+ * not a fault of this terminal (extracting, the switch, the record: a full
+ * disk or a broken one, which a person mends).
+ */
+bool decide_records_failure(enum decide_step step, bool stopped);
+
+/* What a failed step leaves to undo of one member of the step. */
+enum decide_undo {
+	DECIDE_UNDO_NOTHING, /* nothing of it was put in place */
+	DECIDE_UNDO_UNSTAGE, /* staged, never switched: remove INSTALL/NAME/
+			      * VERSION (never an active one) */
+	DECIDE_UNDO_SWITCH_BACK, /* switched: current back to the previous
+				  * version, its restart command again, then
+				  * the new version's directory removed */
+	DECIDE_UNDO_UNSWITCH, /* switched on a first install: current
+			       * removed, the restart command again, the
+			       * directory removed */
+};
+
+/* The facts of one member when its step failed. */
+struct decide_member {
+	const char *from; /* installed before, "" when none */
+	bool staged; /* INSTALL/NAME/VERSION was put in place */
+	bool switched; /* current was switched to it */
+};
+
+/* Which undo a member of a failed step needs: every switched member is
+ * switched back, every staged one removed. */
+enum decide_undo decide_undo(const struct decide_member *m);
+
+/* The facts of a failed step, for its reason. */
+struct decide_install_failure {
+	enum decide_step step;
+	const char *name; /* the member whose step failed */
+	const char *version;
+	const char *detail; /* proc_describe()'s text, or the error */
+	uint32_t tries; /* DECIDE_HEALTH: the runs made */
+	bool stopped; /* cut short because haishind is shutting down */
+};
+
+/*
+ * The cause of a failed install (at most n bytes into out): "pre-install
+ * of app 2.0 failed: exit status 3: LINE", "health check of app 2.0
+ * failed after 3 tries: exit status 1: LINE", "the restart command of app
+ * 2.0 failed: ...", "switching app to 2.0 failed: ...", "stopped: haishind
+ * is shutting down during the health check of app 2.0", ...  What is
+ * active then is told after it (decide_active_text()).
+ */
+void decide_install_cause(const struct decide_install_failure *f, char *out,
+			  size_t n);
+
+/*
+ * The cause for another member of the failed step's set: "reverted with
+ * its set 'till': CAUSE" when it had been switched, "not installed with its
+ * set 'till': CAUSE" when not.
+ */
+void decide_set_cause(const char *set, bool switched, const char *cause,
+		      char *out, size_t n);
+
+/* One member of a step as the plan sees it: the version the manifest names
+ * and the one that failed to install before ("" none). */
+struct decide_retry {
+	const char *version;
+	const char *failed_version;
+};
+
+/*
+ * Whether a step (one component, or the members of a set that need an
+ * update) is not tried: every member's version is the one that failed
+ * before.  A newer version of any member tries the whole step again.
+ */
+bool decide_not_retried(const struct decide_retry *v, size_t n);
+
+/*
+ * The FAILED_INSTALL reason of a member not tried again (at most n bytes
+ * into out): "app 2.0 is not tried again: its install failed at TIME
+ * (REASON); waiting for a newer version".
+ */
+void decide_not_retried_text(const char *name, const char *version,
+			     const char *failed_reason, int64_t failed_at,
+			     char *out, size_t n);
+
+/*
+ * The state of an installed component: COMPLETED, unless its entry asks
+ * for a restart that haishin did not do: "app" without a [restart] command
+ * that ran (restarted false), or "system".
+ */
+enum state decide_installed_state(enum manifest_restart restart,
+				  bool restarted);
 
 /* One component's outcome, or the check's, or what waits. */
 struct decide_outcome {

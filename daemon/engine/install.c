@@ -98,8 +98,8 @@ static int install_unpack(const char *staging, int pkg_fd, uint64_t *ret_bytes,
 	return r;
 }
 
-int install_package(const char *root, const char *name, const char *version,
-		    int pkg_fd, uint64_t *ret_bytes, struct hs_err *e)
+int install_stage(const char *root, const char *name, const char *version,
+		  int pkg_fd, uint64_t *ret_bytes, struct hs_err *e)
 {
 	char dir[PATH_MAX];
 	char staging[PATH_MAX];
@@ -124,14 +124,26 @@ int install_package(const char *root, const char *name, const char *version,
 		r = install_commit(staging, final, e);
 	if (r == 0)
 		r = hs_fsync_dir(dir, e);
-	if (r == 0)
-		r = switch_activate(root, name, version, e);
 	if (r < 0) {
 		(void)install_rmtree(staging, NULL);
 		return r;
 	}
 	*ret_bytes = bytes;
 	return 0;
+}
+
+int install_package(const char *root, const char *name, const char *version,
+		    int pkg_fd, uint64_t *ret_bytes, struct hs_err *e)
+{
+	uint64_t bytes = 0;
+	int r;
+
+	r = install_stage(root, name, version, pkg_fd, &bytes, e);
+	if (r == 0)
+		r = switch_activate(root, name, version, e);
+	if (r == 0)
+		*ret_bytes = bytes;
+	return r;
 }
 
 static bool install_keeps(const char *entry, const char *current,

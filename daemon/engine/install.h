@@ -23,10 +23,18 @@
 
 /*
  * Extracts the verified package open at pkg_fd (read from offset 0) into
- * NAME/VERSION.staging, moves it to NAME/VERSION and switches current to it.
- * On failure nothing the user sees changes: current still points where it
- * did, and the staging directory is removed.  *ret_bytes gets the unpacked
- * size.  Errors: unpack_fd's (-EPERM, -EFBIG, -EBADMSG) or a system call's.
+ * NAME/VERSION.staging, fsyncs it and moves it to NAME/VERSION (made
+ * durable in NAME), without switching current: what a package's
+ * pre-install hook runs in.  On failure nothing the user sees changes and
+ * the staging directory is removed.  *ret_bytes gets the unpacked size.
+ * Errors: unpack_fd's (-EPERM, -EFBIG, -EBADMSG) or a system call's.
+ */
+int install_stage(const char *root, const char *name, const char *version,
+		  int pkg_fd, uint64_t *ret_bytes, struct hs_err *e);
+
+/*
+ * install_stage(), then switches current to NAME/VERSION: an install
+ * without hooks.  On failure current still points where it did.
  */
 int install_package(const char *root, const char *name, const char *version,
 		    int pkg_fd, uint64_t *ret_bytes, struct hs_err *e);

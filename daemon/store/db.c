@@ -102,12 +102,21 @@ static const char schema_v4[] =
 	"ALTER TABLE history ADD COLUMN saved INTEGER NOT NULL DEFAULT 0"
 	" CHECK (saved >= 0);";
 
+/* Schema version 5: per component, what keeps installs safe. */
+static const char schema_v5[] =
+	"CREATE TABLE component_state ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" failed_version TEXT NOT NULL DEFAULT '',"
+	" failed_reason TEXT NOT NULL DEFAULT '',"
+	" failed_at INTEGER NOT NULL DEFAULT 0,"
+	" health_ok INTEGER NOT NULL DEFAULT 0 CHECK (health_ok IN (0, 1)),"
+	" health_detail TEXT NOT NULL DEFAULT '',"
+	" health_at INTEGER NOT NULL DEFAULT 0"
+	");";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
-	schema_v1,
-	schema_v2,
-	schema_v3,
-	schema_v4,
+	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
 	       "DB_SCHEMA_VERSION names the last migration");
@@ -598,6 +607,91 @@ int db_installed_put(struct db *db, const struct db_installed *in,
 			" (name, version, previous, sha256, installed_at)"
 			" VALUES (?1, ?2, ?3, ?4, ?5)",
 			"installed", ARGS(args), e);
+}
+
+static int decode_component_state(sqlite3_stmt *st, void *row)
+{
+	struct db_component_state *s = row;
+
+	memset(s, 0, sizeof(*s));
+	s->failed_at = sqlite3_column_int64(st, 3);
+	s->health_ok = sqlite3_column_int(st, 4) == 1;
+	s->health_at = sqlite3_column_int64(st, 6);
+	if (COLUMN_COPY(st, 0, s->name) < 0 ||
+	    COLUMN_COPY(st, 1, s->failed_version) < 0 ||
+	    COLUMN_COPY(st, 2, s->failed_reason) < 0 ||
+	    COLUMN_COPY(st, 5, s->health_detail) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int db_component_state_get(struct db *db, const char *name,
+			   struct db_component_state *ret, struct hs_err *e)
+{
+	const struct db_arg args[] = {DB_TEXT(name)};
+	struct db_component_state s;
+	int r;
+
+	r = db_lookup(db,
+		      "SELECT name, failed_version, failed_reason, failed_at,"
+		      " health_ok, health_detail, health_at"
+		      " FROM component_state WHERE name = ?1",
+		      "component_state", ARGS(args), decode_component_state, &s,
+		      e);
+	if (r == 0)
+		*ret = s;
+	return r;
+}
+
+int db_component_failed_put(struct db *db, const char *name,
+			    const char *version, const char *reason, int64_t at,
+			    struct hs_err *e)
+{
+	const struct db_arg args[] = {
+		{.is_text = true, .text = name, .max = HS_NAME_MAX + 1},
+		{.is_text = true, .text = version, .max = HS_VERSION_MAX + 1},
+		{.is_text = true, .text = reason, .max = DB_REASON_MAX},
+		DB_NUM(at),
+	};
+
+	return db_write(db,
+			"INSERT INTO component_state (name, failed_version,"
+			" failed_reason, failed_at) VALUES (?1, ?2, ?3, ?4)"
+			" ON CONFLICT (name) DO UPDATE SET"
+			" failed_version = excluded.failed_version,"
+			" failed_reason = excluded.failed_reason,"
+			" failed_at = excluded.failed_at",
+			"component_state", ARGS(args), e);
+}
+
+int db_component_failed_clear(struct db *db, const char *name, struct hs_err *e)
+{
+	const struct db_arg args[] = {DB_TEXT(name)};
+
+	return db_write(db,
+			"UPDATE component_state SET failed_version = '',"
+			" failed_reason = '', failed_at = 0 WHERE name = ?1",
+			"component_state", ARGS(args), e);
+}
+
+int db_component_health_put(struct db *db, const char *name, bool ok,
+			    const char *detail, int64_t at, struct hs_err *e)
+{
+	const struct db_arg args[] = {
+		{.is_text = true, .text = name, .max = HS_NAME_MAX + 1},
+		DB_NUM(ok ? 1 : 0),
+		{.is_text = true, .text = detail, .max = DB_REASON_MAX},
+		DB_NUM(at),
+	};
+
+	return db_write(db,
+			"INSERT INTO component_state (name, health_ok,"
+			" health_detail, health_at) VALUES (?1, ?2, ?3, ?4)"
+			" ON CONFLICT (name) DO UPDATE SET"
+			" health_ok = excluded.health_ok,"
+			" health_detail = excluded.health_detail,"
+			" health_at = excluded.health_at",
+			"component_state", ARGS(args), e);
 }
 
 /* A caller's walk over a table: its function, and its context. */

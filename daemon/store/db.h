@@ -1,8 +1,10 @@
 /*
  * db.h - the state database: one SQLite file, state_dir/haishin.db.
  *
- * Holds the installed components, the history of attempts, and the trust
- * state (last accepted root version and manifest serial).  Every write is a
+ * Holds the installed components, the history of attempts, the trust
+ * state (last accepted root version and manifest serial), and per component
+ * what keeps installs safe (a version that failed to install, the last
+ * health check).  Every write is a
  * transaction, so a crash loses nothing that was reported as done.  The
  * schema is versioned with PRAGMA user_version and migrated on open.
  */
@@ -17,7 +19,7 @@
 #include "hs_limits.h"
 
 #define DB_FILE_NAME "haishin.db"
-#define DB_SCHEMA_VERSION 4 /* PRAGMA user_version of an up-to-date file */
+#define DB_SCHEMA_VERSION 5 /* PRAGMA user_version of an up-to-date file */
 #define DB_REASON_MAX 512
 
 struct db;
@@ -78,6 +80,41 @@ int db_installed_put(struct db *db, const struct db_installed *in,
 typedef int db_installed_fn(void *ctx, const struct db_installed *in);
 int db_installed_foreach(struct db *db, db_installed_fn *fn, void *ctx,
 			 struct hs_err *e);
+
+/*
+ * What keeps a component's installs safe: the version that failed to
+ * install (not tried again until the manifest names another), and the last
+ * result of its health check.  A component without a row has neither.
+ */
+struct db_component_state {
+	char name[HS_NAME_MAX + 1];
+	char failed_version[HS_VERSION_MAX + 1]; /* "" when none */
+	char failed_reason[DB_REASON_MAX];
+	int64_t failed_at; /* 0 when none */
+	bool health_ok;
+	char health_detail[DB_REASON_MAX];
+	int64_t health_at; /* 0: never checked */
+};
+
+/* 0 found, -ENOENT no row (e untouched), or an error.  *ret written only
+ * when found. */
+int db_component_state_get(struct db *db, const char *name,
+			   struct db_component_state *ret, struct hs_err *e);
+
+/* Records that version of name failed to install at at, and why; keeps
+ * the health fields. */
+int db_component_failed_put(struct db *db, const char *name,
+			    const char *version, const char *reason, int64_t at,
+			    struct hs_err *e);
+
+/* Forgets name's failed version (none: nothing to do). */
+int db_component_failed_clear(struct db *db, const char *name,
+			      struct hs_err *e);
+
+/* Records the result of name's last health check; keeps the failed
+ * version. */
+int db_component_health_put(struct db *db, const char *name, bool ok,
+			    const char *detail, int64_t at, struct hs_err *e);
 
 /* The trust state: what the client accepted last. */
 struct db_trust {

@@ -33,7 +33,7 @@ print(rows[0]["state"] if rows else "")')
 	sleep 0.1
 done
 expect_eq "$row" "DOWNLOADING" "status: the row of the component being downloaded"
-if ctl status | grep -E '^app +- +1\.0\.0 .*DOWNLOADING' >/dev/null; then
+if ctl status | grep -E '^app +- +- +1\.0\.0 .*DOWNLOADING' >/dev/null; then
 	pass "status (text): the row says DOWNLOADING"
 else
 	fail "status (text): $(ctl status)"

@@ -3,8 +3,9 @@
 # haishind --once: rotate (the client follows; too few of the old root keys
 # are refused), rotating out a compromised manifest key, vendor roles and
 # vendor-signed entries (add --vendor-key, endorse, sign's refusal),
-# forced entries with and without --allow-downgrade, and the publisher's
-# side of deltas (add --deltas, the delta verb, the tar fields, bundle).
+# forced entries with and without --allow-downgrade, the publisher's
+# side of deltas (add --deltas, the delta verb, the tar fields, bundle), and
+# sets (add --set).
 source "$(dirname "$0")/lib.sh"
 
 MT=application/vnd.haishin.manifest+json
@@ -453,5 +454,23 @@ expect_eq "$(index 'i["serial"]')" "$serial_before" "the refused publisher chang
 left=$(cd "$W/repo" && find . -name '.delta-*' -o -name '.pack-*' -o -name '*.json.tmp.*')
 expect_eq "$left" "" "the next publisher removes the temporaries of one that was killed"
 [ -e "$W/repo/packages/fw/keep.me" ] && pass "other files stay" || fail "keep.me was removed"
+
+# --- Sets: add --set names one, later adds keep it, --set '' ends it. ---
+make_tree till-1.0
+expect_refused "a set that is not a name is refused" "invalid set name 'Till'" \
+	"$PUBLISH" add "$W/repo" till 1.0 "$W/src/till-1.0" --set Till
+"$PUBLISH" add "$W/repo" till 1.0 "$W/src/till-1.0" --set till-set >/dev/null
+sign_with man2
+expect_eq "$(payload "$W/repo/manifest.json" 'p["components"]["till"]["set"], "set" in p["components"]["fw"]')" \
+	"('till-set', False)" "the manifest names till's set, and none for fw"
+make_tree till-1.1
+"$PUBLISH" add "$W/repo" till 1.1 "$W/src/till-1.1" >/dev/null
+sign_with man2
+expect_eq "$(payload "$W/repo/manifest.json" 'p["components"]["till"]["version"], p["components"]["till"]["set"]')" \
+	"('1.1', 'till-set')" "a later add without --set keeps the set"
+"$PUBLISH" add "$W/repo" till 1.1 "$W/src/till-1.1" --set '' >/dev/null
+sign_with man2
+expect_eq "$(payload "$W/repo/manifest.json" '"set" in p["components"]["till"]')" \
+	False "--set '' takes the component out of its set"
 
 finish
