@@ -53,6 +53,7 @@
 #include "state.h"
 #include "fileio.h"
 #include "str.h"
+#include "sweep.h"
 #include "worker.h"
 
 #define DAEMON_TICK_MAX 30 /* seconds between schedule looks */
@@ -618,6 +619,7 @@ static int daemon_open_db(struct daemon *d, struct hs_err *e)
 	int r;
 
 	r = db_open(d->cfg.state, &d->db, e);
+	(void)sweep_leftovers(&d->cfg, r == 0 ? d->db : NULL);
 	if (r == -EUCLEAN) {
 		(void)floor_explain(e);
 		(void)hs_strlcpy(d->damaged, e->msg, sizeof(d->damaged));

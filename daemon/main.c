@@ -33,6 +33,7 @@
 #include "log.h"
 #include "state.h"
 #include "str.h"
+#include "sweep.h"
 
 #ifndef LOCALEDIR
 #define LOCALEDIR "/usr/share/locale"
@@ -173,6 +174,7 @@ static int prepare(const struct config *cfg, struct db **ret_db,
 	if (r < 0)
 		return r;
 	r = db_open(cfg->state, ret_db, e);
+	(void)sweep_leftovers(cfg, r == 0 ? *ret_db : NULL);
 	if (r == -EUCLEAN)
 		(void)floor_explain(e);
 	if (r == 0 && cycle_recover(cfg, *ret_db, e) < 0)

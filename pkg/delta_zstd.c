@@ -240,14 +240,17 @@ static int dz_decode(ZSTD_DCtx *d, struct dz_run *s, struct hs_err *e)
 	int r;
 
 	while (left != 0) {
-		const size_t in0 = s->in.pos;
-		const size_t out0 = s->out.pos;
+		size_t in0;
+		size_t out0;
 
 		if (s->in.pos == s->in.size && s->off < s->end) {
 			r = dz_refill(s, e);
 			if (r < 0)
 				return r;
 		}
+		/* Progress is measured from here: a refill moved in.pos. */
+		in0 = s->in.pos;
+		out0 = s->out.pos;
 		left = ZSTD_decompressStream(d, &s->out, &s->in);
 		if (ZSTD_isError(left))
 			return dz_err(left, -EBADMSG, "payload", e);

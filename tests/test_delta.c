@@ -259,6 +259,32 @@ static void test_shifted_executable(void **state)
 	blob_free(&r);
 }
 
+/*
+ * A zstd block longer than the 64 KiB read of the delta: new random bytes
+ * in the middle of a base that is otherwise kept make blocks of about
+ * 128 KiB, one of them spanning a whole read that yields no output yet.
+ * That read is progress, not a truncated payload.
+ */
+static void test_zstd_long_blocks(void **state)
+{
+	struct blob b = gen_random(2u << 20, 31);
+	struct blob r = {NULL, 0};
+
+	(void)state;
+	for (size_t at = 100000; at < 1500000; at += 500000) {
+		struct blob fresh = gen_random(160000, at);
+
+		blob_free(&r);
+		blob_put(&r, b.p, at);
+		blob_put(&r, fresh.p, fresh.n);
+		blob_put(&r, b.p + at + fresh.n, b.n - at - fresh.n);
+		blob_free(&fresh);
+		(void)roundtrip(DELTA_ZSTD, &b, &r);
+	}
+	blob_free(&b);
+	blob_free(&r);
+}
+
 static void test_deterministic(void **state)
 {
 	struct blob b = gen_text(3000, 30);
@@ -388,6 +414,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_identical_is_tiny),
 		cmocka_unit_test(test_shifted_executable),
+		cmocka_unit_test(test_zstd_long_blocks),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_make_best),
 		cmocka_unit_test(test_tampered_base),

@@ -6,12 +6,14 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "install.h"
@@ -168,6 +170,78 @@ static void test_prune_keeps_current_and_previous(void **state)
 	tu_assert_file(w->root, "app/notes.txt", "operator's file");
 }
 
+#define BIG_DIRS 200
+#define BIG_FILES 20
+
+/* app/1.0 made by hand: BIG_DIRS directories of BIG_FILES files each. */
+static void big_version(const struct world *w)
+{
+	char name[64];
+
+	for (int i = 0; i < BIG_DIRS; i++)
+		for (int j = 0; j < BIG_FILES; j++) {
+			(void)hs_snprintf(name, sizeof(name), "app/1.0/d%d/f%d",
+					  i, j);
+			tu_write(w->root, name, "x", 1, 0644);
+		}
+}
+
+/* Links of app/1.0 (2 + its subdirectories), or 0 when it is gone. */
+static nlink_t big_links(const struct world *w)
+{
+	char *p = tu_path(w->root, "app/1.0");
+	struct stat st;
+	const nlink_t n = lstat(p, &st) == 0 ? st.st_nlink : 0;
+
+	free(p);
+	return n;
+}
+
+/*
+ * A prune killed while it removes app/1.0 - the moment the directory first
+ * changes - never leaves a 1.0 that is there but incomplete, which a
+ * rollback or a rebuilt database would take for the version.
+ */
+static void test_prune_killed_leaves_no_half_version(void **state)
+{
+	const struct world *w = *state;
+	char name[64];
+	char *p;
+	pid_t pid;
+	int status;
+
+	install(w, "2.0", "b\n");
+	install(w, "2.1", "c\n");
+	big_version(w);
+	assert_int_equal(big_links(w), 2 + BIG_DIRS);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(install_prune(w->root, "app", "2.0", NULL) == 0 ? 0 : 1);
+	while (big_links(w) == 2 + BIG_DIRS)
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			fail_msg("the prune ended without touching app/1.0");
+	(void)kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (big_links(w) != 0) {
+		assert_int_equal(big_links(w), 2 + BIG_DIRS);
+		for (int i = 0; i < BIG_DIRS; i++) {
+			(void)hs_snprintf(name, sizeof(name), "app/1.0/d%d", i);
+			p = tu_path(w->root, name);
+			assert_int_equal(tu_count_entries(p), BIG_FILES);
+			free(p);
+		}
+	}
+	/* What the kill left is a staging directory, which goes next time. */
+	assert_int_equal(install_prune(w->root, "app", "2.0", NULL), 0);
+	assert_int_equal(big_links(w), 0);
+	p = tu_path(w->root, "app/1.0.staging");
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+	expect_current(w, "2.1");
+	tu_assert_file(w->root, "app/2.0/bin/app", "b\n");
+}
+
 static void test_invalid_names_refused(void **state)
 {
 	const struct world *w = *state;
@@ -196,6 +270,9 @@ int main(void)
 			test_failed_install_keeps_current, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_prune_keeps_current_and_previous, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_prune_killed_leaves_no_half_version, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_names_refused,
 						setup, teardown),
 	};

@@ -146,6 +146,34 @@ int install_package(const char *root, const char *name, const char *version,
 	return r;
 }
 
+/*
+ * Removes a version directory so that no instant shows it half removed: it
+ * is first renamed, durably, to VERSION.staging, which nothing takes for a
+ * version, and only then emptied.  A crash in between leaves a staging
+ * directory, which the next install of that version, the next prune or
+ * the sweep at start removes.
+ */
+static int install_retire(const char *path, struct hs_err *e)
+{
+	char staging[PATH_MAX];
+	int r;
+
+	if (hs_snprintf(staging, sizeof(staging), "%s%s", path,
+			INSTALL_STAGING_SUFFIX) < 0)
+		return hs_err_set(e, -ENAMETOOLONG, "path too long: '%s'",
+				  path);
+	r = install_rmtree(staging, e);
+	if (r < 0)
+		return r;
+	if (rename(path, staging) < 0)
+		return errno == ENOENT
+			       ? 0
+			       : hs_err_set(e, -errno, "cannot rename '%s': %s",
+					    path, strerror(errno));
+	r = hs_fsync_parent(staging, e);
+	return r < 0 ? r : install_rmtree(staging, e);
+}
+
 static bool install_keeps(const char *entry, const char *current,
 			  const char *keep)
 {
@@ -183,7 +211,8 @@ int install_prune(const char *root, const char *name, const char *keep,
 			continue;
 		if (hs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) <
 			    0 ||
-		    install_rmtree(path, e) < 0)
+		    (version_is_valid(d->d_name) ? install_retire(path, e)
+						 : install_rmtree(path, e)) < 0)
 			r = r < 0 ? r : -EIO;
 	}
 	(void)closedir(dh);
@@ -213,5 +242,5 @@ int install_remove(const char *root, const char *name, const char *version,
 	if (hs_snprintf(path, sizeof(path), "%s/%s/%s", root, name, version) <
 	    0)
 		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	return install_rmtree(path, e);
+	return install_retire(path, e);
 }

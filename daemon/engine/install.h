@@ -8,7 +8,9 @@
  *
  * A crash or power cut at any moment leaves current pointing at either the
  * old or the new complete version, never at a mix.  The previous version is
- * kept for rollback; older ones are pruned.  Which version is active is
+ * kept for rollback; older ones are pruned.  A version directory is removed
+ * by renaming it to VERSION.staging first, so no crash leaves one that is
+ * there but half removed.  Which version is active is
  * read with switch_current().
  */
 #ifndef HAISHIN_INSTALL_H

@@ -132,6 +132,15 @@ static int patch_push(struct patch_base **v, size_t *n, size_t *cap,
 	return 0;
 }
 
+/* Removes a file of the cache that a crash left, and says so. */
+static void patch_drop(const struct config *cfg, DIR *d, const char *file,
+		       const char *why)
+{
+	if (unlinkat(dirfd(d), file, 0) == 0)
+		log_info("removed '%s/%s' from the cache: %s", cfg->cache, file,
+			 why);
+}
+
 /*
  * Lists the bases of the cache, oldest first.  With sweep, also removes
  * what a crash or an older cache_max left: half-written files, and a base
@@ -157,10 +166,14 @@ static int patch_list(const struct config *cfg, bool sweep,
 		char name[HS_NAME_MAX + 1];
 		struct stat st;
 
-		if (sweep && (patch_leftover(de->d_name) ||
-			      (patch_owner(de->d_name, PATCH_BASE_SHA, name) &&
-			       !patch_has(cfg, name, PATCH_BASE)))) {
-			(void)unlinkat(dirfd(d), de->d_name, 0);
+		if (sweep && patch_leftover(de->d_name)) {
+			patch_drop(cfg, d, de->d_name, "half written");
+			continue;
+		}
+		if (sweep && patch_owner(de->d_name, PATCH_BASE_SHA, name) &&
+		    !patch_has(cfg, name, PATCH_BASE)) {
+			patch_drop(cfg, d, de->d_name,
+				   "a SHA-256 without its base");
 			continue;
 		}
 		if (!patch_owner(de->d_name, PATCH_BASE, name) ||
@@ -169,7 +182,8 @@ static int patch_list(const struct config *cfg, bool sweep,
 		    !S_ISREG(st.st_mode))
 			continue;
 		if (sweep && !patch_has(cfg, name, PATCH_BASE_SHA)) {
-			(void)unlinkat(dirfd(d), de->d_name, 0);
+			patch_drop(cfg, d, de->d_name,
+				   "a base without its SHA-256");
 			continue;
 		}
 		if (patch_push(&v, &n, &cap, name, &st) < 0) {

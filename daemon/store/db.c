@@ -699,6 +699,7 @@ struct db_walk {
 	union {
 		db_installed_fn *installed;
 		db_attempt_fn *attempt;
+		db_partial_fn *partial;
 	} fn;
 	void *ctx;
 };
@@ -880,6 +881,26 @@ int db_partial_get(struct db *db, const char *name, struct db_partial *ret,
 	if (r == 0)
 		*ret = p;
 	return r;
+}
+
+static int partial_each(void *ctx, const void *row)
+{
+	const struct db_walk *w = ctx;
+
+	return w->fn.partial(w->ctx, row);
+}
+
+int db_partial_foreach(struct db *db, db_partial_fn *fn, void *ctx,
+		       struct hs_err *e)
+{
+	struct db_walk w = {.fn.partial = fn, .ctx = ctx};
+	struct db_partial p;
+	const struct db_rows rows = {decode_partial, &p, partial_each, &w};
+
+	return db_walk(db,
+		       "SELECT name, url, sha256, size, offset, base, etag,"
+		       " last_modified, updated FROM partial ORDER BY name",
+		       "partial", NULL, 0, &rows, e);
 }
 
 int db_partial_put(struct db *db, const struct db_partial *p, struct hs_err *e)

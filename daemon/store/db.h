@@ -195,6 +195,15 @@ int db_partial_put(struct db *db, const struct db_partial *p, struct hs_err *e);
 int db_partial_delete(struct db *db, const char *name, struct hs_err *e);
 
 /*
+ * Calls fn for every journal row, in name order; stops and returns fn's
+ * value when it is negative (e untouched).  fn must not write to the
+ * database while the walk is running.
+ */
+typedef int db_partial_fn(void *ctx, const struct db_partial *p);
+int db_partial_foreach(struct db *db, db_partial_fn *fn, void *ctx,
+		       struct hs_err *e);
+
+/*
  * Settings changed at run time, by key ("enabled", "disabled_reason"):
  * 0 found (value copied, cut to n), -ENOENT unset, or an error.
  */
