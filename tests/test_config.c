@@ -216,6 +216,17 @@ static const struct bad_case bad_cases[] = {
 	{"[schedule]\nquiet_hours = 08:00-09:00x\n", "quiet_hours"},
 	{"[schedule]\nquiet_hours = 08:0-09:00\n", "quiet_hours"},
 	{"[schedule]\nquiet_hours = 108:00-09:00\n", "quiet_hours"},
+	{"[install]\nkeep = 1\n",
+	 ":2: [install] keep: '1' is not a number from 2 to 1000"},
+	{"[install]\nhealth_tries = 0\n", "[install] health_tries: '0'"},
+	{"[install]\nhook_timeout = 0\n", "[install] hook_timeout: '0'"},
+	{"[install]\nkepp = 3\n", ":2: unknown key 'kepp' in [install]"},
+	{"[restart]\nApp = systemctl restart app\n",
+	 ":2: [restart] 'App' is not a component name"},
+	{"[restart]\n../app = x\n", "is not a component name"},
+	{"[restart]\napp =\n", ":2: [restart] app: empty command"},
+	{"[restart]\napp = a\n[restart]\napp = b\n",
+	 ":4: [restart] app: set twice"},
 };
 
 static void test_bad(void **state)
@@ -543,6 +554,50 @@ static void test_load_lenient(void **state)
 	free(path);
 }
 
+/* [install]: the defaults of DESIGN.md, and values set. */
+static void test_install_keys(void **state)
+{
+	static const char text[] = "[install]\nkeep = 2\nhook_timeout = 9\n"
+				   "health_tries = 1\nhealth_interval = 0\n";
+	struct config *c;
+	struct config d;
+	struct hs_err e;
+
+	(void)state;
+	config_defaults(&d);
+	assert_int_equal(d.keep, 3);
+	assert_int_equal(d.hook_timeout, 60);
+	assert_int_equal(d.health_tries, 3);
+	assert_int_equal(d.health_interval, 5);
+	assert_int_equal(parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(c->keep, 2);
+	assert_int_equal(c->hook_timeout, 9);
+	assert_int_equal(c->health_tries, 1);
+	assert_int_equal(c->health_interval, 0);
+	free(c);
+}
+
+/* [restart]: a command per component name, found by name; none for the
+ * others. */
+static void test_restart_commands(void **state)
+{
+	static const char text[] =
+		"[restart]\ncardreader = systemctl restart cardreader\n"
+		"face-lib_2 = /usr/bin/env X=1 /opt/reload --now  # reload\n";
+	struct config *c;
+	struct hs_err e;
+
+	(void)state;
+	assert_int_equal(parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(c->n_restarts, 2);
+	assert_string_equal(config_restart_command(c, "cardreader"),
+			    "systemctl restart cardreader");
+	assert_string_equal(config_restart_command(c, "face-lib_2"),
+			    "/usr/bin/env X=1 /opt/reload --now");
+	assert_null(config_restart_command(c, "app"));
+	free(c);
+}
+
 /* The default file that is installed parses, with the unit's paths. */
 static void test_shipped_default(void **state)
 {
@@ -575,6 +630,8 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_bools),
 		cmocka_unit_test(test_quiet_hours),
+		cmocka_unit_test(test_install_keys),
+		cmocka_unit_test(test_restart_commands),
 		cmocka_unit_test_setup_teardown(test_load, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_lenient, setup_dir,

@@ -6,7 +6,8 @@
  * trimmed, and is then empty, a "[section]" header or a "key = value" pair.
  * Every key lives in one table naming its section, the function that parses
  * its value and the field that value fills; sections are the ones the table
- * mentions.  A key may be set once per parse: a second one is an error,
+ * mentions, and [restart], whose keys are component names (NAME = command).
+ * A key may be set once per parse: a second one is an error,
  * because it is most often a copy-paste mistake.  Every error is -EINVAL
  * and reads "origin:line: what went wrong".
  */
@@ -372,6 +373,10 @@ static const struct key_def keys[] = {
 	KEY("schedule", "quiet_hours", set_quiet, quiet_start, 0, 0),
 	KEY("control", "group", set_name, control_group, 0, 0),
 	KEY("control", "admin_group", set_name, admin_group, 0, 0),
+	KEY("install", "hook_timeout", set_number, hook_timeout, 1, 3600),
+	KEY("install", "health_tries", set_number, health_tries, 1, 100),
+	KEY("install", "health_interval", set_number, health_interval, 0, 3600),
+	KEY("install", "keep", set_number, keep, 2, 1000),
 };
 
 #undef KEY
@@ -446,6 +451,84 @@ static char *trim(char *s)
 	return s;
 }
 
+/* ---- [restart]: its keys are component names, not the table's ---------- */
+
+#define RESTART_SECTION "restart"
+
+/* A component name as manifests have them: [a-z0-9][a-z0-9._-]*, no "..". */
+static bool is_component_name(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || strlen(s) > HS_NAME_MAX ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || is_digit(s[0])))
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || is_digit(s[i]) ||
+		      s[i] == '.' || s[i] == '-' || s[i] == '_'))
+			return false;
+	return strstr(s, "..") == NULL;
+}
+
+static int check_command(const char *v, struct hs_err *e)
+{
+	size_t i;
+
+	if (v[0] == '\0')
+		return hs_err_set(
+			e, -EINVAL,
+			"empty command (leave the line out for none)");
+	if (strlen(v) >= CONFIG_COMMAND_MAX)
+		return hs_err_set(e, -EINVAL, "command longer than %d bytes",
+				  CONFIG_COMMAND_MAX - 1);
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return hs_err_set(e, -EINVAL,
+					  "the command holds a control "
+					  "character");
+	return 0;
+}
+
+/* "NAME = command" in [restart]: once per name. */
+static int parse_restart(struct parser *p, const char *name, const char *v,
+			 struct hs_err *e)
+{
+	struct config *c = p->c;
+	struct config_restart *r;
+	int rc;
+
+	if (!is_component_name(name))
+		return line_error(
+			p, e, "[restart] '%s' is not a component name", name);
+	if (config_restart_command(c, name) != NULL)
+		return line_error(p, e, "[restart] %s: set twice", name);
+	if (c->n_restarts == CONFIG_MAX_RESTARTS)
+		return line_error(p, e, "[restart]: more than %d commands",
+				  CONFIG_MAX_RESTARTS);
+	rc = check_command(v, e);
+	if (rc < 0) {
+		hs_err_prefix(e, "%s:%zu: [restart] %s: ", p->origin, p->line,
+			      name);
+		return rc;
+	}
+	r = &c->restarts[c->n_restarts++];
+	(void)hs_strlcpy(r->name, name, sizeof(r->name));
+	(void)hs_strlcpy(r->command, v, sizeof(r->command));
+	return 0;
+}
+
+const char *config_restart_command(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_restarts; i++)
+		if (strcmp(c->restarts[i].name, name) == 0)
+			return c->restarts[i].command;
+	return NULL;
+}
+
+/* ---- end of [restart] ------------------------------------------------------ */
+
 static int parse_section(struct parser *p, char *s, struct hs_err *e)
 {
 	const size_t n = strlen(s);
@@ -456,7 +539,8 @@ static int parse_section(struct parser *p, char *s, struct hs_err *e)
 		return line_error(p, e, "section header without a ']'");
 	s[n - 1] = '\0';
 	name = trim(s + 1);
-	section = find_section(name);
+	section = strcmp(name, RESTART_SECTION) == 0 ? RESTART_SECTION
+						     : find_section(name);
 	if (section == NULL)
 		return line_error(p, e, "unknown section [%s]", name);
 	p->section = section;
@@ -480,6 +564,8 @@ static int parse_pair(struct parser *p, char *s, struct hs_err *e)
 		return line_error(p, e, "no key before '='");
 	if (p->section == NULL)
 		return line_error(p, e, "key '%s' outside a section", key);
+	if (strcmp(p->section, RESTART_SECTION) == 0)
+		return parse_restart(p, key, trim(eq + 1), e);
 	k = find_key(p->section, key);
 	if (k == NULL)
 		return line_error(p, e, "unknown key '%s' in [%s]", key,
@@ -546,6 +632,10 @@ void config_defaults(struct config *c)
 	c->boot_delay_max = 300;
 	c->interval = 21600;
 	c->has_quiet_hours = false;
+	c->hook_timeout = 60;
+	c->health_tries = 3;
+	c->health_interval = 5;
+	c->keep = 3;
 }
 
 /* Parses every line; stops at the first bad one unless keep_going, which

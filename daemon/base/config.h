@@ -18,7 +18,9 @@
  * is a list separated by whitespace or commas.  An empty value unsets url,
  * mirrors, proxy, ca_file and quiet_hours; paths must be absolute.
  * quiet_hours is "HH:MM-HH:MM" (start inclusive, end exclusive, may wrap
- * past midnight; equal times are rejected).
+ * past midnight; equal times are rejected).  [restart] takes component
+ * names as keys, each once, with a non-empty command without control
+ * characters as the value.
  */
 #ifndef HAISHIN_CONFIG_H
 #define HAISHIN_CONFIG_H
@@ -34,6 +36,15 @@
 #define CONFIG_DEFAULT_PATH "/etc/haishin/haishin.conf"
 #define CONFIG_MAX_MIRRORS 8
 #define CONFIG_LINE_MAX 4096
+#define CONFIG_MAX_RESTARTS 64 /* [restart] entries */
+#define CONFIG_COMMAND_MAX 512 /* a [restart] command, with its NUL */
+
+/* [restart] NAME = command: run as /bin/sh -c command after NAME is
+ * switched (by an install or a rollback), before its health check. */
+struct config_restart {
+	char name[HS_NAME_MAX + 1];
+	char command[CONFIG_COMMAND_MAX];
+};
 
 struct config {
 	/* [server] */
@@ -69,6 +80,14 @@ struct config {
 	/* [control] */
 	char control_group[33]; /* owns the socket; "" = the daemon's group */
 	char admin_group[33]; /* may change state; "" = root and the daemon */
+	/* [install] */
+	uint32_t hook_timeout; /* seconds for each hook and restart command */
+	uint32_t health_tries; /* runs of .haishin/health before it fails */
+	uint32_t health_interval; /* seconds between two of them */
+	uint32_t keep; /* versions kept on disk per component, at least 2 */
+	/* [restart] */
+	struct config_restart restarts[CONFIG_MAX_RESTARTS];
+	size_t n_restarts;
 };
 
 /* Fills c with the defaults of a real terminal (DESIGN.md). */
@@ -107,5 +126,8 @@ int config_load_lenient(const char *path, struct config *ret_c,
  * quiet hours of c; false when c has none.
  */
 bool config_is_quiet_at(const struct config *c, unsigned minute);
+
+/* The [restart] command configured for component name, or NULL. */
+const char *config_restart_command(const struct config *c, const char *name);
 
 #endif
