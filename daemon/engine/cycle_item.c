@@ -121,7 +121,8 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 				  active);
 		return r;
 	}
-	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
+	if (install_prune(c->env->cfg->install, t->name, it->from,
+			  c->env->cfg->keep, &e) < 0)
 		log_warn("%s, ignoring", e.msg);
 	if (t->restart == MANIFEST_RESTART_SYSTEM) {
 		char now[24];
