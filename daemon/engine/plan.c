@@ -1,5 +1,6 @@
 /*
- * plan.c - compare the manifest with the installed components.
+ * plan.c - compare the manifest with the installed components, and keep
+ * back what a rollback by hand holds.
  */
 #include "plan.h"
 
