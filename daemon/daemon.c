@@ -244,8 +244,32 @@ struct manifest *daemon_manifest(const struct daemon *d)
 	return m;
 }
 
+/* Takes out of plan what a rollback by hand holds back (plan_hold_back):
+ * a held component is required by nobody until it is resumed. */
+static void daemon_hold_back(struct daemon *d, const struct manifest *m,
+			     struct plan *plan)
+{
+	struct db_hold *holds = calloc(m->n_components + 1, sizeof(*holds));
+	struct plan *held = malloc(sizeof(*held));
+	size_t n = 0;
+	size_t i;
+
+	if (holds == NULL || held == NULL) {
+		plan->n = 0; /* no room to tell: nothing counts as required */
+		goto out;
+	}
+	for (i = 0; i < m->n_components; i++)
+		if (db_hold_get(d->db, m->components[i].name, &holds[n],
+				NULL) == 0)
+			n++;
+	plan_hold_back(plan, holds, n, held);
+out:
+	free(held);
+	free(holds);
+}
+
 /* The last verified manifest names a required update (forced, or a
- * component below its minimum) that is not installed. */
+ * component below its minimum) that is not installed nor held. */
 static bool daemon_required_pending(struct daemon *d)
 {
 	struct manifest *m = daemon_manifest(d);
@@ -266,6 +290,7 @@ static bool daemon_required_pending(struct daemon *d)
 				     NULL) == 0)
 			n++;
 	plan_make(m, in, n, plan);
+	daemon_hold_back(d, m, plan);
 	for (i = 0; i < plan->n && !required; i++)
 		required = plan_item_required(&plan->items[i]);
 out:

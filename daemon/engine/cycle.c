@@ -620,11 +620,11 @@ static void cycle_tell_one(struct cycle_result *ret,
 
 /*
  * The attempt's result from its outcomes v[0..n) (components, then what
- * waits, the last one when waits): one state and one line, as decide.h
- * merges them (docs/daemon.md, "One story per attempt").
+ * waits: the last n_waits): one state and one line, as decide.h merges
+ * them (docs/daemon.md, "One story per attempt").
  */
 static void cycle_tell(struct cycle_result *ret, const struct cycle_outcome *v,
-		       const char *const *names, size_t n, bool waits)
+		       const char *const *names, size_t n, size_t n_waits)
 {
 	struct decide_outcome story[HS_MANIFEST_MAX_COMPONENTS + 1];
 	size_t i;
@@ -633,7 +633,7 @@ static void cycle_tell(struct cycle_result *ret, const struct cycle_outcome *v,
 		story[i].state = v[i].state;
 		story[i].component = names[i];
 		story[i].reason = v[i].reason;
-		story[i].waits = waits && i == n - 1;
+		story[i].waits = i + n_waits >= n;
 		if (v[i].next_attempt > ret->next_attempt)
 			ret->next_attempt = v[i].next_attempt;
 	}
@@ -721,15 +721,70 @@ static bool cycle_record_waiting(struct cycle *c, const struct plan *plan,
 	return true;
 }
 
-/* The planned components the mode lets in, then what waits: one outcome
- * each in v (room for plan->n + 1), told together. */
+/* ---- holds: what a rollback by hand keeps back -------------------------- */
+
+/* The components a rollback holds back in this attempt, and the holds. */
+struct cycle_held {
+	struct plan plan; /* the items held back (plan_hold_back) */
+	struct db_hold holds[HS_MANIFEST_MAX_COMPONENTS];
+	size_t n_holds;
+};
+
+/* The holds of the manifest's components: at most one each, so the list
+ * is bounded by the manifest's own cap whatever the database holds. */
+static int cycle_holds(const struct cycle *c, struct cycle_held *held,
+		       struct hs_err *e)
+{
+	size_t i;
+	int r;
+
+	held->n_holds = 0;
+	for (i = 0; i < c->m->n_components; i++) {
+		r = db_hold_get(c->env->db, c->m->components[i].name,
+				&held->holds[held->n_holds], e);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		held->n_holds++;
+	}
+	return 0;
+}
+
+/* A held component's row: STOPPED, since when, why, and how to lift it. */
+static void cycle_record_held(struct cycle *c, const struct cycle_held *held,
+			      const struct plan_item *it,
+			      struct cycle_outcome *o)
+{
+	const struct db_hold *h =
+		plan_find_hold(held->holds, held->n_holds, it->target->name);
+	char when[21];
+
+	memset(o, 0, sizeof(*o));
+	hs_time_format(h != NULL ? h->held_at : 0, when);
+	cycle_outcome_set(o, STATE_STOPPED,
+			  _("%s is held at %s since %s (%s): 'haishinctl "
+			    "resume %s' lifts it"),
+			  it->target->name, it->from, when,
+			  h != NULL ? h->reason : "?", it->target->name);
+	log_info("%s %s is not installed: %s", it->target->name,
+		 it->target->version, o->reason);
+	cycle_record(c, it->target->name, it->from, it->target->version, o);
+}
+
+/* ---- end of holds -------------------------------------------------------- */
+
+/* The planned components the mode lets in, then the held ones, then what
+ * waits: one outcome each in v (room for plan->n + held->plan.n + 1), told
+ * together. */
 static void cycle_update_all(struct cycle *c, const struct plan *plan,
+			     const struct cycle_held *held,
 			     struct cycle_outcome *v, struct cycle_result *ret)
 {
 	const char *pending[HS_MANIFEST_MAX_COMPONENTS + 1];
 	const char *names[HS_MANIFEST_MAX_COMPONENTS + 1];
+	size_t n_waits = 0;
 	size_t n = 0;
-	bool waits;
 	size_t i;
 
 	for (i = 0; i < plan->n; i++)
@@ -748,47 +803,72 @@ static void cycle_update_all(struct cycle *c, const struct plan *plan,
 		names[n++] = it->target->name;
 	}
 	c->pending = NULL;
-	waits = cycle_record_waiting(c, plan, &v[n]);
-	if (waits)
+	for (i = 0; i < held->plan.n; i++, n_waits++) {
+		cycle_record_held(c, held, &held->plan.items[i], &v[n]);
+		names[n++] = held->plan.items[i].target->name;
+	}
+	if (cycle_record_waiting(c, plan, &v[n])) {
 		names[n++] = "";
-	cycle_tell(ret, v, names, n, waits);
+		n_waits++;
+	}
+	cycle_tell(ret, v, names, n, n_waits);
+}
+
+/* What to do: the plan, less what holds keep back (*held). */
+static int cycle_plan(const struct cycle *c, struct plan *plan,
+		      struct cycle_held *held, struct hs_err *e)
+{
+	struct db_installed *in;
+	size_t n = 0;
+	int r;
+
+	in = calloc(c->m->n_components + 1, sizeof(*in));
+	if (in == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	r = cycle_installed(c, in, &n, e);
+	if (r == 0)
+		r = cycle_holds(c, held, e);
+	if (r == 0) {
+		plan_make(c->m, in, n, plan);
+		plan_hold_back(plan, held->holds, held->n_holds, &held->plan);
+	}
+	free(in);
+	return r;
 }
 
 static void cycle_components(struct cycle *c, struct cycle_result *ret)
 {
+	struct cycle_held *held = calloc(1, sizeof(*held));
 	struct cycle_outcome *v = NULL;
-	struct db_installed *in;
 	struct cycle_outcome o;
 	struct plan plan;
 	struct hs_err e;
-	size_t n = 0;
+	size_t total = 0;
 	int r;
 
 	hs_err_clear(&e);
 	memset(&o, 0, sizeof(o));
-	in = calloc(c->m->n_components + 1, sizeof(*in));
-	r = in != NULL ? cycle_installed(c, in, &n, &e)
-		       : hs_err_set(&e, -ENOMEM, "out of memory");
+	r = held != NULL ? cycle_plan(c, &plan, held, &e)
+			 : hs_err_set(&e, -ENOMEM, "out of memory");
 	if (r == 0)
-		plan_make(c->m, in, n, &plan);
-	free(in);
-	if (r == 0 && plan.n > 0)
-		v = calloc(plan.n + 1, sizeof(*v));
+		total = plan.n + held->plan.n;
+	if (total > 0)
+		v = calloc(total + 1, sizeof(*v));
 	if (r < 0)
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
 				  _("cannot read the installed components: %s"),
 				  e.msg);
-	else if (plan.n > 0 && v == NULL)
+	else if (total > 0 && v == NULL)
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL, "%s",
 				  _("out of memory"));
-	else if (plan.n == 0 && c->env->mode == CYCLE_CHECK)
+	else if (total == 0 && c->env->mode == CYCLE_CHECK)
 		/* Off is STOPPED even with nothing to do: never silence. */
 		cycle_outcome_set(&o, STATE_STOPPED,
 				  _("%s; nothing is waiting (manifest serial "
 				    "%llu)"),
 				  c->env->hold != NULL ? c->env->hold : "?",
 				  (unsigned long long)c->m->serial);
-	else if (plan.n == 0)
+	else if (total == 0)
 		cycle_outcome_set(&o, STATE_UP_TO_DATE,
 				  _("%zu component(s) at the latest version "
 				    "(manifest serial %llu)"),
@@ -797,10 +877,11 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	if (v == NULL) {
 		cycle_record(c, "", "", "", &o);
 		cycle_tell_one(ret, &o);
-		return;
+	} else {
+		cycle_update_all(c, &plan, held, v, ret);
 	}
-	cycle_update_all(c, &plan, v, ret);
 	free(v);
+	free(held);
 }
 
 /*

@@ -29,8 +29,8 @@ static void cycle_still_active(const struct plan_item *it, char *out, size_t n)
 	decide_active_text(&a, out, n);
 }
 
-static int cycle_mark_installed(const struct cycle *c,
-				const struct plan_item *it, struct hs_err *e)
+static int cycle_put_installed(const struct cycle *c,
+			       const struct plan_item *it, struct hs_err *e)
 {
 	struct db_installed in;
 
@@ -42,6 +42,49 @@ static int cycle_mark_installed(const struct cycle *c,
 			 sizeof(in.sha256));
 	in.installed_at = cycle_now(c);
 	return db_installed_put(c->env->db, &in, e);
+}
+
+/* Lifts the hold of a rollback that this install ends (the version is
+ * newer than the one rolled back from): 1 with *ret_hold, 0 when none. */
+static int cycle_lift_hold(const struct cycle *c, const struct plan_item *it,
+			   struct db_hold *ret_hold, struct hs_err *e)
+{
+	int r;
+
+	r = db_hold_get(c->env->db, it->target->name, ret_hold, e);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0 && !plan_hold_lifted_by(ret_hold, it->target->version))
+		return 0;
+	if (r == 0)
+		r = db_hold_delete(c->env->db, it->target->name, e);
+	return r < 0 ? r : 1;
+}
+
+/* Records the install, and the end of a hold it lifts, together: 1 when
+ * it lifted one (*ret_hold says which), 0, or an error. */
+static int cycle_mark_installed(const struct cycle *c,
+				const struct plan_item *it,
+				struct db_hold *ret_hold, struct hs_err *e)
+{
+	int lifted = 0;
+	int r;
+
+	r = db_begin(c->env->db, e);
+	if (r < 0)
+		return r;
+	r = cycle_put_installed(c, it, e);
+	if (r == 0)
+		lifted = cycle_lift_hold(c, it, ret_hold, e);
+	if (lifted < 0)
+		r = lifted;
+	if (r == 0)
+		r = db_commit(c->env->db, e);
+	if (r < 0) {
+		db_rollback(c->env->db);
+		return r;
+	}
+	return lifted;
 }
 
 /* A full disk, whose reason says how much to free. */
@@ -86,6 +129,10 @@ static void cycle_switch_back(const struct cycle *c, const struct plan_item *it,
 	decide_active_text(&a, out, n);
 }
 
+/* Appends "; " and a formatted text to o's reason. */
+static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Installs the package or tar in fd; a negative errno (o says why) when it
  * failed.  The file is the caller's to keep or remove. */
 static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
@@ -96,6 +143,8 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 	uint64_t unpacked = 0;
 	char what[HS_NAME_MAX + HS_VERSION_MAX + 2];
 	char active[CYCLE_REASON_MAX];
+	struct db_hold lifted;
+	int was_held = 0;
 	struct hs_err e;
 	int r;
 
@@ -104,7 +153,9 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 		       t->version);
 	r = in->package(in->ctx, c->env->cfg->install, t->name, t->version, fd,
 			&unpacked, &e);
-	if (r == 0 && cycle_mark_installed(c, it, &e) < 0) {
+	if (r == 0)
+		was_held = cycle_mark_installed(c, it, &lifted, &e);
+	if (was_held < 0) {
 		r = e.code;
 		cycle_switch_back(c, it, active, sizeof(active));
 	} else {
@@ -142,12 +193,13 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 			_("%s %s installed; restart %s"), t->name, t->version,
 			t->restart == MANIFEST_RESTART_SYSTEM ? _("the system")
 							      : t->name);
+	if (was_held > 0)
+		cycle_outcome_add(o,
+				  _("the hold of %s is lifted: %s is newer "
+				    "than %s, the version rolled back from"),
+				  t->name, t->version, lifted.from_version);
 	return 0;
 }
-
-/* Appends "; " and a formatted text to o's reason. */
-static void cycle_outcome_add(struct cycle_outcome *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* A download that failed with tr, for the reason why: decide.h says what
  * its reason tells besides. */
