@@ -39,8 +39,6 @@
 #define CYCLE_ROOT_FILE "root.json" /* the newest verified root, in state */
 #define CYCLE_MAX_ROOT_STEPS 64
 #define CYCLE_MANIFEST_FILE "manifest.json" /* the last verified, in state */
-#define CYCLE_RUNNING_KEY \
-	"attempt_running" /* "STARTED TRIGGER" while one runs */
 /* The manifest role the last accepted manifest was verified by (its
  * threshold and sorted key ids): the serial baseline belongs to those keys. */
 #define CYCLE_MANIFEST_KEYS_KEY "manifest_keys"
