@@ -336,6 +336,13 @@ int daemon_start_attempt(struct daemon *d, const struct worker_job *job)
 		log_err("cannot start an update: %s", e.msg);
 		return e.code;
 	}
+	if (job->rollback != NULL) {
+		log_info("rollback of %s started (%s)", job->rollback,
+			 job->trigger);
+		notify_status("rolling back %s (%s)", job->rollback,
+			      job->trigger);
+		return 0;
+	}
 	log_info("update started (%s)%s%s", job->trigger,
 		 job->hold != NULL ? ": " : "",
 		 job->hold != NULL ? job->hold : "");
@@ -496,7 +503,7 @@ static void daemon_hold(const struct daemon *d, const struct sched_in *in,
 /* Starts what the schedule says is due; returns seconds until the next look. */
 static int daemon_tick(struct daemon *d)
 {
-	struct worker_job job;
+	struct worker_job job = {.bundle_fd = -1};
 	struct sched_in in;
 	enum sched_run run;
 	char reason[256];

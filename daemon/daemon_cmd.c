@@ -1,8 +1,8 @@
 /*
  * daemon_cmd.c - what haishind's control requests mean: one handler per
  * command of docs/protocol.md (status, history, verify, enable and disable,
- * download-now, check-connection), who may change state, and the JSON
- * each reply is encoded in, events included.
+ * download-now, check-connection, push, rollback and resume), who may
+ * change state, and the JSON each reply is encoded in, events included.
  *
  * Requests arrive parsed (ctlproto.c) on the loop's thread; the handlers
  * read state from the database and the last verified manifest, change only
@@ -203,6 +203,62 @@ static const char *component_progress(struct daemon *d, const char *name)
 	return state_name(ev.state);
 }
 
+/* ---- holds of rollbacks by hand ------------------------------------------ */
+
+/* Whether version a is newer than b (both valid). */
+static bool version_newer(const char *a, const char *b)
+{
+	return b != NULL && version_is_valid(a) && version_is_valid(b) &&
+	       version_compare(a, b) > 0;
+}
+
+/* A hold as status and resume show it: from, since, reason. */
+static json_t *json_hold(const struct db_hold *h)
+{
+	return json_pack("{s:s, s:o, s:s}", "from", h->from_version, "since",
+			 json_time(h->held_at), "reason", h->reason);
+}
+
+/* The hold of name as a status row shows it, or null. */
+static json_t *json_component_hold(struct daemon *d, const char *name)
+{
+	struct db_hold h;
+
+	if (db_hold_get(d->db, name, &h, NULL) < 0)
+		return json_null();
+	return json_hold(&h);
+}
+
+/* Adds one blocked_by entry per hold (at most one per possible component
+ * of a manifest) to arr. */
+struct holds_walk {
+	json_t *arr;
+	size_t n;
+};
+
+static int holds_take(void *ctx, const struct db_hold *h)
+{
+	struct holds_walk *w = ctx;
+
+	if (w->n++ >= HS_MANIFEST_MAX_COMPONENTS)
+		return -EINTR;
+	return json_array_append_new(
+		       w->arr,
+		       json_pack("{s:s, s:s, s:s, s:o, s:n}", "what", "held",
+				 "component", h->name, "from", h->from_version,
+				 "since", json_time(h->held_at), "until")) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
+static void json_blocks_held(struct daemon *d, json_t *arr)
+{
+	struct holds_walk w = {arr, 0};
+
+	if (arr != NULL)
+		(void)db_hold_foreach(d->db, holds_take, &w, NULL);
+}
+
 static json_t *json_components(struct daemon *d, const struct manifest *m)
 {
 	json_t *arr = json_array();
@@ -216,21 +272,32 @@ static json_t *json_components(struct daemon *d, const struct manifest *m)
 			db_installed_get(d->db, mc->name, &in, NULL) == 0;
 		const char *state = component_state(mc, &in, have);
 
+		json_t *held = json_component_hold(d, mc->name);
+		/* A hold outranks every reason to update but a newer
+		 * version than the one rolled back from. */
+		const bool waits =
+			json_is_object(held) &&
+			!version_newer(mc->version,
+				       json_string_value(
+					       json_object_get(held, "from")));
+
 		busy = component_progress(d, mc->name);
 		if (busy != NULL)
 			state = busy;
 
 		(void)json_array_append_new(
 			arr,
-			json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:o, s:o}",
-				  "name", mc->name, "installed",
-				  have ? json_string(in.version) : json_null(),
-				  "latest", mc->version, "minimum", mc->minimum,
-				  "state", state, "required",
-				  forced_pending(mc, &in, have) ||
-					  strcmp(state, "BELOW_MINIMUM") == 0,
-				  "forced", json_forced(mc), "last_result",
-				  json_last_result(d, mc->name)));
+			json_pack(
+				"{s:s, s:o, s:s, s:s, s:s, s:b, s:o, s:o, "
+				"s:o}",
+				"name", mc->name, "installed",
+				have ? json_string(in.version) : json_null(),
+				"latest", mc->version, "minimum", mc->minimum,
+				"state", state, "required",
+				!waits && (forced_pending(mc, &in, have) ||
+					   strcmp(state, "BELOW_MINIMUM") == 0),
+				"forced", json_forced(mc), "held", held,
+				"last_result", json_last_result(d, mc->name)));
 	}
 	return arr;
 }
@@ -304,7 +371,6 @@ static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
 	json_t *j;
 	size_t i;
 
-	(void)d;
 	for (i = 0; arr != NULL && i < n; i++) {
 		j = json_pack("{s:s, s:o}", "what", sched_block_name(b[i].kind),
 			      "until", json_time(b[i].until));
@@ -314,6 +380,7 @@ static json_t *json_blocks(struct daemon *d, const struct sched_in *in)
 						  json_string(b[i].reason));
 		(void)json_array_append_new(arr, j);
 	}
+	json_blocks_held(d, arr);
 	return arr;
 }
 
@@ -523,7 +590,8 @@ static void cmd_enable(struct daemon *d, struct ctl_client *c,
 
 static void cmd_download_now(struct daemon *d, struct ctl_client *c)
 {
-	static const struct worker_job manual = {"manual", CYCLE_ALL, NULL, -1};
+	static const struct worker_job manual = {
+		.trigger = "manual", .mode = CYCLE_ALL, .bundle_fd = -1};
 	struct cycle_event ev;
 
 	/* An attempt already running is joined, not started twice. */
@@ -547,7 +615,8 @@ static void cmd_download_now(struct daemon *d, struct ctl_client *c)
  */
 static void cmd_push(struct daemon *d, struct ctl_client *c)
 {
-	struct worker_job job = {"push", CYCLE_ALL, NULL, -1};
+	struct worker_job job = {
+		.trigger = "push", .mode = CYCLE_ALL, .bundle_fd = -1};
 	struct stat st;
 
 	if (!c->has_passed_fd || fstat(c->passed_fd, &st) < 0 ||
@@ -577,6 +646,74 @@ static void cmd_push(struct daemon *d, struct ctl_client *c)
 		 (long long)st.st_size);
 	c->waiting = WAIT_ATTEMPT;
 }
+
+/* ---- rollback and resume ------------------------------------------------ */
+
+/*
+ * A rollback by hand runs as an attempt of its own, with the events and end
+ * line of download-now.  While another attempt runs it is refused rather
+ * than queued: it would switch versions under the attempt's feet, and the
+ * person who asked learns at once to ask again.
+ */
+static void cmd_rollback(struct daemon *d, struct ctl_client *c,
+			 const struct ctl_request *req)
+{
+	const struct worker_job job = {.trigger = "manual",
+				       .mode = CYCLE_ALL,
+				       .bundle_fd = -1,
+				       .rollback = req->component,
+				       .rollback_version = req->version};
+	char msg[CTL_REASON_MAX];
+
+	if (worker_running(d->worker)) {
+		(void)hs_snprintf(msg, sizeof(msg),
+				  _("another update is running: run "
+				    "'haishinctl rollback %s' again when it "
+				    "has ended (see 'haishinctl status')"),
+				  req->component);
+		send_refused_attempt(c, CTL_ERR_UNAVAILABLE, msg);
+		return;
+	}
+	if (daemon_start_attempt(d, &job) < 0) {
+		send_refused_attempt(
+			c, CTL_ERR_UNAVAILABLE,
+			_("cannot start the rollback: see the daemon's log"));
+		return;
+	}
+	log_info("rollback of %s%s%s asked by uid %ld", req->component,
+		 req->version[0] != '\0' ? " to " : "", req->version,
+		 (long)c->uid);
+	c->waiting = WAIT_ATTEMPT;
+}
+
+/* Lifts the hold of a rollback; a component not held is no error (the end
+ * line's "lifted" is null). */
+static void cmd_resume(struct daemon *d, struct ctl_client *c,
+		       const struct ctl_request *req)
+{
+	struct db_hold h;
+	struct hs_err e;
+	int r;
+
+	r = db_hold_get(d->db, req->component, &h, &e);
+	if (r == 0)
+		r = db_hold_delete(d->db, req->component, &e) < 0 ? e.code : 0;
+	else if (r == -ENOENT)
+		r = 1;
+	if (r < 0) {
+		daemon_send_error(c, CTL_ERR_UNAVAILABLE, e.msg);
+		return;
+	}
+	if (r == 0)
+		log_info("automatic updates of %s resumed by uid %ld (held "
+			 "since the rollback from %s)",
+			 req->component, (long)c->uid, h.from_version);
+	daemon_send_end(c, json_pack("{s:s, s:b, s:o}", "component",
+				     req->component, "held", 0, "lifted",
+				     r == 0 ? json_hold(&h) : json_null()));
+}
+
+/* ---- end of rollback and resume ------------------------------------------- */
 
 /* ---- check-connection ------------------------------------------------------- */
 
@@ -632,7 +769,13 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		log_info("refused '%s' from uid %ld: not allowed to change "
 			 "state",
 			 ctl_cmd_name(req.cmd), (long)c->uid);
-		if (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH)
+		if (req.cmd == CTL_CMD_ROLLBACK)
+			send_refused_attempt(
+				c, CTL_ERR_DENIED,
+				_("permission denied: a rollback needs root, "
+				  "haishind's user or its admin group"));
+		else if (req.cmd == CTL_CMD_DOWNLOAD_NOW ||
+			 req.cmd == CTL_CMD_PUSH)
 			send_refused_attempt(
 				c, CTL_ERR_DENIED,
 				_("permission denied: starting an update "
@@ -644,7 +787,8 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		return;
 	}
 	if (d->damaged[0] != '\0' &&
-	    (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH)) {
+	    (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH ||
+	     req.cmd == CTL_CMD_ROLLBACK)) {
 		send_refused_attempt(c, CTL_ERR_UNAVAILABLE, d->damaged);
 		return;
 	}
@@ -675,6 +819,12 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		break;
 	case CTL_CMD_PUSH:
 		cmd_push(d, c);
+		break;
+	case CTL_CMD_ROLLBACK:
+		cmd_rollback(d, c, &req);
+		break;
+	case CTL_CMD_RESUME:
+		cmd_resume(d, c, &req);
 		break;
 	}
 }

@@ -533,7 +533,8 @@ void rollback_run(const struct cycle_env *env, const char *name,
 	rb.name = name;
 	rb.started = rb_now(&rb);
 	rb_mark_running(&rb, true);
-	rb_progress(&rb, STATE_CHECKING, _("rollback of %s"), name);
+	rb_progress(&rb, STATE_CHECKING,
+		    _("%s: looking for the version to roll back to"), name);
 	/* A database behind the floor cannot say what to go back to. */
 	if (floor_check(env->cfg, env->db, &e) < 0)
 		rb_end(&rb, STATE_STOPPED, "%s", e.msg);
