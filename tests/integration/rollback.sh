@@ -116,6 +116,11 @@ expect_eq "$(json '(j["components"][0]["installed"], j["components"][0]["held"][
 ctl status >"$W/status.out"
 grep -q "held after a rollback: app since .*rolled back from 2.0; 'haishinctl resume app' lifts it" "$W/status.out" &&
 	pass "status for a person names the hold" || fail "status: $(cat "$W/status.out")"
+env -u LANGUAGE LANG=ja_JP.UTF-8 LC_ALL=ja_JP.UTF-8 HAISHIN_LOCALEDIR="$HS_BIN/locale" \
+	"$HAISHINCTL" --socket "$SOCK" status >"$W/status.ja" 2>&1 || true
+grep -q "ロールバック後の保留: app は .* から保留中 (2.0 から戻しました); 'haishinctl resume app' で解除できます" "$W/status.ja" &&
+	grep -q "UPDATE_AVAILABLE (保留中)" "$W/status.ja" &&
+	pass "status in Japanese names the hold" || fail "status in Japanese: $(cat "$W/status.ja")"
 OUT=$(ctl --json history --limit 1)
 expect_eq "$(json '[j["attempts"][0][k] for k in ("trigger", "method", "component", "from", "to", "state")]')" \
 	"['manual', 'rollback', 'app', '2.0', '1.0', 'COMPLETED']" "history: the rollback's row"
