@@ -719,59 +719,6 @@ static bool cycle_record_waiting(struct cycle *c, const struct plan *plan,
 	return true;
 }
 
-/* ---- holds: what a rollback by hand keeps back -------------------------- */
-
-/* The components a rollback holds back in this attempt, and the holds. */
-struct cycle_held {
-	struct plan plan; /* the items held back (plan_hold_back) */
-	struct db_hold holds[HS_MANIFEST_MAX_COMPONENTS];
-	size_t n_holds;
-};
-
-/* The holds of the manifest's components: at most one each, so the list
- * is bounded by the manifest's own cap whatever the database holds. */
-static int cycle_holds(const struct cycle *c, struct cycle_held *held,
-		       struct hs_err *e)
-{
-	size_t i;
-	int r;
-
-	held->n_holds = 0;
-	for (i = 0; i < c->m->n_components; i++) {
-		r = db_hold_get(c->env->db, c->m->components[i].name,
-				&held->holds[held->n_holds], e);
-		if (r == -ENOENT)
-			continue;
-		if (r < 0)
-			return r;
-		held->n_holds++;
-	}
-	return 0;
-}
-
-/* A held component's row: STOPPED, since when, why, and how to lift it. */
-static void cycle_record_held(struct cycle *c, const struct cycle_held *held,
-			      const struct plan_item *it,
-			      struct cycle_outcome *o)
-{
-	const struct db_hold *h =
-		plan_find_hold(held->holds, held->n_holds, it->target->name);
-	char when[21];
-
-	memset(o, 0, sizeof(*o));
-	hs_time_format(h != NULL ? h->held_at : 0, when);
-	cycle_outcome_set(o, STATE_STOPPED,
-			  _("%s is held at %s since %s (%s): 'haishinctl "
-			    "resume %s' lifts it"),
-			  it->target->name, it->from, when,
-			  h != NULL ? h->reason : "?", it->target->name);
-	log_info("%s %s is not installed: %s", it->target->name,
-		 it->target->version, o->reason);
-	cycle_record(c, it->target->name, it->from, it->target->version, o);
-}
-
-/* ---- end of holds -------------------------------------------------------- */
-
 /* The planned components the mode lets in, then the held ones, then what
  * waits: one outcome each in v (room for plan->n + held->plan.n + 1), told
  * together. */
@@ -802,8 +749,12 @@ static void cycle_update_all(struct cycle *c, const struct plan *plan,
 	}
 	c->pending = NULL;
 	for (i = 0; i < held->plan.n; i++, n_waits++) {
-		cycle_record_held(c, held, &held->plan.items[i], &v[n]);
-		names[n++] = held->plan.items[i].target->name;
+		const struct plan_item *it = &held->plan.items[i];
+
+		cycle_held_outcome(held, it, &v[n]);
+		cycle_record(c, it->target->name, it->from, it->target->version,
+			     &v[n]);
+		names[n++] = it->target->name;
 	}
 	if (cycle_record_waiting(c, plan, &v[n])) {
 		names[n++] = "";

@@ -1,8 +1,9 @@
 /*
  * cycle_int.h - what cycle.c (the check, the plan, the record),
- * cycle_item.c (one component's update: full or by delta, then the install)
- * and cycle_meta.c (the validators kept for the check's conditional GETs)
- * share.  Private to those files.
+ * cycle_item.c (one component's update: full or by delta, then the install),
+ * cycle_meta.c (the validators kept for the check's conditional GETs) and
+ * cycle_held.c (what holds of rollbacks by hand keep back) share.  Private
+ * to those files.
  */
 #ifndef HAISHIN_CYCLE_INT_H
 #define HAISHIN_CYCLE_INT_H
@@ -60,6 +61,27 @@ void cycle_outcome_set(struct cycle_outcome *o, enum state s, const char *fmt,
 /* Updates one planned component, by delta when it can, and fills *o. */
 void cycle_component(struct cycle *c, const struct plan_item *it,
 		     struct cycle_outcome *o);
+
+/* ---- holds: what a rollback by hand keeps back (cycle_held.c) ---------- */
+
+/* The components holds keep back in this attempt, and the holds. */
+struct cycle_held {
+	struct plan plan; /* the items held back (plan_hold_back) */
+	struct db_hold holds[HS_MANIFEST_MAX_COMPONENTS];
+	size_t n_holds;
+};
+
+/* Reads the holds of the manifest's components into held->holds: at most
+ * one each, so the list is bounded by the manifest's own cap whatever the
+ * database holds. */
+int cycle_holds(const struct cycle *c, struct cycle_held *held,
+		struct hs_err *e);
+
+/* A held item's outcome: STOPPED, since when, why, and how to lift it. */
+void cycle_held_outcome(const struct cycle_held *held,
+			const struct plan_item *it, struct cycle_outcome *o);
+
+/* ---- end of holds ---------------------------------------------------------- */
 
 /* The metadata whose GETs are conditional (N.root.json is fetched once). */
 #define CYCLE_META_ROOT "root.json"
