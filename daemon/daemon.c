@@ -336,6 +336,7 @@ int daemon_start_attempt(struct daemon *d, const struct worker_job *job)
 		log_err("cannot start an update: %s", e.msg);
 		return e.code;
 	}
+	d->rollback_running = job->rollback != NULL;
 	if (job->rollback != NULL) {
 		log_info("rollback of %s started (%s)", job->rollback,
 			 job->trigger);
@@ -357,7 +358,10 @@ static void daemon_attempt_done(struct daemon *d, const struct cycle_result *r)
 
 	log_info("update ended: %s %s", state_name(r->state), r->reason);
 	notify_status("%s %s", state_name(r->state), r->reason);
-	if (r->state == STATE_INTERRUPTED || r->state == STATE_FAILED_CONNECT)
+	if (d->rollback_running)
+		d->rollback_running = false; /* no check: the schedule stands */
+	else if (r->state == STATE_INTERRUPTED ||
+		 r->state == STATE_FAILED_CONNECT)
 		d->backoff_until = r->next_attempt > now_s()
 					   ? r->next_attempt
 					   : now_s() + d->cfg.backoff_max;

@@ -28,6 +28,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "manifest.h"
+#include "rollback.h"
 #include "schedule.h"
 #include "state.h"
 #include "str.h"
@@ -140,14 +141,25 @@ static json_t *json_last_result(struct daemon *d, const char *component)
 			 a.reason, "at", json_time(a.finished));
 }
 
+/* The newest attempt that checked the server: a rollback by hand did
+ * not. */
+static int take_check(void *ctx, const struct db_attempt *a)
+{
+	if (strcmp(a->method, ROLLBACK_METHOD) == 0)
+		return 0;
+	*(struct db_attempt *)ctx = *a;
+	return -EINTR;
+}
+
 /* When the last check began, whatever started it (the schedule, a person,
- * a push), as the history keeps it across restarts. */
+ * a push), as the history keeps it across restarts; among the newest
+ * rows, a few rollbacks by hand are passed over. */
 static int64_t last_check_started(struct daemon *d)
 {
 	struct db_attempt a;
 
 	memset(&a, 0, sizeof(a));
-	(void)db_history_foreach(d->db, NULL, 1, take_attempt, &a, NULL);
+	(void)db_history_foreach(d->db, NULL, 64, take_check, &a, NULL);
 	return a.started > d->last_check ? a.started : d->last_check;
 }
 

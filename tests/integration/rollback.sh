@@ -6,14 +6,16 @@
 # scheduled check reinstalls 2.0 (STOPPED, with the hold's reason); a
 # version not on disk is refused with nothing changed; resume lets 2.0 in
 # again; a version newer than the one rolled back from goes in while held
-# and lifts the hold; a rollback while an update runs is refused; a peer
+# and lifts the hold; a rollback while an update runs is refused; a
+# rollback is no check: the last check's time and a backoff stay; a peer
 # that may only read is denied.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/faultserver-lib.sh"
 
 HAISHINCTL="$HS_BIN/daemon/haishinctl"
 SOCK="$W/client/h.sock"
 DPID=""
-trap 'stop_daemon; cleanup' EXIT
+trap 'stop_daemon; fault_stop "$W/fault"; cleanup' EXIT
 
 ctl() {
 	"$HAISHINCTL" --socket "$SOCK" "$@"
@@ -62,7 +64,7 @@ boot_delay_max = ${BOOT_DELAY:-3600}
 [restart]
 app = echo \"restart \$HAISHIN_VERSION\" >>'$W/restart.log'
 ${1:-}"
-	client_config "$NGINX_URL"
+	client_config "${SERVER_URL:-$NGINX_URL}"
 	sed -i "/^socket = .*haishind.sock$/d" "$W/client/haishin.conf"
 }
 
@@ -98,6 +100,9 @@ publish app 2.0 "$W/src/app-2.0"
 run_ctl download-now
 expect_state COMPLETED 0 "app 2.0 installed"
 rm -f "$W/health.log" "$W/restart.log"
+OUT=$(ctl --json status)
+checked=$(json 'j["daemon"]["last_check"]')
+sleep 1.1
 
 # --- rollback to the previous version --------------------------------------
 run_ctl rollback app
@@ -113,6 +118,7 @@ expect_eq "$(json '[(b["what"], b["component"], b["from"], b["since"] is not Non
 	"[('held', 'app', '2.0', True)]" "status: blocked_by says app is held, from 2.0, since when"
 expect_eq "$(json '(j["components"][0]["installed"], j["components"][0]["held"]["from"], j["components"][0]["required"])')" \
 	"('1.0', '2.0', False)" "status: app at 1.0, held"
+expect_eq "$(json 'j["daemon"]["last_check"]')" "$checked" "status: a rollback is not a check"
 ctl status >"$W/status.out"
 grep -q "held after a rollback: app since .*rolled back from 2.0; 'haishinctl resume app' lifts it" "$W/status.out" &&
 	pass "status for a person names the hold" || fail "status: $(cat "$W/status.out")"
@@ -199,6 +205,26 @@ expect_state STOPPED 78 "another update is running: run 'haishinctl rollback app
 wait "$dn" || true
 expect_eq "$(tail -n 1 "$W/dn.out" | cut -d' ' -f1-3)" "COMPLETED app 4.0" "the update under way went on"
 
+# --- a rollback leaves the schedule's backoff as it is ------------------------
+stop_daemon
+fault_start "$W/fault" "$W/repo"
+SERVER_URL=$FAULT_URL config
+start_daemon
+mkdir -p "$W/src/app-5.0"
+echo "version 5.0" >"$W/src/app-5.0/file"
+publish app 5.0 "$W/src/app-5.0"
+fault_plan "/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["components"]["app"]["versions"]["5.0"]["url"])' "$W/repo/index.json")" \
+	'[{"status": 503, "retry_after": "3600"}]'
+run_ctl download-now
+expect_state INTERRUPTED 75 "resumes at"
+OUT=$(ctl --json status)
+next=$(json 'j["daemon"]["next_check"]')
+run_ctl rollback app
+expect_state COMPLETED 0 "rolled back app 4.0 → 3.0 by hand"
+OUT=$(ctl --json status)
+expect_eq "$(json '(j["daemon"]["next_check"], sorted(b["what"] for b in j["daemon"]["blocked_by"]))')" \
+	"('$next', ['backoff', 'boot_delay', 'held'])" "after a rollback the backoff and the next check stand"
+
 # --- a peer that may only read is denied ----------------------------------------------
 if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null && command -v setpriv >/dev/null; then
 	stop_daemon
@@ -223,7 +249,7 @@ group = nogroup"
 	RC=$?
 	set -e
 	expect_eq "$RC" 77 "resume refused with 77"
-	expect_same_tree "$W/client/install/app/current/" "$W/src/app-4.0/" "a denied rollback changes nothing"
+	expect_same_tree "$W/client/install/app/current/" "$W/src/app-3.0/" "a denied rollback changes nothing"
 else
 	skip "a peer that may only read may not roll back or resume (needs root, group nogroup and setpriv)"
 fi
