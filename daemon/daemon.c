@@ -245,8 +245,32 @@ struct manifest *daemon_manifest(const struct daemon *d)
 	return m;
 }
 
+/* Takes out of plan what a rollback by hand holds back (plan_hold_back):
+ * a held component is required by nobody until it is resumed. */
+static void daemon_hold_back(struct daemon *d, const struct manifest *m,
+			     struct plan *plan)
+{
+	struct db_hold *holds = calloc(m->n_components + 1, sizeof(*holds));
+	struct plan *held = malloc(sizeof(*held));
+	size_t n = 0;
+	size_t i;
+
+	if (holds == NULL || held == NULL) {
+		plan->n = 0; /* no room to tell: nothing counts as required */
+		goto out;
+	}
+	for (i = 0; i < m->n_components; i++)
+		if (db_hold_get(d->db, m->components[i].name, &holds[n],
+				NULL) == 0)
+			n++;
+	plan_hold_back(plan, holds, n, held);
+out:
+	free(held);
+	free(holds);
+}
+
 /* The last verified manifest names a required update (forced, or a
- * component below its minimum) that is not installed. */
+ * component below its minimum) that is not installed nor held. */
 static bool daemon_required_pending(struct daemon *d)
 {
 	struct manifest *m = daemon_manifest(d);
@@ -267,6 +291,7 @@ static bool daemon_required_pending(struct daemon *d)
 				     NULL) == 0)
 			n++;
 	plan_make(m, in, n, plan);
+	daemon_hold_back(d, m, plan);
 	for (i = 0; i < plan->n && !required; i++)
 		required = plan_item_required(&plan->items[i]);
 out:
@@ -312,6 +337,14 @@ int daemon_start_attempt(struct daemon *d, const struct worker_job *job)
 		log_err("cannot start an update: %s", e.msg);
 		return e.code;
 	}
+	d->rollback_running = job->rollback != NULL;
+	if (job->rollback != NULL) {
+		log_info("rollback of %s started (%s)", job->rollback,
+			 job->trigger);
+		notify_status("rolling back %s (%s)", job->rollback,
+			      job->trigger);
+		return 0;
+	}
 	log_info("update started (%s)%s%s", job->trigger,
 		 job->hold != NULL ? ": " : "",
 		 job->hold != NULL ? job->hold : "");
@@ -326,7 +359,10 @@ static void daemon_attempt_done(struct daemon *d, const struct cycle_result *r)
 
 	log_info("update ended: %s %s", state_name(r->state), r->reason);
 	notify_status("%s %s", state_name(r->state), r->reason);
-	if (r->state == STATE_INTERRUPTED || r->state == STATE_FAILED_CONNECT)
+	if (d->rollback_running)
+		d->rollback_running = false; /* no check: the schedule stands */
+	else if (r->state == STATE_INTERRUPTED ||
+		 r->state == STATE_FAILED_CONNECT)
 		d->backoff_until = r->next_attempt > now_s()
 					   ? r->next_attempt
 					   : now_s() + d->cfg.backoff_max;
@@ -472,7 +508,7 @@ static void daemon_hold(const struct daemon *d, const struct sched_in *in,
 /* Starts what the schedule says is due; returns seconds until the next look. */
 static int daemon_tick(struct daemon *d)
 {
-	struct worker_job job;
+	struct worker_job job = {.bundle_fd = -1};
 	struct sched_in in;
 	enum sched_run run;
 	char reason[256];

@@ -1,8 +1,8 @@
 /*
  * daemon_cmd.c - what haishind's control requests mean: one handler per
  * command of docs/protocol.md (status, history, verify, enable and disable,
- * download-now, check-connection), who may change state, and the JSON
- * each reply is encoded in, events included.
+ * download-now, check-connection, push, rollback and resume), who may
+ * change state, and the JSON each reply is encoded in, events included.
  *
  * Requests arrive parsed (ctlproto.c) on the loop's thread; the handlers
  * read state from the database and the last verified manifest, change only
@@ -28,6 +28,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "manifest.h"
+#include "rollback.h"
 #include "schedule.h"
 #include "state.h"
 #include "str.h"
@@ -140,14 +141,25 @@ static json_t *json_last_result(struct daemon *d, const char *component)
 			 a.reason, "at", json_time(a.finished));
 }
 
+/* The newest attempt that checked the server: a rollback by hand did
+ * not. */
+static int take_check(void *ctx, const struct db_attempt *a)
+{
+	if (strcmp(a->method, ROLLBACK_METHOD) == 0)
+		return 0;
+	*(struct db_attempt *)ctx = *a;
+	return -EINTR;
+}
+
 /* When the last check began, whatever started it (the schedule, a person,
- * a push), as the history keeps it across restarts. */
+ * a push), as the history keeps it across restarts; among the newest
+ * rows, a few rollbacks by hand are passed over. */
 static int64_t last_check_started(struct daemon *d)
 {
 	struct db_attempt a;
 
 	memset(&a, 0, sizeof(a));
-	(void)db_history_foreach(d->db, NULL, 1, take_attempt, &a, NULL);
+	(void)db_history_foreach(d->db, NULL, 64, take_check, &a, NULL);
 	return a.started > d->last_check ? a.started : d->last_check;
 }
 
@@ -218,6 +230,62 @@ static json_t *json_set(const struct manifest_component *mc)
 	return mc->set[0] != '\0' ? json_string(mc->set) : json_null();
 }
 
+/* ---- holds of rollbacks by hand ------------------------------------------ */
+
+/* Whether version a is newer than b (both valid). */
+static bool version_newer(const char *a, const char *b)
+{
+	return b != NULL && version_is_valid(a) && version_is_valid(b) &&
+	       version_compare(a, b) > 0;
+}
+
+/* A hold as status and resume show it: from, since, reason. */
+static json_t *json_hold(const struct db_hold *h)
+{
+	return json_pack("{s:s, s:o, s:s}", "from", h->from_version, "since",
+			 json_time(h->held_at), "reason", h->reason);
+}
+
+/* The hold of name as a status row shows it, or null. */
+static json_t *json_component_hold(struct daemon *d, const char *name)
+{
+	struct db_hold h;
+
+	if (db_hold_get(d->db, name, &h, NULL) < 0)
+		return json_null();
+	return json_hold(&h);
+}
+
+/* Adds one blocked_by entry per hold (at most one per possible component
+ * of a manifest) to arr. */
+struct holds_walk {
+	json_t *arr;
+	size_t n;
+};
+
+static int holds_take(void *ctx, const struct db_hold *h)
+{
+	struct holds_walk *w = ctx;
+
+	if (w->n++ >= HS_MANIFEST_MAX_COMPONENTS)
+		return -EINTR;
+	return json_array_append_new(
+		       w->arr,
+		       json_pack("{s:s, s:s, s:s, s:o, s:n}", "what", "held",
+				 "component", h->name, "from", h->from_version,
+				 "since", json_time(h->held_at), "until")) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
+static void json_blocks_held(struct daemon *d, json_t *arr)
+{
+	struct holds_walk w = {arr, 0};
+
+	if (arr != NULL)
+		(void)db_hold_foreach(d->db, holds_take, &w, NULL);
+}
+
 static json_t *json_components(struct daemon *d, const struct manifest *m)
 {
 	json_t *arr = json_array();
@@ -232,23 +300,30 @@ static json_t *json_components(struct daemon *d, const struct manifest *m)
 		const bool have =
 			db_installed_get(d->db, mc->name, &in, NULL) == 0;
 		const char *state = component_state(mc, &in, have);
-
 		const bool have_cs =
 			db_component_state_get(d->db, mc->name, &cs, NULL) == 0;
+		json_t *held = json_component_hold(d, mc->name);
+		/* A hold outranks every reason to update but a newer
+		 * version than the one rolled back from. */
+		const bool waits =
+			json_is_object(held) &&
+			!version_newer(mc->version,
+				       json_string_value(
+					       json_object_get(held, "from")));
 
 		busy = component_progress(d, mc->name);
 		if (busy != NULL)
 			state = busy;
 
-		j = json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:o, s:o}",
+		j = json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:o, s:o, s:o}",
 			      "name", mc->name, "installed",
 			      have ? json_string(in.version) : json_null(),
 			      "latest", mc->version, "minimum", mc->minimum,
 			      "state", state, "required",
-			      forced_pending(mc, &in, have) ||
-				      strcmp(state, "BELOW_MINIMUM") == 0,
-			      "forced", json_forced(mc), "last_result",
-			      json_last_result(d, mc->name));
+			      !waits && (forced_pending(mc, &in, have) ||
+					 strcmp(state, "BELOW_MINIMUM") == 0),
+			      "forced", json_forced(mc), "held", held,
+			      "last_result", json_last_result(d, mc->name));
 		if (j != NULL) {
 			(void)json_object_set_new(j, "set", json_set(mc));
 			(void)json_object_set_new(j, "health",
@@ -360,6 +435,7 @@ static json_t *json_blocks(struct daemon *d, const struct sched_in *in,
 		(void)json_array_append_new(arr, j);
 	}
 	json_failed_blocks(d, m, arr);
+	json_blocks_held(d, arr);
 	return arr;
 }
 
@@ -569,7 +645,8 @@ static void cmd_enable(struct daemon *d, struct ctl_client *c,
 
 static void cmd_download_now(struct daemon *d, struct ctl_client *c)
 {
-	static const struct worker_job manual = {"manual", CYCLE_ALL, NULL, -1};
+	static const struct worker_job manual = {
+		.trigger = "manual", .mode = CYCLE_ALL, .bundle_fd = -1};
 	struct cycle_event ev;
 
 	/* An attempt already running is joined, not started twice. */
@@ -593,7 +670,8 @@ static void cmd_download_now(struct daemon *d, struct ctl_client *c)
  */
 static void cmd_push(struct daemon *d, struct ctl_client *c)
 {
-	struct worker_job job = {"push", CYCLE_ALL, NULL, -1};
+	struct worker_job job = {
+		.trigger = "push", .mode = CYCLE_ALL, .bundle_fd = -1};
 	struct stat st;
 
 	if (!c->has_passed_fd || fstat(c->passed_fd, &st) < 0 ||
@@ -623,6 +701,74 @@ static void cmd_push(struct daemon *d, struct ctl_client *c)
 		 (long long)st.st_size);
 	c->waiting = WAIT_ATTEMPT;
 }
+
+/* ---- rollback and resume ------------------------------------------------ */
+
+/*
+ * A rollback by hand runs as an attempt of its own, with the events and end
+ * line of download-now.  While another attempt runs it is refused rather
+ * than queued: it would switch versions under the attempt's feet, and the
+ * person who asked learns at once to ask again.
+ */
+static void cmd_rollback(struct daemon *d, struct ctl_client *c,
+			 const struct ctl_request *req)
+{
+	const struct worker_job job = {.trigger = "manual",
+				       .mode = CYCLE_ALL,
+				       .bundle_fd = -1,
+				       .rollback = req->component,
+				       .rollback_version = req->version};
+	char msg[CTL_REASON_MAX];
+
+	if (worker_running(d->worker)) {
+		(void)hs_snprintf(msg, sizeof(msg),
+				  _("another update is running: run "
+				    "'haishinctl rollback %s' again when it "
+				    "has ended (see 'haishinctl status')"),
+				  req->component);
+		send_refused_attempt(c, CTL_ERR_UNAVAILABLE, msg);
+		return;
+	}
+	if (daemon_start_attempt(d, &job) < 0) {
+		send_refused_attempt(
+			c, CTL_ERR_UNAVAILABLE,
+			_("cannot start the rollback: see the daemon's log"));
+		return;
+	}
+	log_info("rollback of %s%s%s asked by uid %ld", req->component,
+		 req->version[0] != '\0' ? " to " : "", req->version,
+		 (long)c->uid);
+	c->waiting = WAIT_ATTEMPT;
+}
+
+/* Lifts the hold of a rollback; a component not held is no error (the end
+ * line's "lifted" is null). */
+static void cmd_resume(struct daemon *d, struct ctl_client *c,
+		       const struct ctl_request *req)
+{
+	struct db_hold h;
+	struct hs_err e;
+	int r;
+
+	r = db_hold_get(d->db, req->component, &h, &e);
+	if (r == 0)
+		r = db_hold_delete(d->db, req->component, &e) < 0 ? e.code : 0;
+	else if (r == -ENOENT)
+		r = 1;
+	if (r < 0) {
+		daemon_send_error(c, CTL_ERR_UNAVAILABLE, e.msg);
+		return;
+	}
+	if (r == 0)
+		log_info("automatic updates of %s resumed by uid %ld (held "
+			 "since the rollback from %s)",
+			 req->component, (long)c->uid, h.from_version);
+	daemon_send_end(c, json_pack("{s:s, s:b, s:o}", "component",
+				     req->component, "held", 0, "lifted",
+				     r == 0 ? json_hold(&h) : json_null()));
+}
+
+/* ---- end of rollback and resume ------------------------------------------- */
 
 /* ---- check-connection ------------------------------------------------------- */
 
@@ -678,7 +824,13 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		log_info("refused '%s' from uid %ld: not allowed to change "
 			 "state",
 			 ctl_cmd_name(req.cmd), (long)c->uid);
-		if (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH)
+		if (req.cmd == CTL_CMD_ROLLBACK)
+			send_refused_attempt(
+				c, CTL_ERR_DENIED,
+				_("permission denied: a rollback needs root, "
+				  "haishind's user or its admin group"));
+		else if (req.cmd == CTL_CMD_DOWNLOAD_NOW ||
+			 req.cmd == CTL_CMD_PUSH)
 			send_refused_attempt(
 				c, CTL_ERR_DENIED,
 				_("permission denied: starting an update "
@@ -690,7 +842,8 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		return;
 	}
 	if (d->damaged[0] != '\0' &&
-	    (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH)) {
+	    (req.cmd == CTL_CMD_DOWNLOAD_NOW || req.cmd == CTL_CMD_PUSH ||
+	     req.cmd == CTL_CMD_ROLLBACK)) {
 		send_refused_attempt(c, CTL_ERR_UNAVAILABLE, d->damaged);
 		return;
 	}
@@ -721,6 +874,12 @@ void daemon_request(struct daemon *d, struct ctl_client *c)
 		break;
 	case CTL_CMD_PUSH:
 		cmd_push(d, c);
+		break;
+	case CTL_CMD_ROLLBACK:
+		cmd_rollback(d, c, &req);
+		break;
+	case CTL_CMD_RESUME:
+		cmd_resume(d, c, &req);
 		break;
 	}
 }

@@ -66,6 +66,8 @@ struct daemon {
 	int64_t last_check;
 	uint32_t jitter;
 	int64_t backoff_until;
+	bool rollback_running; /* the attempt under way is a rollback by hand,
+				* whose end leaves the schedule as it is */
 	/* Why a fact the schedule needs cannot be read now ("" when it can),
 	 * as last logged: each change is logged once. */
 	char unknown[DAEMON_FACTS][CYCLE_REASON_MAX];

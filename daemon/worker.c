@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "fetch.h"
+#include "rollback.h"
 #include "str.h"
 
 struct worker {
@@ -28,6 +29,9 @@ struct worker {
 	enum cycle_mode mode;
 	char hold[CYCLE_REASON_MAX];
 	int bundle_fd; /* -1, or owned by the attempt */
+	bool rollback; /* a rollback by hand of rollback_name */
+	char rollback_name[HS_NAME_MAX + 1];
+	char rollback_version[HS_VERSION_MAX + 1]; /* "": the previous one */
 
 	pthread_mutex_t mu; /* guards what follows */
 	struct worker_queue queue;
@@ -132,7 +136,9 @@ static void worker_attempt(struct worker *w, struct cycle_result *res)
 	env.progress = worker_on_event;
 	env.progress_ctx = w;
 	env.cancel = &w->cancel;
-	if (w->bundle_fd >= 0)
+	if (w->rollback)
+		rollback_run(&env, w->rollback_name, w->rollback_version, res);
+	else if (w->bundle_fd >= 0)
 		cycle_run_bundle(&env, w->bundle_fd, res);
 	else
 		cycle_run(&env, res);
@@ -215,6 +221,14 @@ int worker_start(struct worker *w, const struct config *cfg,
 	(void)hs_strlcpy(w->hold, job->hold != NULL ? job->hold : "",
 			 sizeof(w->hold));
 	w->bundle_fd = job->bundle_fd;
+	w->rollback = job->rollback != NULL;
+	(void)hs_strlcpy(w->rollback_name,
+			 job->rollback != NULL ? job->rollback : "",
+			 sizeof(w->rollback_name));
+	(void)hs_strlcpy(w->rollback_version,
+			 job->rollback_version != NULL ? job->rollback_version
+						       : "",
+			 sizeof(w->rollback_version));
 	atomic_store(&w->cancel, false);
 	w->done = false;
 	w->queue.n = 0;

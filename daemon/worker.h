@@ -55,6 +55,11 @@ struct worker_job {
 	int bundle_fd; /* a pushed bundle to read instead of the server, or
 			* -1; the worker owns it from worker_start() on, even
 			* when that fails */
+	/* A rollback by hand (rollback.h) instead of an update: the
+	 * component, and the version to go to ("" or NULL: the previous
+	 * one).  NULL for an update. */
+	const char *rollback;
+	const char *rollback_version;
 };
 
 /* Starts an attempt with a copy of cfg and job.  -EBUSY while one runs. */

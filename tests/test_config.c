@@ -54,6 +54,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.health_tries, 3);
 	assert_int_equal(c.health_interval, 5);
 	assert_int_equal(c.self_update_timeout, 120);
+	assert_int_equal(c.keep, 3);
 	assert_int_equal(c.n_restart, 0);
 	assert_null(config_restart(&c, "app"));
 }
@@ -246,6 +247,11 @@ static const struct bad_case bad_cases[] = {
 	{"[restart]\napp = a\n\napp = b\n",
 	 ":4: [restart] app: set twice (first on line 2)"},
 	{"[restart]\n= x\n", ":2: no key before '='"},
+	{"[install]\nkeep = 1\n",
+	 ":2: [install] keep: '1' is not a number from 2 to 1000"},
+	{"[install]\nkepp = 3\n", ":2: unknown key 'kepp' in [install]"},
+	{"[restart]\napp = a\n[restart]\napp = b\n",
+	 ":4: [restart] app: set twice (first on line 2)"},
 };
 
 static void test_bad(void **state)
@@ -672,6 +678,50 @@ static void test_load_lenient(void **state)
 	free(path);
 }
 
+/* [install]: the defaults of DESIGN.md, and values set. */
+static void test_install_keys(void **state)
+{
+	static const char text[] = "[install]\nkeep = 2\nhook_timeout = 9\n"
+				   "health_tries = 1\nhealth_interval = 0\n";
+	struct config *c;
+	struct config d;
+	struct hs_err e;
+
+	(void)state;
+	config_defaults(&d);
+	assert_int_equal(d.keep, 3);
+	assert_int_equal(d.hook_timeout, 60);
+	assert_int_equal(d.health_tries, 3);
+	assert_int_equal(d.health_interval, 5);
+	assert_int_equal(parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(c->keep, 2);
+	assert_int_equal(c->hook_timeout, 9);
+	assert_int_equal(c->health_tries, 1);
+	assert_int_equal(c->health_interval, 0);
+	free(c);
+}
+
+/* [restart]: a command per component name, found by name; none for the
+ * others. */
+static void test_restart_commands(void **state)
+{
+	static const char text[] =
+		"[restart]\ncardreader = systemctl restart cardreader\n"
+		"face-lib_2 = /usr/bin/env X=1 /opt/reload --now  # reload\n";
+	struct config *c;
+	struct hs_err e;
+
+	(void)state;
+	assert_int_equal(parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(c->n_restart, 2);
+	assert_string_equal(config_restart(c, "cardreader"),
+			    "systemctl restart cardreader");
+	assert_string_equal(config_restart(c, "face-lib_2"),
+			    "/usr/bin/env X=1 /opt/reload --now");
+	assert_null(config_restart(c, "app"));
+	free(c);
+}
+
 /* The default file that is installed parses, with the unit's paths. */
 static void test_shipped_default(void **state)
 {
@@ -706,6 +756,8 @@ int main(void)
 		cmocka_unit_test(test_quiet_hours),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_restart_caps),
+		cmocka_unit_test(test_install_keys),
+		cmocka_unit_test(test_restart_commands),
 		cmocka_unit_test_setup_teardown(test_load, setup_dir,
 						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_lenient, setup_dir,

@@ -681,6 +681,62 @@ static void test_setting(void **state)
 	json_decref(j);
 }
 
+/* A hold after a rollback: in blocked_by with since and from, and on the
+ * component's row. */
+static void test_status_held(void **state)
+{
+	struct capture c;
+	json_t *j = load(STATUS_JSON);
+	json_t *d = json_object_get(j, "daemon");
+	json_t *comp = json_array_get(json_object_get(j, "components"), 0);
+
+	(void)state;
+	set_tz("UTC");
+	assert_int_equal(
+		json_object_set_new(
+			d, "blocked_by",
+			json_pack("[{s:s, s:s, s:s, s:s, s:n}]", "what", "held",
+				  "component", "cardreader", "from", "2.1.0",
+				  "since", "2026-11-25T07:00:00Z", "until")),
+		0);
+	assert_int_equal(json_object_set_new(
+				 comp, "held",
+				 json_pack("{s:s, s:s, s:s}", "from", "2.1.0",
+					   "since", "2026-11-25T07:00:00Z",
+					   "reason", "rolled back")),
+			 0);
+	cap_open(&c);
+	ctlprint_status(c.f, j, T0);
+	assert_int_equal(fclose(c.f), 0);
+	if (strstr(c.buf, "  blocked by:          held after a rollback: "
+			  "cardreader since 2026-11-25 07:00 (1 h 00 min "
+			  "ago), rolled back from 2.1.0; 'haishinctl resume "
+			  "cardreader' lifts it\n") == NULL ||
+	    strstr(c.buf, "UPDATE_AVAILABLE (held)") == NULL)
+		fail_msg("got:\n%s", c.buf);
+	free(c.buf);
+	json_decref(j);
+}
+
+static void test_resume(void **state)
+{
+	struct capture c;
+	json_t *j;
+
+	(void)state;
+	j = load("{\"type\": \"end\", \"ok\": true, \"component\": \"app\", "
+		 "\"held\": false, \"lifted\": {\"from\": \"2.0\", "
+		 "\"since\": \"2026-11-25T07:00:00Z\", \"reason\": \"x\"}}");
+	cap_open(&c);
+	ctlprint_resume(c.f, j);
+	assert_int_equal(json_object_set_new(j, "lifted", json_null()), 0);
+	ctlprint_resume(c.f, j);
+	cap_check(&c, "automatic updates of app go on again: the hold after "
+		      "the rollback from 2.0 is lifted\n"
+		      "app was not held: nothing changed\n");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +753,8 @@ int main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_block_reason),
 		cmocka_unit_test(test_status_failed_health),
+		cmocka_unit_test(test_status_held),
+		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_connection),

@@ -940,6 +940,115 @@ static void test_busy(void **state)
 	db_free(other);
 }
 
+/* ---- holds ------------------------------------------------------------- */
+
+static void make_hold(struct db_hold *h, const char *name, const char *from,
+		      int64_t at)
+{
+	memset(h, 0, sizeof(*h));
+	(void)hs_strlcpy(h->name, name, sizeof(h->name));
+	(void)hs_strlcpy(h->from_version, from, sizeof(h->from_version));
+	(void)hs_strlcpy(h->reason, "rolled back from 2.0 by hand",
+			 sizeof(h->reason));
+	h->held_at = at;
+}
+
+static int collect_hold(void *ctx, const struct db_hold *h)
+{
+	char *names = ctx;
+	const size_t n = strlen(names);
+
+	(void)snprintf(names + n, 64 - n, "%s ", h->name);
+	return 0;
+}
+
+static int stop_at_first_hold(void *ctx, const struct db_hold *h)
+{
+	(void)h;
+	(*(int *)ctx)++;
+	return -EINTR;
+}
+
+/* A hold round-trips, survives a reopen, is replaced by a second put and
+ * is gone after delete; deleting one that is not there is no error. */
+static void test_holds_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct db_hold h;
+	struct db_hold out;
+	struct hs_err e;
+
+	assert_int_equal(db_hold_get(f->db, "app", &out, &e), -ENOENT);
+	make_hold(&h, "app", "2.0", 1800000000);
+	assert_int_equal(db_hold_put(f->db, &h, &e), 0);
+	reopen(f);
+	assert_int_equal(db_hold_get(f->db, "app", &out, &e), 0);
+	assert_string_equal(out.name, "app");
+	assert_string_equal(out.from_version, "2.0");
+	assert_string_equal(out.reason, "rolled back from 2.0 by hand");
+	assert_int_equal(out.held_at, 1800000000);
+	make_hold(&h, "app", "3.0", 1800000100);
+	assert_int_equal(db_hold_put(f->db, &h, &e), 0);
+	assert_int_equal(db_hold_get(f->db, "app", &out, &e), 0);
+	assert_string_equal(out.from_version, "3.0");
+	assert_int_equal(db_hold_delete(f->db, "app", &e), 0);
+	assert_int_equal(db_hold_get(f->db, "app", &out, &e), -ENOENT);
+	assert_int_equal(db_hold_delete(f->db, "app", &e), 0);
+}
+
+/* foreach walks in name order and stops at a negative value. */
+static void test_holds_foreach(void **state)
+{
+	struct fixture *f = *state;
+	char names[64] = "";
+	struct db_hold h;
+	struct hs_err e;
+	int seen = 0;
+
+	make_hold(&h, "zeta", "1.0", 1);
+	assert_int_equal(db_hold_put(f->db, &h, &e), 0);
+	make_hold(&h, "alpha", "1.0", 2);
+	assert_int_equal(db_hold_put(f->db, &h, &e), 0);
+	assert_int_equal(db_hold_foreach(f->db, collect_hold, names, &e), 0);
+	assert_string_equal(names, "alpha zeta ");
+	assert_int_equal(db_hold_foreach(f->db, stop_at_first_hold, &seen, &e),
+			 -EINTR);
+	assert_int_equal(seen, 1);
+}
+
+/* A database of the version before holds gains the table, rows kept. */
+static void test_migrate_to_holds(void **state)
+{
+	struct fixture *f = *state;
+	struct db_installed in;
+	struct db_hold h;
+	struct hs_err e;
+	sqlite3 *h4 = NULL;
+
+	memset(&in, 0, sizeof(in));
+	(void)hs_strlcpy(in.name, "app", sizeof(in.name));
+	(void)hs_strlcpy(in.version, "2.0", sizeof(in.version));
+	assert_int_equal(db_installed_put(f->db, &in, &e), 0);
+	db_free(f->db);
+	f->db = NULL;
+	assert_int_equal(
+		sqlite3_open_v2(f->path, &h4, SQLITE_OPEN_READWRITE, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h4,
+				      "DROP TABLE holds;"
+				      " PRAGMA user_version = 5;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_close(h4), SQLITE_OK);
+	assert_false(has_table(f->path, "holds"));
+	reopen(f);
+	assert_int_equal(user_version(f->path), DB_SCHEMA_VERSION);
+	assert_true(has_table(f->path, "holds"));
+	assert_int_equal(db_installed_get(f->db, "app", &in, &e), 0);
+	make_hold(&h, "app", "2.0", 5);
+	assert_int_equal(db_hold_put(f->db, &h, &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -978,6 +1087,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_range, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_holds_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_holds_foreach, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_to_holds, setup,
 						teardown),
 	};
 

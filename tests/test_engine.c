@@ -4,8 +4,8 @@
  * a delta applied, a refused delta and a missing base falling back to the
  * full package, a second hash mismatch, an interruption and its resume, a
  * shutdown, a failed switch back after a failed install, waits that take
- * no time, and several components whose outcomes make one state and one
- * line.  The state database, cache and install root are real.
+ * no time, several components whose outcomes make one state and one
+ * line, and a component held by a rollback by hand.  The state database, cache and install root are real.
  */
 #include "testutil.h"
 
@@ -891,6 +891,95 @@ static void test_hooks_see_a_clean_environment(void **state)
 	free(out);
 }
 
+/* ---- holds of a rollback by hand -------------------------------------------- */
+
+/* app 2.0 rolled back to 1.0 by hand and held, as the rollback leaves the
+ * database and the install root. */
+static void hold_app_at_1_0(struct ew_world *w)
+{
+	struct db_installed in;
+	struct db_hold h;
+	struct hs_err e;
+
+	memset(&in, 0, sizeof(in));
+	(void)hs_strlcpy(in.name, "app", sizeof(in.name));
+	(void)hs_strlcpy(in.version, "1.0", sizeof(in.version));
+	(void)hs_strlcpy(in.previous, "2.0", sizeof(in.previous));
+	in.installed_at = w->now;
+	memset(&h, 0, sizeof(h));
+	(void)hs_strlcpy(h.name, "app", sizeof(h.name));
+	(void)hs_strlcpy(h.from_version, "2.0", sizeof(h.from_version));
+	(void)hs_strlcpy(h.reason, "rolled back from 2.0 by hand",
+			 sizeof(h.reason));
+	h.held_at = 1900000000;
+	assert_int_equal(db_installed_put(w->db, &in, &e), 0);
+	assert_int_equal(db_hold_put(w->db, &h, &e), 0);
+	assert_int_equal(w->env.installer.activate(w->env.installer.ctx,
+						   w->cfg.install, "app", "1.0",
+						   &e),
+			 0);
+}
+
+/* While app is held at 1.0, the manifest's 2.0 is neither downloaded nor
+ * installed: a STOPPED row says since when and how to lift it, after what
+ * the attempt did install. */
+static void test_a_held_component_waits_and_says_why(void **state)
+{
+	struct ew_world *w = *state;
+	struct cycle_result res;
+	struct db_attempt a;
+	unsigned before;
+
+	install_first(w, "app");
+	ew_component(w, "app", "2.0");
+	ew_publish(w);
+	assert_run(w, STATE_COMPLETED, &res);
+	hold_app_at_1_0(w);
+	before = ew_file(w, ew_package_url(w, "app"))->requests;
+	ew_component(w, "b", "1.0");
+	ew_publish(w);
+	assert_run(w, STATE_STOPPED, &res);
+	assert_string_equal(res.reason,
+			    "b 1.0 installed; app is held at 1.0 since "
+			    "2030-03-17T17:46:40Z (rolled back from 2.0 by "
+			    "hand): 'haishinctl resume app' lifts it");
+	assert_int_equal(ew_file(w, ew_package_url(w, "app"))->requests,
+			 before);
+	assert_active(w, "app", "1.0");
+	ew_history(w, "app", &a);
+	assert_string_equal(a.state, "STOPPED");
+	assert_string_equal(a.from_version, "1.0");
+	assert_string_equal(a.to_version, "2.0");
+}
+
+/* A version newer than the one rolled back from goes in and lifts the
+ * hold, in the same transaction as its record. */
+static void test_a_newer_version_lifts_the_hold(void **state)
+{
+	struct ew_world *w = *state;
+	struct cycle_result res;
+	struct db_installed in;
+	struct db_hold h;
+	struct hs_err e;
+
+	install_first(w, "app");
+	ew_component(w, "app", "2.0");
+	ew_publish(w);
+	assert_run(w, STATE_COMPLETED, &res);
+	hold_app_at_1_0(w);
+	ew_component(w, "app", "3.0");
+	ew_publish(w);
+	assert_run(w, STATE_COMPLETED, &res);
+	assert_string_equal(res.reason,
+			    "app 3.0 installed; the hold of app is lifted: "
+			    "3.0 is newer than 2.0, the version rolled back "
+			    "from");
+	assert_active(w, "app", "3.0");
+	assert_int_equal(db_hold_get(w->db, "app", &h, &e), -ENOENT);
+	assert_int_equal(db_installed_get(w->db, "app", &in, &e), 0);
+	assert_string_equal(in.previous, "1.0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -919,6 +1008,8 @@ int main(void)
 		TEST(test_restart_command_runs_again_after_switch_back),
 		TEST(test_failing_restart_command_switches_back),
 		TEST(test_hooks_see_a_clean_environment),
+		TEST(test_a_held_component_waits_and_says_why),
+		TEST(test_a_newer_version_lifts_the_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -307,6 +307,44 @@ static void test_repair_switches_back(void **state)
 	db_free(db);
 }
 
+/* A rollback by hand switched app from 2.0 to 1.0 and was cut off before
+ * its record: 2.0, the version the database records, is active again; an
+ * older current whose recorded version is gone stays. */
+static void test_repair_switches_back_a_cut_off_rollback(void **state)
+{
+	struct world *w = *state;
+	const char *app[] = {"1.0", "2.0", NULL};
+	const char *lib[] = {"0.1", NULL};
+	struct db_installed in;
+	struct db *db = NULL;
+	char report[512];
+	char active[64];
+	struct hs_err e;
+
+	install_tree(w, "app", app, "1.0");
+	install_tree(w, "lib", lib, "0.1");
+	assert_ok(db_open(w->cfg.state, &db, &e), &e);
+	memset(&in, 0, sizeof(in));
+	(void)hs_strlcpy(in.name, "app", sizeof(in.name));
+	(void)hs_strlcpy(in.version, "2.0", sizeof(in.version));
+	(void)hs_strlcpy(in.previous, "1.0", sizeof(in.previous));
+	assert_ok(db_installed_put(db, &in, &e), &e);
+	(void)hs_strlcpy(in.name, "lib", sizeof(in.name));
+	(void)hs_strlcpy(in.version, "0.2", sizeof(in.version)); /* gone */
+	assert_ok(db_installed_put(db, &in, &e), &e);
+	assert_ok(floor_check(&w->cfg, db, &e), &e); /* above the floor */
+	assert_int_equal(floor_repair(&w->cfg, db, report, sizeof(report), &e),
+			 1);
+	active_of(w, "app", active, sizeof(active));
+	assert_string_equal(active, "2.0");
+	active_of(w, "lib", active, sizeof(active));
+	assert_string_equal(active, "0.1");
+	assert_string_equal(report, "app 1.0 -> 2.0");
+	assert_int_equal(floor_repair(&w->cfg, db, report, sizeof(report), &e),
+			 0);
+	db_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +355,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair_switches_back,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_repair_switches_back_a_cut_off_rollback, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,7 +160,7 @@ static void test_prune_keeps_current_and_previous(void **state)
 	install(w, "1.1", "b\n");
 	install(w, "1.2", "c\n");
 	tu_write(w->root, "app/notes.txt", "operator's file", 15, 0644);
-	assert_int_equal(install_prune(w->root, "app", "1.1", NULL), 0);
+	assert_int_equal(install_prune(w->root, "app", "1.1", 2, NULL), 0);
 	expect_current(w, "1.2");
 	tu_assert_file(w->root, "app/1.1/bin/app", "b\n");
 	path = tu_path(w->root, "app/1.0");
@@ -217,7 +217,7 @@ static void test_prune_killed_leaves_no_half_version(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		_exit(install_prune(w->root, "app", "2.0", NULL) == 0 ? 0 : 1);
+		_exit(install_prune(w->root, "app", "2.0", 2, NULL) == 0 ? 0 : 1);
 	while (big_links(w) == 2 + BIG_DIRS)
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			fail_msg("the prune ended without touching app/1.0");
@@ -233,7 +233,7 @@ static void test_prune_killed_leaves_no_half_version(void **state)
 		}
 	}
 	/* What the kill left is a staging directory, which goes next time. */
-	assert_int_equal(install_prune(w->root, "app", "2.0", NULL), 0);
+	assert_int_equal(install_prune(w->root, "app", "2.0", 2, NULL), 0);
 	assert_int_equal(big_links(w), 0);
 	p = tu_path(w->root, "app/1.0.staging");
 	assert_int_equal(access(p, F_OK), -1);
@@ -257,6 +257,72 @@ static void test_invalid_names_refused(void **state)
 	(void)close(fd);
 }
 
+/* Whether ROOT/app/VERSION exists. */
+static bool on_disk(const struct world *w, const char *version)
+{
+	char name[64];
+	char *path;
+	bool there;
+
+	(void)snprintf(name, sizeof(name), "app/%s", version);
+	path = tu_path(w->root, name);
+	there = access(path, F_OK) == 0;
+	free(path);
+	return there;
+}
+
+/* keep = 3: the three newest versions stay, by version order (1.10 is
+ * newer than 1.9), the older ones and staging leftovers go. */
+static void test_prune_keeps_the_newest(void **state)
+{
+	static const char *const versions[] = {"1.0", "1.8", "1.9", "1.10",
+					       "1.11"};
+	const struct world *w = *state;
+	struct hs_err e;
+	size_t i;
+
+	for (i = 0; i < TU_ARRAY_SIZE(versions); i++)
+		install(w, versions[i], versions[i]);
+	tu_write(w->root, "app/1.12.staging/bin/app", "half", 4, 0644);
+	assert_int_equal(install_prune(w->root, "app", "1.10", 3, &e), 0);
+	expect_current(w, "1.11");
+	assert_true(on_disk(w, "1.11"));
+	assert_true(on_disk(w, "1.10"));
+	assert_true(on_disk(w, "1.9"));
+	assert_false(on_disk(w, "1.8"));
+	assert_false(on_disk(w, "1.0"));
+	assert_false(on_disk(w, "1.12.staging"));
+}
+
+/* The active and the previous version stay even when they are not among
+ * the newest: after a rollback to 1.0, and after an update from an old one. */
+static void test_prune_never_removes_active_or_previous(void **state)
+{
+	static const char *const versions[] = {"1.0", "1.1", "1.2", "1.3",
+					       "1.4"};
+	const struct world *w = *state;
+	struct hs_err e;
+	size_t i;
+
+	for (i = 0; i < TU_ARRAY_SIZE(versions); i++)
+		install(w, versions[i], versions[i]);
+	/* Rolled back to 1.0 from 1.4. */
+	assert_int_equal(install_activate(w->root, "app", "1.0", &e), 0);
+	assert_int_equal(install_prune(w->root, "app", "1.4", 2, &e), 0);
+	expect_current(w, "1.0");
+	tu_assert_file(w->root, "app/current/bin/app", "1.0");
+	assert_true(on_disk(w, "1.4"));
+	assert_true(on_disk(w, "1.3"));
+	assert_false(on_disk(w, "1.2"));
+	assert_false(on_disk(w, "1.1"));
+	/* 1.4 active, 1.0 its previous: 1.0 stays beyond keep. */
+	assert_int_equal(install_activate(w->root, "app", "1.4", &e), 0);
+	assert_int_equal(install_prune(w->root, "app", "1.0", 2, &e), 0);
+	assert_true(on_disk(w, "1.4"));
+	assert_true(on_disk(w, "1.3"));
+	assert_true(on_disk(w, "1.0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +341,11 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_names_refused,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_keeps_the_newest,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_prune_never_removes_active_or_previous, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_plan.c - the pure core of an attempt: which components to update
- * (plan_make) and how outcomes combine into one terminal state (state.h).
+ * (plan_make), which a hold of a rollback keeps back (plan_hold_back), and
+ * how outcomes combine into one terminal state (state.h).
  */
 #include "testutil.h"
 
@@ -163,6 +164,105 @@ static void test_plan_why(void **state)
 	free(plan);
 }
 
+/* ---- holds ------------------------------------------------------------- */
+
+static void hold(struct db_hold *h, const char *name, const char *from)
+{
+	memset(h, 0, sizeof(*h));
+	(void)hs_strlcpy(h->name, name, sizeof(h->name));
+	(void)hs_strlcpy(h->from_version, from, sizeof(h->from_version));
+	(void)hs_strlcpy(h->reason, "rolled back by hand", sizeof(h->reason));
+	h->held_at = 1800000000;
+}
+
+/* app rolled back from 2.0 to 1.0 and held: which manifest versions stay
+ * held back and which lift the hold, whatever else asks for them. */
+static void test_plan_held_skip_and_newer_clears(void **state)
+{
+	static const struct {
+		const char *latest;
+		const char *minimum;
+		bool forced;
+		bool held; /* true: taken out of the plan */
+	} rows[] = {
+		{"2.0", "1.0", false, true}, /* the version rolled back from */
+		{"1.5", "1.0", false, true}, /* newer than 1.0, not than 2.0 */
+		{"2.0", "2.0", false, true}, /* below the minimum: still held */
+		{"2.0", "1.0", true, true}, /* forced: still held */
+		{"2.0.1", "1.0", false, false}, /* newer: lifts the hold */
+		{"3.0", "1.0", true, false},
+	};
+	struct manifest_component c;
+	struct db_installed in;
+	struct db_hold h;
+	struct manifest m;
+	struct plan *plan = calloc(2, sizeof(*plan));
+	struct plan *held;
+	size_t bad = 0;
+	size_t i;
+
+	(void)state;
+	assert_non_null(plan);
+	held = &plan[1];
+	hold(&h, "app", "2.0");
+	for (i = 0; i < TU_ARRAY_SIZE(rows); i++) {
+		component(&c, "app", rows[i].latest);
+		(void)hs_strlcpy(c.minimum, rows[i].minimum, sizeof(c.minimum));
+		c.forced = rows[i].forced;
+		m.components = &c;
+		m.n_components = 1;
+		installed(&in, "app", "1.0");
+		plan_make(&m, &in, 1, plan);
+		assert_int_equal(plan->n, 1);
+		plan_hold_back(plan, &h, 1, held);
+		if (plan->n != (rows[i].held ? 0u : 1u) ||
+		    held->n != (rows[i].held ? 1u : 0u) ||
+		    plan_hold_lifted_by(&h, rows[i].latest) == rows[i].held)
+			tu_report_bad(&bad, "row %zu: %s: plan %zu, held %zu",
+				      i, rows[i].latest, plan->n, held->n);
+		else if (rows[i].held &&
+			 (strcmp(held->items[0].from, "1.0") != 0 ||
+			  held->items[0].target != &c))
+			tu_report_bad(&bad, "row %zu: the held item", i);
+	}
+	assert_int_equal(bad, 0);
+	free(plan);
+}
+
+/* Only the held component is taken out; the others keep their order. */
+static void test_plan_hold_spares_the_others(void **state)
+{
+	struct manifest_component cs[3];
+	struct db_installed in[3];
+	struct db_hold hs[2];
+	struct manifest m;
+	struct plan *plan = calloc(2, sizeof(*plan));
+
+	(void)state;
+	assert_non_null(plan);
+	component(&cs[0], "app", "2.0");
+	component(&cs[1], "cardreader", "1.1");
+	component(&cs[2], "facelib", "3.0");
+	m.components = cs;
+	m.n_components = 3;
+	installed(&in[0], "app", "1.0");
+	installed(&in[1], "cardreader", "1.0");
+	installed(&in[2], "facelib", "2.0");
+	hold(&hs[0], "facelib", "2.5"); /* 3.0 is newer: it goes in */
+	hold(&hs[1], "app", "2.0");
+	plan_make(&m, in, 3, plan);
+	assert_int_equal(plan->n, 3);
+	plan_hold_back(plan, hs, 2, &plan[1]);
+	assert_int_equal(plan->n, 2);
+	assert_string_equal(plan->items[0].target->name, "cardreader");
+	assert_string_equal(plan->items[1].target->name, "facelib");
+	assert_int_equal(plan[1].n, 1);
+	assert_string_equal(plan[1].items[0].target->name, "app");
+	assert_ptr_equal(plan_find_hold(hs, 2, "app"), &hs[1]);
+	assert_null(plan_find_hold(hs, 2, "cardreader"));
+	free(plan);
+}
+
 static void test_state_names_and_codes(void **state)
 {
 	static const struct {
@@ -219,6 +319,8 @@ int main(void)
 		cmocka_unit_test(test_plan_table),
 		cmocka_unit_test(test_plan_several),
 		cmocka_unit_test(test_plan_why),
+		cmocka_unit_test(test_plan_held_skip_and_newer_clears),
+		cmocka_unit_test(test_plan_hold_spares_the_others),
 		cmocka_unit_test(test_state_names_and_codes),
 		cmocka_unit_test(test_state_merge),
 	};

@@ -6,7 +6,8 @@
  * trimmed, and is then empty, a "[section]" header or a "key = value" pair.
  * Every key lives in one table naming its section, the function that parses
  * its value and the field that value fills; sections are the ones the table
- * mentions.  A key may be set once per parse: a second one is an error,
+ * mentions, and [restart], whose keys are component names (NAME = command).
+ * A key may be set once per parse: a second one is an error,
  * because it is most often a copy-paste mistake.  Every error is -EINVAL
  * and reads "origin:line: what went wrong".
  */
@@ -377,6 +378,7 @@ static const struct key_def keys[] = {
 	KEY("install", "health_interval", set_number, health_interval, 0, 3600),
 	KEY("install", "self_update_timeout", set_number, self_update_timeout,
 	    1, 86400),
+	KEY("install", "keep", set_number, keep, 2, 1000),
 };
 
 /* The free-form section: NAME = command. */
@@ -691,6 +693,7 @@ void config_defaults(struct config *c)
 	c->health_tries = 3;
 	c->health_interval = 5;
 	c->self_update_timeout = 120;
+	c->keep = 3;
 }
 
 /* Parses every line; stops at the first bad one unless keep_going, which

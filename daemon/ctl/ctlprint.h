@@ -144,6 +144,7 @@ void ctlprint_history(FILE *f, const json_t *end);
 void ctlprint_verify(FILE *f, const json_t *end);
 void ctlprint_connection(FILE *f, const json_t *end);
 void ctlprint_setting(FILE *f, const json_t *end);
+void ctlprint_resume(FILE *f, const json_t *end);
 
 /* Exit codes: verify 0 when all_ok, else 1; check-connection the daemon's
  * "exit" (0 when all passed, 69 for a failed proxy/dns/tcp/tls/http stage,

@@ -1,6 +1,7 @@
 /*
  * ctlprint_reply.c - one printer per end line of docs/protocol.md: status,
- * history, verify, check-connection, enable and disable, with the tables
+ * history, verify, check-connection, enable and disable, resume, with the
+ * tables
  * and "label: value" blocks they are laid out in, and the exit codes of
  * verify and check-connection.
  *
@@ -172,6 +173,7 @@ static const char *block_label(const char *what)
 		{"low_disk", N_("low disk space")},
 		{"restart_pending", N_("a restart is pending")},
 		{"failed_version", N_("a version that failed to install")},
+		{"held", N_("held after a rollback")},
 	};
 	size_t i;
 
@@ -179,6 +181,34 @@ static const char *block_label(const char *what)
 		if (strcmp(what, labels[i].what) == 0)
 			return _(labels[i].label);
 	return what;
+}
+
+/* "held after a rollback: app since 2026-11-25 17:00 (3 min ago), rolled
+ * back from 2.0; 'haishinctl resume app' lifts it" */
+static void status_held(struct kv_rows *kv, const char *label, const char *what,
+			const json_t *b, int64_t now)
+{
+	const char *name = ctlprint_jstr(b, "component");
+	char t[CTLPRINT_SHORT_MAX * 2];
+
+	ctlprint_time_json(json_object_get(b, "since"), now, "?", t, sizeof(t));
+	/* TRANSLATORS: "held after a rollback", the component, the time it
+	 * was held, the version it was rolled back from, the component. */
+	kv_add(kv, label,
+	       _("%s: %s since %s, rolled back from %s; 'haishinctl resume "
+		 "%s' lifts it"),
+	       what, name, t, ctlprint_jstr(b, "from"), name);
+}
+
+/* "a version that failed to install: app 2.0 (waiting for a newer
+ * version)" */
+static void status_failed_version(struct kv_rows *kv, const char *label,
+				  const char *what, const json_t *b)
+{
+	/* TRANSLATORS: the label above, a component and the version of it
+	 * that failed to install. */
+	kv_add(kv, label, _("%s: %s %s (waiting for a newer version)"), what,
+	       ctlprint_jstr(b, "component"), ctlprint_jstr(b, "version"));
 }
 
 static void status_blocked(struct kv_rows *kv, const json_t *d, int64_t now)
@@ -193,19 +223,16 @@ static void status_blocked(struct kv_rows *kv, const json_t *d, int64_t now)
 		kv_add(kv, label, "%s", _("nothing"));
 	json_array_foreach(blocks, i, b)
 	{
-		const char *what = block_label(ctlprint_jstr(b, "what"));
+		const char *kind = ctlprint_jstr(b, "what");
+		const char *what = block_label(kind);
 		const char *reason = ctlprint_jstr(b, "reason");
 
 		ctlprint_time_json(json_object_get(b, "until"), now, "", t,
 				   sizeof(t));
-		if (strcmp(ctlprint_jstr(b, "what"), "failed_version") == 0)
-			/* TRANSLATORS: the label above, a component and the
-			 * version of it that failed to install. */
-			kv_add(kv, label,
-			       _("%s: %s %s (waiting for a newer "
-				 "version)"),
-			       what, ctlprint_jstr(b, "component"),
-			       ctlprint_jstr(b, "version"));
+		if (strcmp(kind, "held") == 0)
+			status_held(kv, label, what, b, now);
+		else if (strcmp(kind, "failed_version") == 0)
+			status_failed_version(kv, label, what, b);
 		else if (reason[0] != '\0')
 			kv_add(kv, label, "%s: %s", what, reason);
 		else if (t[0] != '\0')
@@ -337,6 +364,8 @@ static void component_row(const json_t *c, char cells[][TABLE_CELL_MAX])
 	cell_or_dash(cells[4], c, "minimum");
 	cell_or_dash(cells[5], c, "state");
 	health_cell(c, cells[6]);
+	if (json_is_object(json_object_get(c, "held")))
+		ctlprint_cat(cells[5], TABLE_CELL_MAX, " %s", _("(held)"));
 	if (json_is_object(res))
 		result_text(res, 0, cells[7], TABLE_CELL_MAX);
 	else
@@ -566,6 +595,26 @@ void ctlprint_setting(FILE *f, const json_t *end)
 	else
 		ctlprint_fmt(line, sizeof(line), "%s",
 			     _("automatic updates are now disabled"));
+	ctlprint_sanitize(line, line, sizeof(line));
+	fprintf(f, "%s\n", line);
+}
+
+/* resume */
+
+void ctlprint_resume(FILE *f, const json_t *end)
+{
+	const json_t *lifted = json_object_get(end, "lifted");
+	const char *name = ctlprint_jstr(end, "component");
+	char line[CTLPRINT_LINE_MAX];
+
+	if (json_is_object(lifted))
+		ctlprint_fmt(line, sizeof(line),
+			     _("automatic updates of %s go on again: the hold "
+			       "after the rollback from %s is lifted"),
+			     name, ctlprint_jstr(lifted, "from"));
+	else
+		ctlprint_fmt(line, sizeof(line),
+			     _("%s was not held: nothing changed"), name);
 	ctlprint_sanitize(line, line, sizeof(line));
 	fprintf(f, "%s\n", line);
 }

@@ -20,6 +20,8 @@ static const char *const ctl_names[] = {
 	[CTL_CMD_ENABLE] = "enable",
 	[CTL_CMD_DISABLE] = "disable",
 	[CTL_CMD_PUSH] = "push",
+	[CTL_CMD_ROLLBACK] = "rollback",
+	[CTL_CMD_RESUME] = "resume",
 };
 
 #define CTL_N_CMDS (sizeof(ctl_names) / sizeof(ctl_names[0]))
@@ -32,7 +34,8 @@ const char *ctl_cmd_name(enum ctl_cmd cmd)
 bool ctl_cmd_changes(enum ctl_cmd cmd)
 {
 	return cmd == CTL_CMD_DOWNLOAD_NOW || cmd == CTL_CMD_ENABLE ||
-	       cmd == CTL_CMD_DISABLE || cmd == CTL_CMD_PUSH;
+	       cmd == CTL_CMD_DISABLE || cmd == CTL_CMD_PUSH ||
+	       cmd == CTL_CMD_ROLLBACK || cmd == CTL_CMD_RESUME;
 }
 
 /* The fields each command takes; any other is refused, so a typo such as
@@ -47,6 +50,11 @@ static bool ctl_field_allowed(enum ctl_cmd cmd, const char *key)
 		       strcmp(key, "limit") == 0;
 	if (cmd == CTL_CMD_DISABLE)
 		return strcmp(key, "reason") == 0;
+	if (cmd == CTL_CMD_ROLLBACK)
+		return strcmp(key, "component") == 0 ||
+		       strcmp(key, "version") == 0;
+	if (cmd == CTL_CMD_RESUME)
+		return strcmp(key, "component") == 0;
 	return false;
 }
 
@@ -123,6 +131,32 @@ static int ctl_disable(const json_t *o, struct ctl_request *req,
 	return 0;
 }
 
+/* rollback and resume: the component (required), and for rollback the
+ * version (optional), each as a manifest would spell it. */
+static int ctl_rollback(const json_t *o, struct ctl_request *req,
+			struct hs_err *e)
+{
+	const json_t *version = json_object_get(o, "version");
+	const char *name = json_string_value(json_object_get(o, "component"));
+	const char *v = json_string_value(version);
+
+	if (name == NULL)
+		return hs_err_set(e, -EINVAL, "'%s' needs a 'component'",
+				  ctl_cmd_name(req->cmd));
+	if (!version_name_is_valid(name) ||
+	    hs_strlcpy(req->component, name, sizeof(req->component)) < 0)
+		return hs_err_set(e, -EINVAL,
+				  "'component' is not a component name");
+	req->has_component = true;
+	if (version == NULL)
+		return 0;
+	if (v == NULL || !version_is_valid(v) ||
+	    hs_strlcpy(req->version, v, sizeof(req->version)) < 0)
+		return hs_err_set(e, -EINVAL,
+				  "'version' is not a version like 1.2.0");
+	return 0;
+}
+
 static int ctl_command(const json_t *o, struct ctl_request *req,
 		       struct hs_err *e)
 {
@@ -175,6 +209,9 @@ int ctl_request_parse(const char *line, size_t n, struct ctl_request *req,
 		r = ctl_history(o, req, e);
 	if (r == 0 && req->cmd == CTL_CMD_DISABLE)
 		r = ctl_disable(o, req, e);
+	if (r == 0 &&
+	    (req->cmd == CTL_CMD_ROLLBACK || req->cmd == CTL_CMD_RESUME))
+		r = ctl_rollback(o, req, e);
 	json_decref(o);
 	return r;
 }

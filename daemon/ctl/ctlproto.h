@@ -39,13 +39,18 @@ enum ctl_cmd {
 	CTL_CMD_ENABLE,
 	CTL_CMD_DISABLE,
 	CTL_CMD_PUSH, /* the bundle comes as a passed descriptor */
+	CTL_CMD_ROLLBACK, /* component, optional version */
+	CTL_CMD_RESUME, /* component */
 };
 
 struct ctl_request {
 	enum ctl_cmd cmd;
-	/* history: */
-	bool has_component; /* component "" asks for whole-check rows */
+	/* history (optional), rollback and resume (required): */
+	bool has_component; /* history: component "" asks for whole-check
+			     * rows */
 	char component[HS_NAME_MAX + 1];
+	/* rollback: the version to go to, "" for the previous one */
+	char version[HS_VERSION_MAX + 1];
 	int64_t since; /* attempts started at or after, INT64_MIN: all */
 	int64_t until; /* ... and before, INT64_MAX: all */
 	size_t limit;
@@ -62,7 +67,7 @@ int ctl_request_parse(const char *line, size_t n, struct ctl_request *req,
 		      struct hs_err *e);
 
 /* True for the commands that change state (download-now, enable, disable,
- * push), which only some peers may send. */
+ * push, rollback, resume), which only some peers may send. */
 bool ctl_cmd_changes(enum ctl_cmd cmd);
 
 #endif

@@ -33,6 +33,7 @@
 #include "state.h"
 #include "fileio.h"
 #include "str.h"
+#include "version.h"
 
 #ifndef LOCALEDIR
 #define LOCALEDIR "/usr/share/locale"
@@ -68,6 +69,8 @@ struct ctl_opts {
 	const char *limit;
 	const char *reason;
 	const char *file; /* push FILE */
+	const char *name; /* rollback, resume NAME */
+	const char *version; /* rollback NAME VERSION, or NULL */
 	const struct cli_cmd *cmd;
 };
 
@@ -102,7 +105,12 @@ static void usage(FILE *f)
 		  "  enable            turn automatic updates on\n"
 		  "  disable [--reason TEXT]\n"
 		  "                    turn automatic updates off\n"
-		  "  push FILE         install from a bundle made by haishin-publish\n"));
+		  "  push FILE         install from a bundle made by haishin-publish\n"
+		  "  rollback NAME [VERSION]\n"
+		  "                    switch NAME back to a version still on disk (the\n"
+		  "                    previous one by default), health-checked, and hold\n"
+		  "                    its automatic updates\n"
+		  "  resume NAME       lift that hold: automatic updates of NAME go on\n"));
 	fprintf(f,
 		_("options:\n"
 		  "  --socket PATH  the daemon's socket (default: from the configuration,\n"
@@ -137,6 +145,8 @@ static const struct cli_cmd commands[] = {
 	{"enable", 0, CTL_TIMEOUT, ctlprint_setting, exit_ok},
 	{"disable", OPT_REASON, CTL_TIMEOUT, ctlprint_setting, exit_ok},
 	{"push", 0, 0, NULL, NULL},
+	{"rollback", 0, 0, NULL, NULL},
+	{"resume", 0, CTL_TIMEOUT, ctlprint_resume, exit_ok},
 };
 
 static bool is_push(const struct ctl_opts *o)
@@ -144,10 +154,22 @@ static bool is_push(const struct ctl_opts *o)
 	return strcmp(o->cmd->name, "push") == 0;
 }
 
-/* download-now and push run an attempt: progress, then a terminal state. */
+static bool is_rollback(const struct ctl_opts *o)
+{
+	return strcmp(o->cmd->name, "rollback") == 0;
+}
+
+static bool is_resume(const struct ctl_opts *o)
+{
+	return strcmp(o->cmd->name, "resume") == 0;
+}
+
+/* download-now, push and rollback run an attempt: progress, then a
+ * terminal state. */
 static bool is_download(const struct ctl_opts *o)
 {
-	return strcmp(o->cmd->name, "download-now") == 0 || is_push(o);
+	return strcmp(o->cmd->name, "download-now") == 0 || is_push(o) ||
+	       is_rollback(o);
 }
 
 static const struct cli_cmd *find_command(const char *name)
@@ -215,6 +237,34 @@ static const char *opt_name(unsigned bits)
 	return "?";
 }
 
+/* rollback NAME [VERSION], resume NAME: checked as the daemon checks them,
+ * so a typo is a usage error here. */
+static int parse_component_args(int argc, char **argv, struct ctl_opts *o)
+{
+	if (optind + 1 >= argc) {
+		fprintf(stderr, _("haishinctl: %s needs a component's name\n"),
+			o->cmd->name);
+		return -EINVAL;
+	}
+	o->name = argv[++optind];
+	if (!version_name_is_valid(o->name)) {
+		fprintf(stderr,
+			_("haishinctl: '%s' is not a component name (lower-case letters, digits, '.', '-' and '_')\n"),
+			o->name);
+		return -EINVAL;
+	}
+	if (is_resume(o) || optind + 1 >= argc)
+		return 0;
+	o->version = argv[++optind];
+	if (!version_is_valid(o->version)) {
+		fprintf(stderr,
+			_("haishinctl: '%s' is not a version like 1.2.0\n"),
+			o->version);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The command word and that it takes the options given. */
 static int parse_command(int argc, char **argv, struct ctl_opts *o)
 {
@@ -236,6 +286,9 @@ static int parse_command(int argc, char **argv, struct ctl_opts *o)
 		}
 		o->file = argv[++optind];
 	}
+	if ((is_rollback(o) || is_resume(o)) &&
+	    parse_component_args(argc, argv, o) < 0)
+		return -EINVAL;
 	if (optind + 1 < argc) {
 		fprintf(stderr, _("haishinctl: unexpected argument '%s'\n"),
 			argv[optind + 1]);
@@ -371,6 +424,10 @@ static int build_request(const struct ctl_opts *o, json_t **ret_req,
 		r = req_history(o, req, e);
 	if (r == 0 && (o->cmd->opts & OPT_REASON) != 0)
 		r = req_disable(o, req, e);
+	if (r == 0 && o->name != NULL)
+		r = req_set(req, "component", json_string(o->name), e);
+	if (r == 0 && o->version != NULL)
+		r = req_set(req, "version", json_string(o->version), e);
 	if (r == 0)
 		r = check_size(req, e);
 	if (r < 0) {

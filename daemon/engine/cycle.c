@@ -39,8 +39,6 @@
 #define CYCLE_ROOT_FILE "root.json" /* the newest verified root, in state */
 #define CYCLE_MAX_ROOT_STEPS 64
 #define CYCLE_MANIFEST_FILE "manifest.json" /* the last verified, in state */
-#define CYCLE_RUNNING_KEY \
-	"attempt_running" /* "STARTED TRIGGER" while one runs */
 /* The manifest role the last accepted manifest was verified by (its
  * threshold and sorted key ids): the serial baseline belongs to those keys. */
 #define CYCLE_MANIFEST_KEYS_KEY "manifest_keys"
@@ -618,41 +616,61 @@ static void cycle_tell_one(struct cycle_result *ret,
 	(void)hs_strlcpy(ret->reason, o->reason, sizeof(ret->reason));
 }
 
+/* What to do: the plan, less what holds keep back (*held). */
+static int cycle_plan(const struct cycle *c, struct plan *plan,
+		      struct cycle_held *held, struct hs_err *e)
+{
+	struct db_installed *in;
+	size_t n = 0;
+	int r;
+
+	in = calloc(c->m->n_components + 1, sizeof(*in));
+	if (in == NULL)
+		return hs_err_set(e, -ENOMEM, "out of memory");
+	r = cycle_installed(c, in, &n, e);
+	if (r == 0)
+		r = cycle_holds(c, held, e);
+	if (r == 0) {
+		plan_make(c->m, in, n, plan);
+		plan_hold_back(plan, held->holds, held->n_holds, &held->plan);
+	}
+	free(in);
+	return r;
+}
+
 static void cycle_components(struct cycle *c, struct cycle_result *ret)
 {
+	struct cycle_held *held = calloc(1, sizeof(*held));
 	struct cycle_outcome *v = NULL;
-	struct db_installed *in;
 	struct cycle_outcome o;
 	struct plan plan;
 	struct hs_err e;
-	size_t n = 0;
+	size_t total = 0;
 	int r;
 
 	hs_err_clear(&e);
 	memset(&o, 0, sizeof(o));
-	in = calloc(c->m->n_components + 1, sizeof(*in));
-	r = in != NULL ? cycle_installed(c, in, &n, &e)
-		       : hs_err_set(&e, -ENOMEM, "out of memory");
+	r = held != NULL ? cycle_plan(c, &plan, held, &e)
+			 : hs_err_set(&e, -ENOMEM, "out of memory");
 	if (r == 0)
-		plan_make(c->m, in, n, &plan);
-	free(in);
-	if (r == 0 && plan.n > 0)
-		v = calloc(plan.n + 1, sizeof(*v));
+		total = plan.n + held->plan.n;
+	if (total > 0)
+		v = calloc(total + 1, sizeof(*v));
 	if (r < 0)
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL,
 				  _("cannot read the installed components: %s"),
 				  e.msg);
-	else if (plan.n > 0 && v == NULL)
+	else if (total > 0 && v == NULL)
 		cycle_outcome_set(&o, STATE_FAILED_INSTALL, "%s",
 				  _("out of memory"));
-	else if (plan.n == 0 && c->env->mode == CYCLE_CHECK)
+	else if (total == 0 && c->env->mode == CYCLE_CHECK)
 		/* Off is STOPPED even with nothing to do: never silence. */
 		cycle_outcome_set(&o, STATE_STOPPED,
 				  _("%s; nothing is waiting (manifest serial "
 				    "%llu)"),
 				  c->env->hold != NULL ? c->env->hold : "?",
 				  (unsigned long long)c->m->serial);
-	else if (plan.n == 0)
+	else if (total == 0)
 		cycle_outcome_set(&o, STATE_UP_TO_DATE,
 				  _("%zu component(s) at the latest version "
 				    "(manifest serial %llu)"),
@@ -661,10 +679,11 @@ static void cycle_components(struct cycle *c, struct cycle_result *ret)
 	if (v == NULL) {
 		cycle_record(c, "", "", "", &o);
 		cycle_tell_one(ret, &o);
-		return;
+	} else {
+		cycle_update_all(c, &plan, held, v, ret);
 	}
-	cycle_update_all(c, &plan, v, ret);
 	free(v);
+	free(held);
 }
 
 /*

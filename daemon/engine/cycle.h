@@ -57,6 +57,10 @@ enum cycle_mode {
 /* The settings key holding when an install last asked for a reboot. */
 #define CYCLE_SYSTEM_RESTART_KEY "system_restart_asked"
 
+/* The settings key holding "STARTED TRIGGER" while an attempt (or a
+ * rollback, rollback.h) runs: one left set was cut off (cycle_recover). */
+#define CYCLE_RUNNING_KEY "attempt_running"
+
 /*
  * The network.  env carries what a transfer needs besides the network - the
  * configuration (bases, retries, cache), the database (the journal), the

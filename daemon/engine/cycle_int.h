@@ -2,8 +2,9 @@
  * cycle_int.h - what cycle.c (the check, the record), cycle_plan.c (the
  * plan's steps), cycle_step.c (one step of an install: hooks, switch,
  * health, record, undo), cycle_item.c (one component's download: full or
- * by delta, then staged) and cycle_meta.c (the validators kept for the
- * check's conditional GETs) share.  Private to those files.
+ * by delta, then staged), cycle_meta.c (the validators kept for the
+ * check's conditional GETs) and cycle_held.c (what holds of rollbacks by
+ * hand keep back) share.  Private to those files.
  */
 #ifndef HAISHIN_CYCLE_INT_H
 #define HAISHIN_CYCLE_INT_H
@@ -61,10 +62,14 @@ void cycle_record(const struct cycle *c, const char *component,
 		  const char *from, const char *to,
 		  const struct cycle_outcome *o);
 
-/* Carries out plan (cycle_plan.c): each step the mode lets in, then what
- * waits; one outcome each in v (room for plan->n + 1), told together. */
+struct cycle_held;
+
+/* Carries out plan (cycle_plan.c): each step the mode lets in, then the
+ * items held keeps back, then what waits; one outcome each in v (room for
+ * plan->n + held->plan.n + 1), told together. */
 void cycle_update_all(struct cycle *c, const struct plan *plan,
-		      struct cycle_outcome *v, struct cycle_result *ret);
+		      const struct cycle_held *held, struct cycle_outcome *v,
+		      struct cycle_result *ret);
 
 /* Sets o's state and formatted reason. */
 void cycle_outcome_set(struct cycle_outcome *o, enum state s, const char *fmt,
@@ -94,6 +99,8 @@ struct cycle_member {
 	char health[CYCLE_REASON_MAX]; /* "2.0: passed: LINE", ... */
 	char failed[CYCLE_REASON_MAX]; /* why its step failed, recorded as
 					* its failed reason */
+	char lifted[HS_VERSION_MAX + 1]; /* the version rolled back from of
+					  * the hold its record lifted, or "" */
 };
 
 /*
@@ -125,6 +132,27 @@ void cycle_member_end(struct cycle *c, struct cycle_member *m,
  */
 void cycle_step(struct cycle *c, struct cycle_member *m, size_t n,
 		const char *set);
+
+/* ---- holds: what a rollback by hand keeps back (cycle_held.c) ---------- */
+
+/* The components holds keep back in this attempt, and the holds. */
+struct cycle_held {
+	struct plan plan; /* the items held back (plan_hold_back) */
+	struct db_hold holds[HS_MANIFEST_MAX_COMPONENTS];
+	size_t n_holds;
+};
+
+/* Reads the holds of the manifest's components into held->holds: at most
+ * one each, so the list is bounded by the manifest's own cap whatever the
+ * database holds. */
+int cycle_holds(const struct cycle *c, struct cycle_held *held,
+		struct hs_err *e);
+
+/* A held item's outcome: STOPPED, since when, why, and how to lift it. */
+void cycle_held_outcome(const struct cycle_held *held,
+			const struct plan_item *it, struct cycle_outcome *o);
+
+/* ---- end of holds ---------------------------------------------------------- */
 
 /* The metadata whose GETs are conditional (N.root.json is fetched once). */
 #define CYCLE_META_ROOT "root.json"

@@ -2,8 +2,9 @@
  * cycle_plan.c - the plan of an attempt carried out: its items grouped
  * into steps (a component alone, or every item of one set), what the mode
  * lets in, a step whose versions failed before passed over with
- * FAILED_INSTALL and no download, each step installed (cycle_step.c), and
- * the outcomes told as one state and one line.
+ * FAILED_INSTALL and no download, each step installed (cycle_step.c), what
+ * holds keep back (cycle_held.c) and what waits recorded, and the outcomes
+ * told as one state and one line.
  */
 #include "cycle_int.h"
 
@@ -17,11 +18,11 @@
 
 /*
  * The attempt's result from its outcomes v[0..n) (components, then what
- * waits, the last one when waits): one state and one line, as decide.h
- * merges them (docs/daemon.md, "One story per attempt").
+ * waits: the last n_waits): one state and one line, as decide.h merges
+ * them (docs/daemon.md, "One story per attempt").
  */
 static void cycle_tell(struct cycle_result *ret, const struct cycle_outcome *v,
-		       const char *const *names, size_t n, bool waits)
+		       const char *const *names, size_t n, size_t n_waits)
 {
 	struct decide_outcome story[HS_MANIFEST_MAX_COMPONENTS + 1];
 	size_t i;
@@ -30,7 +31,7 @@ static void cycle_tell(struct cycle_result *ret, const struct cycle_outcome *v,
 		story[i].state = v[i].state;
 		story[i].component = names[i];
 		story[i].reason = v[i].reason;
-		story[i].waits = waits && i == n - 1;
+		story[i].waits = i + n_waits >= n;
 		if (v[i].next_attempt > ret->next_attempt)
 			ret->next_attempt = v[i].next_attempt;
 	}
@@ -232,11 +233,30 @@ static void cycle_walk_step(struct cycle *c, struct cycle_walk *w, size_t i)
 	}
 }
 
+/* The items holds keep back: a STOPPED row each, told with what waits;
+ * returns how many. */
+static size_t cycle_walk_held(struct cycle *c, struct cycle_walk *w,
+			      const struct cycle_held *held)
+{
+	size_t i;
+
+	for (i = 0; i < held->plan.n; i++) {
+		const struct plan_item *it = &held->plan.items[i];
+
+		cycle_held_outcome(held, it, &w->v[w->n]);
+		cycle_record(c, it->target->name, it->from, it->target->version,
+			     &w->v[w->n]);
+		w->names[w->n++] = it->target->name;
+	}
+	return held->plan.n;
+}
+
 void cycle_update_all(struct cycle *c, const struct plan *plan,
-		      struct cycle_outcome *v, struct cycle_result *ret)
+		      const struct cycle_held *held, struct cycle_outcome *v,
+		      struct cycle_result *ret)
 {
 	struct cycle_walk *w = calloc(1, sizeof(*w));
-	bool waits;
+	size_t n_waits;
 	size_t i;
 
 	if (w != NULL)
@@ -246,7 +266,7 @@ void cycle_update_all(struct cycle *c, const struct plan *plan,
 		cycle_outcome_set(&v[0], STATE_FAILED_INSTALL, "%s",
 				  _("out of memory"));
 		cycle_record(c, "", "", "", &v[0]);
-		cycle_tell(ret, v, (const char *const[]){""}, 1, false);
+		cycle_tell(ret, v, (const char *const[]){""}, 1, 0);
 		free(w);
 		return;
 	}
@@ -259,10 +279,12 @@ void cycle_update_all(struct cycle *c, const struct plan *plan,
 	for (i = 0; i < plan->n; i++)
 		if (w->go[i] && !w->done[i])
 			cycle_walk_step(c, w, i);
-	waits = cycle_record_waiting(c, plan, w->go, &v[w->n]);
-	if (waits)
+	n_waits = cycle_walk_held(c, w, held);
+	if (cycle_record_waiting(c, plan, w->go, &v[w->n])) {
 		w->names[w->n++] = "";
-	cycle_tell(ret, v, w->names, w->n, waits);
+		n_waits++;
+	}
+	cycle_tell(ret, v, w->names, w->n, n_waits);
 	free(w->mem);
 	free(w);
 }

@@ -7,7 +7,8 @@
  *	the switch of each
  *	restart commands, post-install of each, health of each member and of
  *	the set's other installed members	(a failure switches back)
- *	one transaction recording every member	(a failure switches back)
+ *	one transaction recording every member and lifting the holds of
+ *	rollbacks by hand the new versions end	(a failure switches back)
  *
  * Invariant: the database is written only once every check passed, so a
  * crash at any point before leaves it recording the old versions, and
@@ -367,7 +368,29 @@ static void step_find_others(struct step *st)
 
 /* ---- the record ------------------------------------------------------ */
 
-static int step_put_member(const struct step *st, const struct cycle_member *m,
+/* Lifts the hold of a rollback by hand that this install ends (its
+ * version is newer than the one rolled back from): m->lifted then names
+ * the version rolled back from. */
+static int step_lift_hold(const struct step *st, struct cycle_member *m,
+			  struct hs_err *e)
+{
+	struct db *db = st->c->env->db;
+	const struct manifest_component *t = m->it->target;
+	struct db_hold h;
+	int r;
+
+	r = db_hold_get(db, t->name, &h, e);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || !plan_hold_lifted_by(&h, t->version))
+		return r;
+	r = db_hold_delete(db, t->name, e);
+	if (r == 0)
+		(void)hs_strlcpy(m->lifted, h.from_version, sizeof(m->lifted));
+	return r;
+}
+
+static int step_put_member(const struct step *st, struct cycle_member *m,
 			   struct hs_err *e)
 {
 	struct db *db = st->c->env->db;
@@ -388,11 +411,13 @@ static int step_put_member(const struct step *st, const struct cycle_member *m,
 	if (r == 0)
 		r = db_component_health_put(db, t->name, m->health_ok,
 					    m->health, now, e);
+	if (r == 0)
+		r = step_lift_hold(st, m, e);
 	return r;
 }
 
-/* Every member installed, its failure forgotten, every health result:
- * one transaction. */
+/* Every member installed, its failure forgotten, every health result, the
+ * holds the new versions lift: one transaction. */
 static int step_put(const struct step *st, struct hs_err *e)
 {
 	struct db *db = st->c->env->db;
@@ -436,7 +461,8 @@ static void step_installed(struct cycle *c, struct cycle_member *m)
 	char now[24];
 	struct hs_err e;
 
-	if (install_prune(c->env->cfg->install, t->name, m->it->from, &e) < 0)
+	if (install_prune(c->env->cfg->install, t->name, m->it->from,
+			  c->env->cfg->keep, &e) < 0)
 		log_warn("%s, ignoring", e.msg);
 	if (t->restart == MANIFEST_RESTART_SYSTEM) {
 		(void)hs_snprintf(now, sizeof(now), "%lld",
@@ -454,6 +480,11 @@ static void step_installed(struct cycle *c, struct cycle_member *m)
 			       t->restart == MANIFEST_RESTART_SYSTEM
 				       ? _("the system")
 				       : t->name);
+	if (m->lifted[0] != '\0')
+		cycle_text_add(o->reason, sizeof(o->reason),
+			       _("the hold of %s is lifted: %s is newer than "
+				 "%s, the version rolled back from"),
+			       t->name, t->version, m->lifted);
 	if (m->note[0] != '\0')
 		cycle_text_add(o->reason, sizeof(o->reason), "%s", m->note);
 	cycle_member_end(c, m, CYCLE_END_INSTALLED);

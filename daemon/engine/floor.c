@@ -356,8 +356,35 @@ int floor_reinit(const struct config *cfg, char *report, size_t n,
 	return r;
 }
 
-/* An install cut off between the switch and its record: current goes
- * back to what the database says was active before. */
+/* Whether INSTALL/NAME/VERSION is a directory to switch back to. */
+static bool floor_on_disk(const struct config *cfg, const char *name,
+			  const char *version)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return hs_snprintf(path, sizeof(path), "%s/%s/%s", cfg->install, name,
+			   version) == 0 &&
+	       lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether current may stay as it is: it is what the database records,
+ * or it is older and the recorded version is not there to go back to. */
+static bool floor_current_stays(const struct config *cfg,
+				const struct floor_component *c,
+				const struct db_installed *in)
+{
+	if (!version_is_valid(in->version))
+		return false;
+	if (version_compare(in->version, c->version) == 0)
+		return true;
+	return version_compare(in->version, c->version) > 0 &&
+	       !floor_on_disk(cfg, c->name, in->version);
+}
+
+/* A switch cut off before its record - an install (current newer than the
+ * database says) or a rollback by hand (older): current goes back to what
+ * the database says was active before. */
 static int floor_repair_component(const struct config *cfg, struct db *db,
 				  const struct floor_component *c, char *report,
 				  size_t n, struct hs_err *e)
@@ -370,8 +397,7 @@ static int floor_repair_component(const struct config *cfg, struct db *db,
 	r = db_installed_get(db, c->name, &in, e);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (r == 0 && version_is_valid(in.version) &&
-	    version_compare(in.version, c->version) >= 0)
+	if (r == 0 && floor_current_stays(cfg, c, &in))
 		return 0;
 	back = r == 0 ? in.version : NULL;
 	r = install_activate(cfg->install, c->name, back, e);

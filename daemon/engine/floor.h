@@ -88,9 +88,11 @@ int floor_reinit(const struct config *cfg, char *report, size_t n,
  * After an attempt that was cut off (killed, crashed, power lost): what it
  * left between two writes is put back in agreement.  A verified manifest
  * stored but not yet accepted raises the database's serial to it; a
- * component switched but not yet recorded is switched back to the version
- * the database records (or left without current when it had none), so the
- * old version is active.  Returns 1 when it changed something (report, n
+ * component switched but not yet recorded - by an install, or by a rollback
+ * by hand to an older version - is switched back to the version the
+ * database records (or left without current when it had none), so the old
+ * version is active.  An older current whose recorded version is not on
+ * disk stays.  Returns 1 when it changed something (report, n
  * bytes, says what), 0 when all agreed, or a negative errno.
  */
 int floor_repair(const struct config *cfg, struct db *db, char *report,

@@ -11,6 +11,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -174,26 +175,78 @@ static int install_retire(const char *path, struct hs_err *e)
 	return r < 0 ? r : install_rmtree(staging, e);
 }
 
-static bool install_keeps(const char *entry, const char *current,
-			  const char *keep)
+/* ---- pruning: the newest versions, the active and the previous stay ---- */
+
+/* The versions of one component found on disk, newest first once sorted. */
+struct install_versions {
+	char (*v)[HS_VERSION_MAX + 1];
+	size_t n;
+	size_t cap;
+};
+
+static int install_version_add(struct install_versions *vs, const char *name,
+			       struct hs_err *e)
 {
-	if (strcmp(entry, SWITCH_CURRENT) == 0 || strcmp(entry, current) == 0)
-		return true;
-	if (keep != NULL && strcmp(entry, keep) == 0)
-		return true;
-	/* Only what haishin made is removed: versions and staging leftovers. */
-	return !version_is_valid(entry) &&
-	       !hs_str_endswith(entry, INSTALL_STAGING_SUFFIX);
+	char(*grown)[HS_VERSION_MAX + 1];
+	size_t cap;
+
+	if (vs->n == INSTALL_VERSIONS_MAX)
+		return 0; /* the rest is left alone: never too much removed */
+	if (vs->n == vs->cap) {
+		cap = vs->cap == 0 ? 16 : vs->cap * 2;
+		grown = realloc(vs->v, cap * sizeof(vs->v[0]));
+		if (grown == NULL)
+			return hs_err_set(e, -ENOMEM, "out of memory");
+		vs->v = grown;
+		vs->cap = cap;
+	}
+	(void)hs_strlcpy(vs->v[vs->n++], name, sizeof(vs->v[0]));
+	return 0;
 }
 
-int install_prune(const char *root, const char *name, const char *keep,
-		  struct hs_err *e)
+static int install_version_newer_first(const void *a, const void *b)
 {
-	char current[HS_VERSION_MAX + 1];
-	char dir[PATH_MAX];
+	return version_compare(b, a);
+}
+
+/* Lists dir's version directories into vs and removes its staging
+ * leftovers; anything else (not haishin's) is left alone. */
+static int install_list(const char *dir, struct install_versions *vs,
+			struct hs_err *e)
+{
 	char path[PATH_MAX];
 	struct dirent *d;
 	DIR *dh;
+	int r = 0;
+
+	dh = opendir(dir);
+	if (dh == NULL)
+		return hs_err_set(e, -errno, "cannot open '%s': %s", dir,
+				  strerror(errno));
+	while ((d = readdir(dh)) != NULL && r != -ENOMEM) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (version_is_valid(d->d_name))
+			r = install_version_add(vs, d->d_name, e);
+		else if (hs_str_endswith(d->d_name, INSTALL_STAGING_SUFFIX) &&
+			 (hs_snprintf(path, sizeof(path), "%s/%s", dir,
+				      d->d_name) < 0 ||
+			  install_rmtree(path, e) < 0))
+			r = -EIO;
+	}
+	(void)closedir(dh);
+	qsort(vs->v, vs->n, sizeof(vs->v[0]), install_version_newer_first);
+	return r;
+}
+
+int install_prune(const char *root, const char *name, const char *previous,
+		  unsigned keep, struct hs_err *e)
+{
+	struct install_versions vs = {NULL, 0, 0};
+	char current[HS_VERSION_MAX + 1];
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	size_t i;
 	int r;
 
 	r = switch_current(root, name, current, sizeof(current), e);
@@ -201,23 +254,21 @@ int install_prune(const char *root, const char *name, const char *keep,
 		return r;
 	if (hs_snprintf(dir, sizeof(dir), "%s/%s", root, name) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "path too long");
-	dh = opendir(dir);
-	if (dh == NULL)
-		return hs_err_set(e, -errno, "cannot open '%s': %s", dir,
-				  strerror(errno));
-	while ((d = readdir(dh)) != NULL) {
-		if (d->d_name[0] == '.' ||
-		    install_keeps(d->d_name, current, keep))
+	r = install_list(dir, &vs, e);
+	for (i = keep; r != -ENOMEM && i < vs.n; i++) {
+		if (strcmp(vs.v[i], current) == 0 ||
+		    (previous != NULL && strcmp(vs.v[i], previous) == 0))
 			continue;
-		if (hs_snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) <
+		if (hs_snprintf(path, sizeof(path), "%s/%s", dir, vs.v[i]) <
 			    0 ||
-		    (version_is_valid(d->d_name) ? install_retire(path, e)
-						 : install_rmtree(path, e)) < 0)
+		    install_retire(path, e) < 0)
 			r = r < 0 ? r : -EIO;
 	}
-	(void)closedir(dh);
+	free(vs.v);
 	return r < 0 ? hs_err_set(e, r, "cannot prune '%s'", dir) : 0;
 }
+
+/* ---- end of pruning ---------------------------------------------------- */
 
 int install_activate(const char *root, const char *name, const char *version,
 		     struct hs_err *e)

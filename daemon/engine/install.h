@@ -8,9 +8,10 @@
  *
  * A crash or power cut at any moment leaves current pointing at either the
  * old or the new complete version, never at a mix.  The previous version is
- * kept for rollback; older ones are pruned.  A version directory is removed
- * by renaming it to VERSION.staging first, so no crash leaves one that is
- * there but half removed.  Which version is active is
+ * kept for rollback, with the newest [install] keep versions; older ones are
+ * pruned.  A version directory is removed by renaming it to VERSION.staging
+ * first, so no crash leaves one that is there but half removed.  Which
+ * version is active is
  * read with switch_current().
  */
 #ifndef HAISHIN_INSTALL_H
@@ -56,14 +57,19 @@ int install_activate(const char *root, const char *name, const char *version,
 int install_remove(const char *root, const char *name, const char *version,
 		   struct hs_err *e);
 
+/* Versions of one component install_prune() looks at; past it the rest
+ * is left alone. */
+#define INSTALL_VERSIONS_MAX 4096
+
 /*
- * Removes every version directory of NAME other than current and keep (the
- * previous version, kept for rollback; NULL or "" for none), and leftover
- * staging directories.  Failures are reported but leave the active version
- * untouched.
+ * Removes the version directories of NAME beyond the newest keep (by
+ * version order), except the active one and previous (the version before
+ * it, kept for rollback; NULL or "" for none), which always stay; and
+ * leftover staging directories.  Entries haishin did not make are left
+ * alone.  Failures are reported but leave the active version untouched.
  */
-int install_prune(const char *root, const char *name, const char *keep,
-		  struct hs_err *e);
+int install_prune(const char *root, const char *name, const char *previous,
+		  unsigned keep, struct hs_err *e);
 
 /* rm -rf without following symlinks; a missing path is not an error. */
 int install_rmtree(const char *path, struct hs_err *e);

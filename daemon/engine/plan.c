@@ -1,5 +1,6 @@
 /*
- * plan.c - compare the manifest with the installed components.
+ * plan.c - compare the manifest with the installed components, and keep
+ * back what a rollback by hand holds.
  */
 #include "plan.h"
 
@@ -72,4 +73,43 @@ void plan_make(const struct manifest *m, const struct db_installed *installed,
 				 sizeof(item->from));
 		ret->n++;
 	}
+}
+
+/* ---- holds -------------------------------------------------------------- */
+
+bool plan_hold_lifted_by(const struct db_hold *h, const char *version)
+{
+	return version_is_valid(version) && version_is_valid(h->from_version) &&
+	       version_compare(version, h->from_version) > 0;
+}
+
+const struct db_hold *plan_find_hold(const struct db_hold *holds, size_t n,
+				     const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(holds[i].name, name) == 0)
+			return &holds[i];
+	return NULL;
+}
+
+void plan_hold_back(struct plan *plan, const struct db_hold *holds,
+		    size_t n_holds, struct plan *ret_held)
+{
+	const struct db_hold *h;
+	size_t kept = 0;
+	size_t i;
+
+	ret_held->n = 0;
+	for (i = 0; i < plan->n; i++) {
+		const struct plan_item *it = &plan->items[i];
+
+		h = plan_find_hold(holds, n_holds, it->target->name);
+		if (h != NULL && !plan_hold_lifted_by(h, it->target->version))
+			ret_held->items[ret_held->n++] = *it;
+		else
+			plan->items[kept++] = *it;
+	}
+	plan->n = kept;
 }

@@ -54,4 +54,24 @@ void plan_make(const struct manifest *m, const struct db_installed *installed,
  * minimum). */
 bool plan_item_required(const struct plan_item *item);
 
+/* ---- holds: components rolled back by hand ------------------------------ */
+
+/* True when version lifts hold h: it is newer than the version rolled back
+ * from. */
+bool plan_hold_lifted_by(const struct db_hold *h, const char *version);
+
+/*
+ * Takes out of plan the items of held components (holds[0..n_holds), any
+ * order) that the manifest's version does not lift: a hold outranks every
+ * reason to update, a forced entry or a minimum included, until a person
+ * resumes or a newer version than the one rolled back from is out.  The
+ * items taken out go to *ret_held in plan order; the others keep theirs.
+ */
+void plan_hold_back(struct plan *plan, const struct db_hold *holds,
+		    size_t n_holds, struct plan *ret_held);
+
+/* The hold of name among holds[0..n), or NULL. */
+const struct db_hold *plan_find_hold(const struct db_hold *holds, size_t n,
+				     const char *name);
+
 #endif

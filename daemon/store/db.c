@@ -1,6 +1,8 @@
 /*
  * db.c - the state database: installed components, the history of
- * attempts and the trust state, in one SQLite file.
+ * attempts, the trust state, per component what keeps installs safe (a
+ * failed version, the last health check) and the holds of components
+ * rolled back by hand, in one SQLite file.
  *
  * Invariants:
  *  - every value reaches SQL through a bound parameter; the only SQL built
@@ -114,9 +116,17 @@ static const char schema_v5[] =
 	" health_at INTEGER NOT NULL DEFAULT 0"
 	");";
 
+/* Schema version 6: the holds of components rolled back by hand. */
+static const char schema_holds[] = "CREATE TABLE holds ("
+				   " name TEXT PRIMARY KEY NOT NULL,"
+				   " from_version TEXT NOT NULL,"
+				   " reason TEXT NOT NULL,"
+				   " held_at INTEGER NOT NULL"
+				   ");";
+
 /* migrations[i] takes the schema from version i to version i + 1. */
 static const char *const migrations[] = {
-	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+	schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_holds,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
 	       "DB_SCHEMA_VERSION names the last migration");
@@ -700,6 +710,7 @@ struct db_walk {
 		db_installed_fn *installed;
 		db_attempt_fn *attempt;
 		db_partial_fn *partial;
+		db_hold_fn *hold;
 	} fn;
 	void *ctx;
 };
@@ -966,4 +977,76 @@ int db_setting_put(struct db *db, const char *key, const char *value,
 			"INSERT OR REPLACE INTO settings (key, value)"
 			" VALUES (?1, ?2)",
 			"settings", ARGS(args), e);
+}
+
+/* ---- holds -------------------------------------------------------------- */
+
+#define HOLD_COLUMNS "SELECT name, from_version, reason, held_at FROM holds"
+
+static int decode_hold(sqlite3_stmt *st, void *row)
+{
+	struct db_hold *h = row;
+
+	memset(h, 0, sizeof(*h));
+	if (COLUMN_COPY(st, 0, h->name) < 0 ||
+	    COLUMN_COPY(st, 1, h->from_version) < 0 ||
+	    COLUMN_COPY(st, 2, h->reason) < 0)
+		return -ENOMEM;
+	h->held_at = sqlite3_column_int64(st, 3);
+	return 0;
+}
+
+int db_hold_get(struct db *db, const char *name, struct db_hold *ret,
+		struct hs_err *e)
+{
+	const struct db_arg args[] = {DB_TEXT(name)};
+	struct db_hold h;
+	int r;
+
+	r = db_lookup(db, HOLD_COLUMNS " WHERE name = ?1", "holds", ARGS(args),
+		      decode_hold, &h, e);
+	if (r == 0)
+		*ret = h;
+	return r;
+}
+
+int db_hold_put(struct db *db, const struct db_hold *h, struct hs_err *e)
+{
+	const struct db_arg args[] = {
+		DB_FIELD(h->name),
+		DB_FIELD(h->from_version),
+		DB_FIELD(h->reason),
+		DB_NUM(h->held_at),
+	};
+
+	return db_write(db,
+			"INSERT OR REPLACE INTO holds"
+			" (name, from_version, reason, held_at)"
+			" VALUES (?1, ?2, ?3, ?4)",
+			"holds", ARGS(args), e);
+}
+
+int db_hold_delete(struct db *db, const char *name, struct hs_err *e)
+{
+	const struct db_arg args[] = {DB_TEXT(name)};
+
+	return db_write(db, "DELETE FROM holds WHERE name = ?1", "holds",
+			ARGS(args), e);
+}
+
+static int hold_each(void *ctx, const void *row)
+{
+	const struct db_walk *w = ctx;
+
+	return w->fn.hold(w->ctx, row);
+}
+
+int db_hold_foreach(struct db *db, db_hold_fn *fn, void *ctx, struct hs_err *e)
+{
+	struct db_walk w = {.fn.hold = fn, .ctx = ctx};
+	struct db_hold h;
+	const struct db_rows rows = {decode_hold, &h, hold_each, &w};
+
+	return db_walk(db, HOLD_COLUMNS " ORDER BY name", "holds", NULL, 0,
+		       &rows, e);
 }

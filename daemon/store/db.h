@@ -2,11 +2,12 @@
  * db.h - the state database: one SQLite file, state_dir/haishin.db.
  *
  * Holds the installed components, the history of attempts, the trust
- * state (last accepted root version and manifest serial), and per component
+ * state (last accepted root version and manifest serial), per component
  * what keeps installs safe (a version that failed to install, the last
- * health check).  Every write is a
- * transaction, so a crash loses nothing that was reported as done.  The
- * schema is versioned with PRAGMA user_version and migrated on open.
+ * health check), and the holds of components rolled back by hand.  Every
+ * write is a transaction, so a crash loses nothing that was reported as
+ * done.  The schema is versioned with PRAGMA user_version and migrated on
+ * open.
  */
 #ifndef HAISHIN_DB_H
 #define HAISHIN_DB_H
@@ -19,7 +20,7 @@
 #include "hs_limits.h"
 
 #define DB_FILE_NAME "haishin.db"
-#define DB_SCHEMA_VERSION 5 /* PRAGMA user_version of an up-to-date file */
+#define DB_SCHEMA_VERSION 6 /* PRAGMA user_version of an up-to-date file */
 #define DB_REASON_MAX 512
 
 struct db;
@@ -211,5 +212,41 @@ int db_setting_get(struct db *db, const char *key, char *out, size_t n,
 		   struct hs_err *e);
 int db_setting_put(struct db *db, const char *key, const char *value,
 		   struct hs_err *e);
+
+/* ---- holds -------------------------------------------------------------- */
+
+/*
+ * A hold: automatic updates of a component wait because a person rolled it
+ * back by hand (haishinctl rollback), until 'haishinctl resume NAME' lifts
+ * it or a version newer than from_version is installed.  At most one per
+ * component.
+ */
+#define DB_HOLD_REASON_MAX 256
+
+struct db_hold {
+	char name[HS_NAME_MAX + 1];
+	char from_version[HS_VERSION_MAX +
+			  1]; /* the version rolled back from */
+	char reason[DB_HOLD_REASON_MAX]; /* a person's words, as recorded */
+	int64_t held_at; /* seconds since the epoch */
+};
+
+/* 0 found (*ret written), -ENOENT not held (e untouched), or an error. */
+int db_hold_get(struct db *db, const char *name, struct db_hold *ret,
+		struct hs_err *e);
+
+/* Inserts or replaces the hold of h->name. */
+int db_hold_put(struct db *db, const struct db_hold *h, struct hs_err *e);
+
+/* Lifts the hold of name; a component that is not held is no error. */
+int db_hold_delete(struct db *db, const char *name, struct hs_err *e);
+
+/*
+ * Calls fn for every hold, in name order; stops and returns fn's value when
+ * it is negative (e untouched).  fn must not write to the database while
+ * the walk is running.
+ */
+typedef int db_hold_fn(void *ctx, const struct db_hold *h);
+int db_hold_foreach(struct db *db, db_hold_fn *fn, void *ctx, struct hs_err *e);
 
 #endif

@@ -5,9 +5,10 @@
  *
  * Oracles: a failure follows hs_err.h (fuzz_check_err) and is -EINVAL; a
  * success has a known command, a limit of 1 to CTL_HISTORY_MAX, since at or
- * before until, a component that is "" or a valid name, and a reason without
- * control bytes; and writing the request back as JSON parses to the same
- * request.
+ * before until, a component that is "" or a valid name (never "" for
+ * rollback and resume), a version that is "" or a valid version, and a
+ * reason without control bytes; and writing the request back as JSON
+ * parses to the same request.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@ static void check_request(const struct ctl_request *req)
 	fuzz_assert(req->component[0] == '\0' ||
 			    version_name_is_valid(req->component),
 		    "an invalid component name passed");
+	fuzz_assert(
+		(req->cmd != CTL_CMD_ROLLBACK && req->cmd != CTL_CMD_RESUME) ||
+			req->component[0] != '\0',
+		"a rollback or resume without a component");
+	fuzz_assert(req->version[0] == '\0' || version_is_valid(req->version),
+		    "an invalid version passed");
 	fuzz_assert(strnlen(req->reason, sizeof(req->reason)) <
 			    sizeof(req->reason),
 		    "reason not terminated");
@@ -67,6 +74,12 @@ static char *encode(const struct ctl_request *req)
 		(void)json_object_set_new(o, "limit",
 					  json_integer((json_int_t)req->limit));
 	}
+	if (req->cmd == CTL_CMD_ROLLBACK || req->cmd == CTL_CMD_RESUME)
+		(void)json_object_set_new(o, "component",
+					  json_string(req->component));
+	if (req->cmd == CTL_CMD_ROLLBACK && req->version[0] != '\0')
+		(void)json_object_set_new(o, "version",
+					  json_string(req->version));
 	if (req->cmd == CTL_CMD_DISABLE && req->reason[0] != '\0')
 		(void)json_object_set_new(o, "reason",
 					  json_string(req->reason));
@@ -100,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    again.until == req.until &&
 			    again.has_component == req.has_component &&
 			    strcmp(again.component, req.component) == 0 &&
+			    strcmp(again.version, req.version) == 0 &&
 			    strcmp(again.reason, req.reason) == 0,
 		    "a written-back request parses differently");
 	free(line);
