@@ -372,6 +372,8 @@ static const struct key_def keys[] = {
 	KEY("schedule", "quiet_hours", set_quiet, quiet_start, 0, 0),
 	KEY("control", "group", set_name, control_group, 0, 0),
 	KEY("control", "admin_group", set_name, admin_group, 0, 0),
+	KEY("install", "self_update_timeout", set_number, self_update_timeout,
+	    1, 3600),
 };
 
 #undef KEY
@@ -546,6 +548,7 @@ void config_defaults(struct config *c)
 	c->boot_delay_max = 300;
 	c->interval = 21600;
 	c->has_quiet_hours = false;
+	c->self_update_timeout = 120;
 }
 
 /* Parses every line; stops at the first bad one unless keep_going, which

@@ -69,6 +69,8 @@ struct config {
 	/* [control] */
 	char control_group[33]; /* owns the socket; "" = the daemon's group */
 	char admin_group[33]; /* may change state; "" = root and the daemon */
+	/* [install] */
+	uint32_t self_update_timeout; /* seconds for a new haishind to answer */
 };
 
 /* Fills c with the defaults of a real terminal (DESIGN.md). */
