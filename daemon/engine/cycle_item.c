@@ -44,6 +44,19 @@ static int cycle_mark_installed(const struct cycle *c,
 	return db_installed_put(c->env->db, &in, e);
 }
 
+/* haishin itself was switched and recorded: the daemon hands over to the
+ * new version once the attempt has ended. */
+static void cycle_note_handover(const struct cycle *c,
+				const struct plan_item *it)
+{
+	if (c->ret == NULL || strcmp(it->target->name, CYCLE_SELF) != 0)
+		return;
+	(void)hs_strlcpy(c->ret->handover, it->target->version,
+			 sizeof(c->ret->handover));
+	(void)hs_strlcpy(c->ret->handover_from, it->from,
+			 sizeof(c->ret->handover_from));
+}
+
 /* A full disk, whose reason says how much to free. */
 static bool cycle_disk_full(int r)
 {
@@ -121,6 +134,7 @@ static int cycle_install(struct cycle *c, const struct plan_item *it, int fd,
 				  active);
 		return r;
 	}
+	cycle_note_handover(c, it);
 	if (install_prune(c->env->cfg->install, t->name, it->from, &e) < 0)
 		log_warn("%s, ignoring", e.msg);
 	if (t->restart == MANIFEST_RESTART_SYSTEM) {
