@@ -317,6 +317,8 @@ int daemon_start_attempt(struct daemon *d, const struct worker_job *job)
 {
 	struct hs_err e;
 
+	if (d->ho.due)
+		return -EBUSY; /* a hand-over is about to start */
 	d->rate_component[0] = '\0';
 	handover_before_attempt(d);
 	if (worker_start(d->worker, &d->cfg, job, &e) < 0) {
@@ -853,6 +855,8 @@ static void daemon_dispatch(struct daemon *d, const struct pollfd *fds,
 		daemon_signal(d);
 	if (fds[1].revents & POLLIN)
 		daemon_worker_events(d);
+	if (d->ho.due)
+		return; /* the hand-over comes first: nothing else starts */
 	if (fds[2].revents & POLLIN)
 		daemon_diag_done(d);
 	for (i = 3; i < n; i++) {
