@@ -167,7 +167,7 @@ int handover_marker_parse(const char *text, struct handover_marker *ret)
 {
 	struct handover_marker m;
 	char at[24];
-	uint64_t t;
+	uint64_t t = 0;
 	const char *p = text;
 
 	memset(&m, 0, sizeof(m));

@@ -78,7 +78,8 @@ stop_all() {
 	answering
 	stop_pid "$NOW"
 	stop_pid "$DPID"
-	[ -n "$LPID" ] && kill "$LPID" 2>/dev/null
+	[ -n "$LPID" ] && kill "$LPID" 2>/dev/null || true
+	LPID=""
 	if [ -f "$W/sleeper.pid" ]; then
 		kill -KILL -- "-$(cat "$W/sleeper.pid")" 2>/dev/null || true
 	fi
