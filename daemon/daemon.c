@@ -49,6 +49,7 @@
 #include "notify.h"
 #include "plan.h"
 #include "schedule.h"
+#include "selfproc.h"
 #include "signals.h"
 #include "state.h"
 #include "fileio.h"
@@ -57,11 +58,21 @@
 #include "worker.h"
 
 #define DAEMON_TICK_MAX 30 /* seconds between schedule looks */
+#define DAEMON_FLUSH_MS 3000 /* for the clients' last lines at a hand-over */
+#define DAEMON_RETAKE_TRIES 50 /* a tenth of a second apart */
 #define DAEMON_LOW_DISK (64ull * 1024 * 1024) /* free bytes in the cache */
 
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static uint32_t random_below(uint32_t n)
@@ -332,7 +343,10 @@ int daemon_start_attempt(struct daemon *d, const struct worker_job *job)
 {
 	struct hs_err e;
 
+	if (d->ho.due)
+		return -EBUSY; /* a hand-over is about to start */
 	d->rate_component[0] = '\0';
+	handover_before_attempt(d);
 	if (worker_start(d->worker, &d->cfg, job, &e) < 0) {
 		log_err("cannot start an update: %s", e.msg);
 		return e.code;
@@ -377,6 +391,12 @@ static void daemon_attempt_done(struct daemon *d, const struct cycle_result *r)
 					     state_name(r->state), "reason",
 					     r->reason, "exit",
 					     state_exit_code(r->state)));
+	}
+	/* haishin itself was switched: the loop hands over once it is back
+	 * (handover.h), or the stop puts the previous haishin back. */
+	if (r->handover[0] != '\0') {
+		d->ho.due = true;
+		d->ho.result = *r;
 	}
 }
 
@@ -598,8 +618,7 @@ static void daemon_reload(struct daemon *d)
 	(void)notify_ready();
 }
 
-/* Answers what the operating system asked for (signals.h). */
-static void daemon_signal(struct daemon *d)
+void daemon_signal(struct daemon *d)
 {
 	enum signals_event ev;
 
@@ -624,12 +643,67 @@ static int daemon_lock(struct daemon *d, struct hs_err *e)
 	if (d->lock_fd < 0)
 		return hs_err_set(e, -errno, "cannot open '%s': %s", path,
 				  strerror(errno));
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		(void)close(d->lock_fd);
+		d->lock_fd = -1;
 		return hs_err_set(e, -EBUSY,
 				  "another haishind is working on "
 				  "'%s'",
 				  d->cfg.state);
+	}
 	return 0;
+}
+
+/* Sends the clients what is queued for them, for at most DAEMON_FLUSH_MS. */
+static void daemon_flush_out(struct daemon *d)
+{
+	struct pollfd fds[CTL_MAX_CLIENTS];
+	const int64_t until = mono_ms() + DAEMON_FLUSH_MS;
+	size_t n;
+	size_t i;
+
+	for (;;) {
+		n = 0;
+		for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+			struct ctl_client *c = &d->ctl.clients[i];
+
+			if (c->fd >= 0)
+				ctl_flush(c);
+			if (c->fd >= 0 && c->out_len > 0)
+				fds[n++] = (struct pollfd){c->fd, POLLOUT, 0};
+		}
+		if (n == 0 || mono_ms() >= until)
+			return;
+		(void)poll(fds, n, 100);
+	}
+}
+
+void daemon_quiesce(struct daemon *d)
+{
+	if (d->diag_running) {
+		atomic_store(&d->diag_cancel, true);
+		daemon_diag_done(d);
+	}
+	daemon_flush_out(d);
+	ctl_close(&d->ctl);
+	if (d->lock_fd >= 0)
+		(void)close(d->lock_fd);
+	d->lock_fd = -1;
+}
+
+int daemon_retake(struct daemon *d, bool listen, struct hs_err *e)
+{
+	int r = 0;
+	int i;
+
+	for (i = 0; i < DAEMON_RETAKE_TRIES && d->lock_fd < 0; i++) {
+		if (i > 0)
+			(void)poll(NULL, 0, 100);
+		r = daemon_lock(d, e);
+	}
+	if (r == 0 && listen)
+		r = ctl_listen(&d->ctl, d->cfg.socket, d->cfg.control_group, e);
+	return r;
 }
 
 static int daemon_mkdirs(const struct config *cfg, struct hs_err *e)
@@ -671,6 +745,9 @@ static int daemon_open_db(struct daemon *d, struct hs_err *e)
 	else if (r > 0)
 		log_warn("the last attempt was cut off (killed or power "
 			 "lost): recorded as INTERRUPTED");
+	if (!d->ho.adopted &&
+	    handover_recover(&d->cfg, d->db, d->ho.exe, &fe) < 0)
+		log_warn("%s, ignoring", fe.msg);
 	if (floor_check(&d->cfg, d->db, &fe) < 0) {
 		(void)hs_strlcpy(d->damaged, fe.msg, sizeof(d->damaged));
 		log_err("%s", d->damaged);
@@ -690,13 +767,21 @@ static int daemon_start(struct daemon *d, const char *config_path,
 		d->ctl.clients[i].fd = -1;
 	if (hs_strlcpy(d->config_path, config_path, sizeof(d->config_path)) < 0)
 		return hs_err_set(e, -ENAMETOOLONG, "config path too long");
-	r = config_load(config_path, &d->cfg, e);
+	r = handover_adopt(&d->ho, e);
 	if (r == 0)
+		r = config_load(config_path, &d->cfg, e);
+	if (r == 0) {
+		handover_identify(&d->ho, d->cfg.install);
 		r = daemon_mkdirs(&d->cfg, e);
+	}
 	if (r == 0)
 		r = daemon_lock(d, e);
 	if (r == 0)
 		r = daemon_open_db(d, e);
+	if (r == 0 && d->ho.adopted && d->damaged[0] != '\0')
+		/* The new haishind of a hand-over is healthy or does not
+		 * start: the old one then puts the previous one back. */
+		r = hs_err_set(e, -EUCLEAN, "%s", d->damaged);
 	if (r == 0)
 		r = worker_new(&d->worker, e);
 	if (r == 0)
@@ -718,7 +803,9 @@ static int daemon_start(struct daemon *d, const char *config_path,
 
 static void daemon_stop(struct daemon *d)
 {
-	notify_stopping();
+	/* After a hand-over the service goes on in the new process. */
+	if (!d->ho.handed_over)
+		notify_stopping();
 	if (d->worker != NULL && worker_running(d->worker)) {
 		log_info("stopping the update under way; what arrived is kept");
 		worker_cancel(d->worker);
@@ -729,6 +816,8 @@ static void daemon_stop(struct daemon *d)
 			daemon_worker_events(d);
 		}
 	}
+	if (d->ho.due)
+		handover_run(d); /* stopping: the previous haishin goes back */
 	if (d->diag_running) {
 		/* Its clients get the stages run so far, the one under way
 		 * marked as stopped. */
@@ -745,6 +834,37 @@ static void daemon_stop(struct daemon *d)
 	signals_free(d->sig);
 	if (d->lock_fd >= 0)
 		(void)close(d->lock_fd);
+}
+
+/*
+ * Started: the new haishind of a hand-over takes its real standard error
+ * back now that it listens (the old one reads the lent one until then), and
+ * its first check is an interval away: the old one has just checked.
+ */
+static void daemon_started(struct daemon *d)
+{
+	char as[2 * HS_VERSION_MAX + 64];
+
+	if (d->ho.log_fd >= 0 && selfproc_take_log(d->ho.log_fd) < 0)
+		log_warn("cannot take the standard error back from the "
+			 "hand-over, ignoring");
+	d->ho.log_fd = -1;
+	if (d->ho.adopted)
+		d->last_check = now_s();
+	as[0] = '\0';
+	if (d->ho.version[0] != '\0')
+		(void)hs_snprintf(as, sizeof(as), " as haishin %s",
+				  d->ho.version);
+	if (d->ho.adopted)
+		(void)hs_snprintf(as + strlen(as), sizeof(as) - strlen(as),
+				  ", handed over to by pid %lld",
+				  (long long)d->ho.parent);
+	log_info("haishind %s started%s: socket '%s', first check in %lld s",
+		 DAEMON_VERSION, as, d->cfg.socket,
+		 (long long)(d->last_check != 0
+				     ? d->last_check + d->cfg.interval - now_s()
+				     : d->boot_due - now_s()));
+	(void)notify_ready();
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
@@ -773,6 +893,8 @@ static void daemon_dispatch(struct daemon *d, const struct pollfd *fds,
 		daemon_signal(d);
 	if (fds[1].revents & POLLIN)
 		daemon_worker_events(d);
+	if (d->ho.due)
+		return; /* the hand-over comes first: nothing else starts */
 	if (fds[2].revents & POLLIN)
 		daemon_diag_done(d);
 	for (i = 3; i < n; i++) {
@@ -812,6 +934,9 @@ static void daemon_loop(struct daemon *d)
 		timeout = daemon_tick(d);
 		if (timeout > sweep)
 			timeout = sweep;
+		sweep = handover_tick(d);
+		if (sweep >= 0 && timeout > sweep)
+			timeout = sweep;
 		n = 0;
 		fds[n++] = (struct pollfd){signals_fd(d->sig), POLLIN, 0};
 		fds[n++] = (struct pollfd){worker_fd(d->worker), POLLIN, 0};
@@ -825,6 +950,8 @@ static void daemon_loop(struct daemon *d)
 			return;
 		}
 		daemon_dispatch(d, fds, n);
+		if (d->ho.due && !d->stop)
+			handover_run(d);
 	}
 }
 
@@ -846,13 +973,11 @@ int daemon_run(const char *config_path)
 		log_err("cannot start: %s", e.msg);
 		code = state_exit_code(STATE_STOPPED);
 	} else {
-		log_info("haishind %s started: socket '%s', first check in "
-			 "%lld s",
-			 DAEMON_VERSION, d->cfg.socket,
-			 (long long)(d->boot_due - now_s()));
-		(void)notify_ready();
+		daemon_started(d);
 		daemon_loop(d);
-		log_info("haishind stopping");
+		if (!d->ho.handed_over)
+			log_info("haishind stopping");
+		code = d->ho.exit_code;
 	}
 	daemon_stop(d);
 	curl_global_cleanup();

@@ -484,6 +484,17 @@ static json_t *json_daemon(struct daemon *d, const struct manifest *m)
 	return j;
 }
 
+/* Which haishind answers: its executable, and the installed haishin it is
+ * (null when it runs from elsewhere, e.g. /usr/sbin/haishind). */
+static void json_self(const struct daemon *d, json_t *j)
+{
+	(void)json_object_set_new(j, "executable", json_string(d->ho.exe));
+	(void)json_object_set_new(j, "haishin",
+				  d->ho.version[0] != '\0'
+					  ? json_string(d->ho.version)
+					  : json_null());
+}
+
 /* A daemon whose state database cannot be trusted: STOPPED, and why. */
 static json_t *json_damaged(const struct daemon *d)
 {
@@ -503,8 +514,12 @@ static void cmd_status(struct daemon *d, struct ctl_client *c)
 
 	if (d->db == NULL) {
 		dj = json_damaged(d);
+		if (dj != NULL)
+			json_self(d, dj);
 	} else {
 		dj = json_daemon(d, m);
+		if (dj != NULL)
+			json_self(d, dj);
 		if (dj != NULL && d->damaged[0] != '\0' &&
 		    !worker_running(d->worker)) {
 			(void)json_object_set_new(

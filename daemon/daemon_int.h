@@ -25,6 +25,7 @@
 #include "ctlserver.h"
 #include "cycle.h"
 #include "diag.h"
+#include "handover.h"
 #include "hs_limits.h"
 #include "worker.h"
 
@@ -82,6 +83,9 @@ struct daemon {
 	int diag_efd;
 	struct config diag_cfg;
 	struct diag_report diag;
+	/* haishin updating itself: who this daemon is, and the hand-over it
+	 * takes part in (handover.h). */
+	struct handover_self ho;
 };
 
 /* ---- daemon.c ----------------------------------------------------------- */
@@ -106,6 +110,25 @@ struct manifest *daemon_manifest(const struct daemon *d);
  * negative errno when the thread cannot start.  Its end is signalled on
  * d->diag_efd. */
 int daemon_diag_start(struct daemon *d);
+
+/* Answers what the operating system asked for (signals.h): a stop request
+ * sets d->stop, a reload request reloads the configuration. */
+void daemon_signal(struct daemon *d);
+
+/*
+ * Stops serving for a hand-over: ends a running diagnosis (its clients get
+ * their end line), sends the clients what is queued for them (waiting at
+ * most a few seconds), closes them and the control socket, and lets go of
+ * the state directory's lock.
+ */
+void daemon_quiesce(struct daemon *d);
+
+/*
+ * Takes the state directory's lock again (waiting a few seconds for a
+ * killed process to let go of it) and, with listen, the control socket.
+ * 0, or a negative errno with e set.
+ */
+int daemon_retake(struct daemon *d, bool listen, struct hs_err *e);
 
 /* ---- daemon_cmd.c ------------------------------------------------------- */
 

@@ -8,6 +8,12 @@
  * --once runs one full cycle (check, download, verify, install) and exits
  * with the cycle's exit code; its last line on stdout is the terminal state
  * and its reason.  Progress goes to stdout, the log to stderr.
+ *
+ * Every run that works on the state (the daemon, --once, --reinit) first
+ * runs the active haishin, INSTALL/haishin/current/sbin/haishind, in its
+ * place when that is another executable (handover.h): that is how
+ * /usr/sbin/haishind, which the unit starts, runs the version haishin
+ * updated itself to.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +35,10 @@
 #include "db.h"
 #include "fetch.h"
 #include "floor.h"
+#include "handover.h"
 #include "i18n.h"
 #include "log.h"
+#include "selfproc.h"
 #include "state.h"
 #include "str.h"
 #include "sweep.h"
@@ -162,6 +170,7 @@ static int prepare(const struct config *cfg, struct db **ret_db,
 		.min_rate = cfg->min_rate,
 		.max_rate = cfg->max_rate,
 	};
+	char exe[PATH_MAX];
 	int r;
 
 	r = make_dir(cfg->state, 0700, e);
@@ -180,6 +189,10 @@ static int prepare(const struct config *cfg, struct db **ret_db,
 	if (r == 0 && cycle_recover(cfg, *ret_db, e) < 0)
 		log_warn("cannot record the attempt that was cut off: %s",
 			 e->msg);
+	if (r == 0 && selfproc_exe(exe, sizeof(exe), NULL) < 0)
+		(void)hs_strlcpy(exe, "haishind", sizeof(exe));
+	if (r == 0 && handover_recover(cfg, *ret_db, exe, e) < 0)
+		log_warn("%s, ignoring", e->msg);
 	if (r == 0)
 		r = fetch_new(&fc, ret_fetch, e);
 	return r;
@@ -224,6 +237,10 @@ static int run_once(const char *config_path, const char *bundle)
 	} else {
 		cycle_run(&env, &res);
 	}
+	if (res.handover[0] != '\0')
+		log_info("haishin %s is installed; --once does not hand over "
+			 "to it: haishind runs it from its next start",
+			 res.handover);
 	printf("%s %s\n", state_name(res.state), res.reason);
 	code = state_exit_code(res.state);
 out:
@@ -327,6 +344,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	handover_exec_active(config_path, argv);
 	if (reinit)
 		return run_reinit(config_path);
 	if (!once)

@@ -49,6 +49,11 @@ void notify_stopping(void)
 	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 }
 
+int notify_main_pid(pid_t pid)
+{
+	return sd_notifyf(0, "MAINPID=%lld", (long long)pid);
+}
+
 void notify_reloading(void)
 {
 	(void)sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");

@@ -404,6 +404,26 @@ static void test_values(void **state)
 	free(c);
 }
 
+/* [install] self_update_timeout: 120 s by default, 1 to 86400. */
+static void test_self_update_timeout(void **state)
+{
+	static const char text[] = "[install]\nself_update_timeout = 5\n";
+	static const char zero[] = "[install]\nself_update_timeout = 0\n";
+	struct config *c;
+	struct hs_err e;
+
+	(void)state;
+	assert_int_equal(parse("", 0, &c, &e), 0);
+	assert_int_equal(c->self_update_timeout, 120);
+	free(c);
+	assert_int_equal(parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(c->self_update_timeout, 5);
+	free(c);
+	assert_int_equal(parse(zero, strlen(zero), &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "[install] self_update_timeout"));
+	free(c);
+}
+
 static void test_bools(void **state)
 {
 	static const struct {
@@ -753,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_url_too_long),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_bools),
+		cmocka_unit_test(test_self_update_timeout),
 		cmocka_unit_test(test_quiet_hours),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_restart_caps),

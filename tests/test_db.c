@@ -225,6 +225,11 @@ static void test_installed(void **state)
 	reopen(f);
 	assert_int_equal(db_installed_get(f->db, "app", &out, &e), 0);
 	assert_string_equal(out.version, "1.1");
+
+	/* A first install undone: the row goes, and going twice is fine. */
+	assert_int_equal(db_installed_delete(f->db, "app", &e), 0);
+	assert_int_equal(db_installed_get(f->db, "app", &out, &e), -ENOENT);
+	assert_int_equal(db_installed_delete(f->db, "app", &e), 0);
 }
 
 struct collect {

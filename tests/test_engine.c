@@ -308,6 +308,38 @@ static void test_failed_record_switches_back_to_previous(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* An attempt that switched haishin itself asks the daemon to hand over to
+ * the new version (from the one before); any other component does not, and
+ * neither does a haishin that failed to install. */
+static void test_installed_haishin_asks_for_a_hand_over(void **state)
+{
+	struct ew_world *w = *state;
+	struct cycle_result res;
+
+	install_first(w, "app");
+	ew_component(w, "haishin", "1.0");
+	ew_publish(w);
+	assert_run(w, STATE_COMPLETED, &res);
+	assert_string_equal(res.handover, "1.0");
+	assert_string_equal(res.handover_from, "");
+	ew_component(w, "app", "2.0");
+	ew_component(w, "haishin", "2.0");
+	ew_publish(w);
+	assert_run(w, STATE_COMPLETED, &res);
+	assert_string_equal(res.handover, "2.0");
+	assert_string_equal(res.handover_from, "1.0");
+	ew_component(w, "app", "3.0");
+	ew_publish(w);
+	assert_run(w, STATE_COMPLETED, &res);
+	assert_string_equal(res.handover, "");
+	ew_component(w, "haishin", "3.0");
+	ew_publish(w);
+	ew_refuse_installed(w);
+	assert_run(w, STATE_FAILED_INSTALL, &res);
+	assert_string_equal(res.handover, "");
+	assert_active(w, "haishin", "2.0");
+}
+
 /* a completes, b's bytes are wrong twice, c breaks off: the attempt is
  * FAILED_VERIFY, and its line tells b, then c, then what was installed. */
 static void test_mixed_outcomes_make_one_state_and_one_line(void **state)
@@ -991,6 +1023,7 @@ int main(void)
 		TEST(test_shutdown_is_stopped_with_bytes_kept),
 		TEST(test_failed_switch_back_says_what_is_really_active),
 		TEST(test_failed_record_switches_back_to_previous),
+		TEST(test_installed_haishin_asks_for_a_hand_over),
 		TEST(test_mixed_outcomes_make_one_state_and_one_line),
 		TEST(test_waits_take_no_time_with_the_fake_clock),
 		TEST(test_a_manifest_the_server_lacks_is_failed_connect),

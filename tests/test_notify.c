@@ -108,6 +108,16 @@ static void test_status_is_cut(void **state)
 	expect_message(l, want);
 }
 
+/* A hand-over names the new main process. */
+static void test_main_pid(void **state)
+{
+	struct listener *l = *state;
+
+	assert_int_equal(notify_main_pid(4321), 1);
+	expect_message(l, "MAINPID=4321");
+	expect_no_message(l);
+}
+
 static void test_outside_systemd(void **state)
 {
 	struct listener *l = *state;
@@ -116,6 +126,7 @@ static void test_outside_systemd(void **state)
 	assert_int_equal(notify_ready(), 0);
 	notify_status("quiet");
 	notify_stopping();
+	assert_int_equal(notify_main_pid(4321), 0);
 	expect_no_message(l);
 }
 
@@ -128,6 +139,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_status_is_cut, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_main_pid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outside_systemd, setup,
 						teardown),
 	};

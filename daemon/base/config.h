@@ -84,7 +84,7 @@ struct config {
 	uint32_t hook_timeout; /* seconds for each hook and restart command */
 	uint32_t health_tries; /* runs of a failing health check, at least 1 */
 	uint32_t health_interval; /* seconds between two of them */
-	uint32_t self_update_timeout; /* seconds for a new haishin to answer */
+	uint32_t self_update_timeout; /* seconds for a new haishind to answer */
 	uint32_t keep; /* versions kept on disk per component, at least 2 */
 	/* [restart]: n_restart pairs "NAME\0COMMAND\0" one after the other in
 	 * restart_text (config_restart() finds one). */

@@ -756,6 +756,7 @@ void cycle_run(const struct cycle_env *env, struct cycle_result *ret)
 	memset(&o, 0, sizeof(o));
 	memset(ret, 0, sizeof(*ret));
 	c.env = env;
+	c.ret = ret;
 	c.started = cycle_now(&c);
 	cycle_mark_running(&c, true);
 	patch_sweep(env->cfg);

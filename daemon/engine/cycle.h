@@ -138,11 +138,20 @@ struct cycle_env {
 	bool from_bundle; /* set by cycle_run_bundle: no server was reached */
 };
 
+/* The component that is haishin itself (docs/daemon.md, "haishin updates
+ * itself"): its package holds sbin/haishind and bin/haishinctl. */
+#define CYCLE_SELF "haishin"
+
 struct cycle_result {
 	enum state state;
 	char reason[CYCLE_REASON_MAX];
 	uint64_t bytes; /* bytes downloaded in this attempt */
 	int64_t next_attempt; /* INTERRUPTED: when to try again, or 0 */
+	/* The attempt switched CYCLE_SELF to this version and recorded it
+	 * ("" when not): the daemon is to hand over to it, and restore
+	 * handover_from ("" for none before) when it does not answer. */
+	char handover[HS_VERSION_MAX + 1];
+	char handover_from[HS_VERSION_MAX + 1];
 };
 
 /*

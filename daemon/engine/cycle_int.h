@@ -34,6 +34,7 @@ struct cycle {
 	enum state fail_as; /* the state a failure of the current step gives */
 	const char *const *pending; /* NULL-terminated: the components still
 				     * to update after the current one */
+	struct cycle_result *ret; /* the attempt's result, for the hand-over */
 };
 
 /* One component's outcome, before it is recorded. */

@@ -452,6 +452,19 @@ static bool step_record(struct step *st)
 
 /* ---- success -------------------------------------------------------- */
 
+/* haishin itself was switched and recorded: the daemon hands over to the
+ * new version once the attempt has ended. */
+static void cycle_note_handover(const struct cycle *c,
+				const struct plan_item *it)
+{
+	if (c->ret == NULL || strcmp(it->target->name, CYCLE_SELF) != 0)
+		return;
+	(void)hs_strlcpy(c->ret->handover, it->target->version,
+			 sizeof(c->ret->handover));
+	(void)hs_strlcpy(c->ret->handover_from, it->from,
+			 sizeof(c->ret->handover_from));
+}
+
 /* NAME VERSION installed; what it asks of a person; how it came. */
 static void step_installed(struct cycle *c, struct cycle_member *m)
 {
@@ -461,6 +474,7 @@ static void step_installed(struct cycle *c, struct cycle_member *m)
 	char now[24];
 	struct hs_err e;
 
+	cycle_note_handover(c, m->it);
 	if (install_prune(c->env->cfg->install, t->name, m->it->from,
 			  c->env->cfg->keep, &e) < 0)
 		log_warn("%s, ignoring", e.msg);

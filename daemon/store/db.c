@@ -704,6 +704,14 @@ int db_component_health_put(struct db *db, const char *name, bool ok,
 			"component_state", ARGS(args), e);
 }
 
+int db_installed_delete(struct db *db, const char *name, struct hs_err *e)
+{
+	const struct db_arg args[] = {DB_TEXT(name)};
+
+	return db_write(db, "DELETE FROM installed WHERE name = ?1",
+			"installed", ARGS(args), e);
+}
+
 /* A caller's walk over a table: its function, and its context. */
 struct db_walk {
 	union {

@@ -73,6 +73,9 @@ int db_installed_get(struct db *db, const char *name, struct db_installed *ret,
 int db_installed_put(struct db *db, const struct db_installed *in,
 		     struct hs_err *e);
 
+/* Removes the row of name (a first install undone); none is no error. */
+int db_installed_delete(struct db *db, const char *name, struct hs_err *e);
+
 /*
  * Calls fn for every installed component, in name order; stops and returns
  * fn's value when it is negative (e untouched).  fn must not write to the
