@@ -217,7 +217,8 @@ static void test_prune_killed_leaves_no_half_version(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		_exit(install_prune(w->root, "app", "2.0", 2, NULL) == 0 ? 0 : 1);
+		_exit(install_prune(w->root, "app", "2.0", 2, NULL) == 0 ? 0
+									 : 1);
 	while (big_links(w) == 2 + BIG_DIRS)
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			fail_msg("the prune ended without touching app/1.0");
