@@ -183,8 +183,9 @@ class Watch:
 # The moments a kill aims at: name -> (trigger, delay range in seconds).
 # A trigger looks at (elapsed, watch, disk snapshot, memory) and says when
 # the moment has come; the kill follows after a random delay in the range.
-# 17A's health checks and 17B's rollback add their moments here once their
-# steps exist (e.g. "health": a HEALTH progress line or the hook running).
+# The health checks and the rollback of an install add their moments here
+# (and to crash.sh's PHASES) once those steps exist, e.g. "health": the
+# progress line of a health check, or its hook running.
 def t_random(el, w, snap, mem):
     return el >= mem.setdefault("at", mem["rnd"].uniform(0, 5.0))
 
