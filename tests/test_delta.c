@@ -267,11 +267,11 @@ static void test_shifted_executable(void **state)
  */
 static void test_zstd_long_blocks(void **state)
 {
-	struct blob b = gen_random(2u << 20, 31);
+	struct blob b = gen_random(1u << 20, 31);
 	struct blob r = {NULL, 0};
 
 	(void)state;
-	for (size_t at = 100000; at < 1500000; at += 500000) {
+	for (size_t at = 100000; at < 800000; at += 300000) {
 		struct blob fresh = gen_random(160000, at);
 
 		blob_free(&r);

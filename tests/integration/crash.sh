@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# crash.sh [KILLS] - SIGKILLs haishind KILLS times (default 20) in the middle
+# of real updates, and checks after every kill that each component under the
+# install root is byte for byte its old or its new version, and that the
+# next run completes with the newest versions.
+#
+# The repository (nginx on loopback, [transfer] max_rate slowing the
+# downloads) holds three components whose trees change from one version to
+# the next (crashkill.py tree): app (a binary that changes a little, updated
+# by delta), data (many files and a new megabyte: full packages, a long
+# extraction) and docs (text).  Every round publishes new versions of some
+# of them and runs one attempt - haishind --once, or the resident haishind
+# through 'haishinctl download-now' - which crashkill.py kills at the moment
+# the round aims at (PHASES: at a random time, once a download has bytes,
+# while a delta is rebuilt, while a staging directory is extracted, once it
+# is moved into place, once current changes, while a base is kept, during
+# the check), sometimes twice in a row.  After each kill:
+#   - current is a symbolic link to a version, never to a staging
+#     directory, and is either the version recorded before the round or the
+#     newest published one; it is missing only before the first install;
+#   - its tree's digest (lib.sh's tree_digest: paths, types, modes, links,
+#     contents) is that version's source tree's;
+#   - every other version directory is that version whole.
+# Then an attempt runs to its end: it must end COMPLETED or UP_TO_DATE (exit
+# 0) with every component at its newest version, byte-exact, the database
+# agreeing, and nothing a kill left behind: no staging directory, no
+# half-written base, no part file or journal row, the bases within
+# cache_max.
+#
+# The figures at the end: kills, by the phase the kill hit as the disk, the
+# database and the last progress line showed it afterwards (download, delta,
+# extract, placed: the new version in place but not current, switched:
+# current switched but not recorded, recorded: after the record, base,
+# check, ...), completed updates (history rows), resumed downloads (the log's
+# "resuming from byte"), runs that did not complete and broken installs: both
+# must be 0.  CRASH_SEED repeats a run; CRASH_LOG=FILE keeps what the
+# attempts printed.  scripts/crash.sh runs a long one.
+source "$(dirname "$0")/lib.sh"
+
+KILLS=${1:-20}
+SEED=${CRASH_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
+RANDOM=$SEED
+HAISHINCTL="$HS_BIN/daemon/haishinctl"
+KILLPY="$HS_TESTS/integration/crashkill.py"
+COMPONENTS=(app data docs)
+# The moments a kill aims at: crashkill.py's TARGETS.  The health checks and
+# the rollback of an install add their moments to both lists once those
+# steps exist.
+PHASES=(random download delta extract placed switch base check)
+DB=$W/client/state/haishin.db
+INSTALL=$W/client/install
+CACHE=$W/client/cache
+CACHE_MAX=$((12 * 1024 * 1024))
+LOG=$W/crash.log
+# CRASH_LOG=FILE keeps the attempts' output and logs.
+[ -z "${CRASH_LOG:-}" ] || trap 'cp "$LOG" "$CRASH_LOG" 2>/dev/null || true; cleanup' EXIT
+
+declare -A SEQ DIG NEWV OLDV EVER BY_PHASE
+kills=0
+rounds=0
+broken=0
+missed=0
+incomplete=0
+
+world_init
+CLIENT_EXTRA="max_rate = 1500000
+cache_max = $CACHE_MAX
+[schedule]
+boot_delay_max = 86400
+quiet_hours = 00:00-23:59"
+client_config "$NGINX_URL"
+
+# next_version NAME: writes, digests and adds NAME's next version.
+next_version() {
+	local c=$1 seq v deltas=1
+	seq=$((${SEQ[$c]:-0} + 1))
+	SEQ[$c]=$seq
+	v=1.$seq
+	python3 "$KILLPY" tree "$c" "$seq" "$W/src/$c-$v"
+	DIG[$c@$v]=$(tree_digest "$W/src/$c-$v")
+	[ "$c" = data ] && deltas=0
+	"$PUBLISH" add "$W/repo" "$c" "$v" "$W/src/$c-$v" --deltas "$deltas" >/dev/null
+	NEWV[$c]=$v
+}
+
+# publish_round TARGET: new versions of a random choice of the components
+# (app always when the kill aims at a delta), signed together.
+publish_round() {
+	local c any=0
+	for c in "${COMPONENTS[@]}"; do
+		if [ $((RANDOM % 3)) -ne 0 ] || { [ "$1" = delta ] && [ "$c" = app ]; }; then
+			next_version "$c"
+			any=1
+		fi
+	done
+	[ "$any" -eq 1 ] || next_version "${COMPONENTS[RANDOM % ${#COMPONENTS[@]}]}"
+	"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+	chmod -R o+rX "$W/repo"
+}
+
+recorded() {
+	sqlite3 -readonly "$DB" "select version from installed where name = '$1'" 2>/dev/null || true
+}
+
+# attempt MODE TARGET: one attempt through crashkill.py; sets OUT.
+attempt() {
+	OUT=$(python3 "$KILLPY" run --mode "$1" --target "$2" --seed "$RANDOM" \
+		--haishind "$HAISHIND" --haishinctl "$HAISHINCTL" \
+		--conf "$W/client/haishin.conf" --socket "$W/client/haishind.sock" \
+		--install "$INSTALL" --cache "$CACHE" --state "$W/client/state" \
+		--components "$(
+			IFS=,
+			echo "${COMPONENTS[*]}"
+		)" --log "$LOG" --timeout 180)
+}
+
+broke() {
+	broken=$((broken + 1))
+	fail "$*"
+}
+
+# check_kill WHAT: every component is exactly its old or its new version.
+check_kill() {
+	local what=$1 c dir v got
+	for c in "${COMPONENTS[@]}"; do
+		dir=$INSTALL/$c
+		[ -n "$(recorded "$c")" ] && EVER[$c]=1
+		if [ ! -e "$dir/current" ] && [ ! -L "$dir/current" ]; then
+			[ -z "${EVER[$c]:-}" ] || broke "$what: $c has no current after it was installed"
+			continue
+		fi
+		if [ ! -L "$dir/current" ]; then
+			broke "$what: $c/current is not a symbolic link"
+			continue
+		fi
+		v=$(readlink "$dir/current")
+		case $v in
+		*.staging | */*)
+			broke "$what: $c/current points at '$v'"
+			continue
+			;;
+		esac
+		if [ "$v" != "${OLDV[$c]:-}" ] && [ "$v" != "${NEWV[$c]}" ]; then
+			broke "$what: $c/current is $v, neither the old ${OLDV[$c]:--} nor the new ${NEWV[$c]}"
+			continue
+		fi
+		got=$(tree_digest "$dir/current/")
+		[ "$got" = "${DIG[$c@$v]:-}" ] ||
+			broke "$what: $c/current ($v) is not version $v byte for byte"
+	done
+	check_kept "$what"
+}
+
+# check_kept WHAT: a version directory beside current is that version whole
+# (what a rollback would switch to), never one half removed.
+check_kept() {
+	local c d v
+	for c in "${COMPONENTS[@]}"; do
+		for d in "$INSTALL/$c"/*; do
+			v=${d##*/}
+			if [ ! -d "$d" ] || [ -L "$d" ] || [ -z "${DIG[$c@$v]:-}" ]; then
+				continue
+			fi
+			[ "$(tree_digest "$d")" = "${DIG[$c@$v]}" ] ||
+				broke "$1: $c/$v is there but not version $v byte for byte"
+		done
+	done
+}
+
+# check_done WHAT: after an attempt that ran to its end.
+check_done() {
+	local what=$1 c left sum=0 f
+	for c in "${COMPONENTS[@]}"; do
+		if [ "$(readlink "$INSTALL/$c/current" 2>/dev/null)" != "${NEWV[$c]}" ]; then
+			broke "$what: $c/current is '$(readlink "$INSTALL/$c/current" 2>/dev/null)', not the newest ${NEWV[$c]}"
+		elif [ "$(tree_digest "$INSTALL/$c/current/")" != "${DIG[$c@${NEWV[$c]}]}" ]; then
+			broke "$what: $c ${NEWV[$c]} is not byte-exact"
+		fi
+		[ "$(recorded "$c")" = "${NEWV[$c]}" ] ||
+			broke "$what: the database records $c '$(recorded "$c")', not ${NEWV[$c]}"
+		EVER[$c]=1
+	done
+	left=$(
+		cd "$W/client"
+		find install -mindepth 2 -maxdepth 2 -name '*.staging'
+		find cache -mindepth 1 -maxdepth 1 \( -name '*.part' -o -name '*.tar.new' \
+			-o -name '*.tmp' -o -name '*.tmp.*' -o -name 'bundle.*' \)
+	)
+	[ -z "$left" ] || fail "$what: left behind: $(echo "$left" | tr '\n' ' ')"
+	left=$(sqlite3 -readonly "$DB" "select name from partial" 2>/dev/null)
+	[ -z "$left" ] || fail "$what: journal rows left: $(echo "$left" | tr '\n' ' ')"
+	for f in "$CACHE"/*.base.tar; do
+		[ -e "$f" ] || continue
+		[ -s "${f%.tar}.sha256" ] || fail "$what: $(basename "$f") without its SHA-256"
+		sum=$((sum + $(stat -c %s "$f")))
+	done
+	[ "$sum" -le "$CACHE_MAX" ] || fail "$what: the bases take $sum bytes, over cache_max $CACHE_MAX"
+}
+
+# The first versions, installed without a kill: the bases for deltas.
+for c in "${COMPONENTS[@]}"; do
+	next_version "$c"
+done
+"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+chmod -R o+rX "$W/repo"
+attempt once none
+[[ "$OUT" == "ended 0 COMPLETED"* ]] || fail "the first install: $OUT"
+check_done "the first install"
+
+echo "seed $SEED: $KILLS kills"
+while [ "$kills" -lt "$KILLS" ]; do
+	rounds=$((rounds + 1))
+	target=${PHASES[RANDOM % ${#PHASES[@]}]}
+	publish_round "$target"
+	for c in "${COMPONENTS[@]}"; do
+		OLDV[$c]=$(recorded "$c")
+	done
+	n=1
+	[ $((RANDOM % 4)) -eq 0 ] && n=2
+	for _ in $(seq 1 "$n"); do
+		mode=once
+		[ $((RANDOM % 3)) -eq 0 ] && mode=daemon
+		attempt "$mode" "$target"
+		case $OUT in
+		killed*)
+			kills=$((kills + 1))
+			phase=${OUT#killed }
+			BY_PHASE[$phase]=$((${BY_PHASE[$phase]:-0} + 1))
+			echo "kill $kills (round $rounds, $mode): aimed at $target, hit $phase"
+			check_kill "round $rounds, kill $kills ($mode, aimed at $target, hit $phase)"
+			;;
+		ended*)
+			missed=$((missed + 1))
+			echo "round $rounds ($mode): aimed at $target, the attempt ended first: ${OUT#ended }"
+			;;
+		*)
+			incomplete=$((incomplete + 1))
+			fail "round $rounds ($mode, aimed at $target): $OUT"
+			;;
+		esac
+		target=${PHASES[RANDOM % ${#PHASES[@]}]}
+	done
+	mode=once
+	[ $((RANDOM % 3)) -eq 0 ] && mode=daemon
+	attempt "$mode" none
+	if [[ "$OUT" != "ended 0 COMPLETED"* ]] && [[ "$OUT" != "ended 0 UP_TO_DATE"* ]]; then
+		incomplete=$((incomplete + 1))
+		fail "round $rounds: the run after the kill ($mode) did not complete: $OUT"
+	fi
+	check_done "round $rounds, the run after the kill ($mode)"
+done
+
+completed=$(sqlite3 -readonly "$DB" "select count(*) from history where component <> '' and state like 'COMPLETED%'")
+resumed=$(grep -c "resuming from byte" "$LOG" || true)
+phases=""
+for p in $(printf '%s\n' "${!BY_PHASE[@]}" | sort); do
+	phases="$phases${phases:+, }$p ${BY_PHASE[$p]}"
+done
+echo "kills: $kills in $rounds rounds (seed $SEED)"
+echo "kills by phase: $phases"
+echo "attempts that ended before their kill: $missed"
+echo "completed updates: $completed"
+echo "resumed downloads: $resumed"
+echo "runs that did not complete: $incomplete"
+echo "broken installs: $broken"
+if [ "$broken" -eq 0 ] && [ "$incomplete" -eq 0 ]; then
+	pass "$kills kills: every install old or new, every next run completed"
+else
+	fail "$broken broken install(s), $incomplete run(s) that did not complete"
+fi
+finish
