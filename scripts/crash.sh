@@ -2,7 +2,8 @@
 # crash.sh [KILLS] - the crash harness for as many kills as asked (default
 # 200): haishind is SIGKILLed at random and at chosen moments of real updates
 # (a download, a delta's rebuild, an extraction, around the switch, the
-# keeping of a base), and after every kill each installed component must be
+# keeping of a base, a health check, the switch back of a failed one), and
+# after every kill each installed component must be
 # byte for byte its old or its new version, and the next run must complete
 # (tests/integration/crash.sh says how).  It prints the figures: kills, by
 # phase, completed updates, broken installs (must be 0), resumed downloads.

@@ -14,7 +14,11 @@
 # the round aims at (PHASES: at a random time, once a download has bytes,
 # while a delta is rebuilt, while a staging directory is extracted, once it
 # is moved into place, once current changes, while a base is kept, during
-# the check), sometimes twice in a row.  After each kill:
+# the check, while app's health check runs, while a failed app is switched
+# back), sometimes twice in a row.  Every version of app carries a health
+# check ([install] health_tries = 2); a round aimed at the switch back
+# publishes an app whose check fails, and so do some aimed at the check.
+# After each kill:
 #   - current is a symbolic link to a version, never to a staging
 #     directory, and is either the version recorded before the round or the
 #     newest published one; it is missing only before the first install;
@@ -25,13 +29,18 @@
 # 0) with every component at its newest version, byte-exact, the database
 # agreeing, and nothing a kill left behind: no staging directory, no
 # half-written base, no part file or journal row, the bases within
-# cache_max.
+# cache_max.  When the newest app fails its check, that attempt must end
+# FAILED_INSTALL (exit 73) with app at the version before it, byte-exact,
+# and the others at their newest; a good app is published then, and the
+# attempt after that must end COMPLETED.
 #
 # The figures at the end: kills, by the phase the kill hit as the disk, the
 # database and the last progress line showed it afterwards (download, delta,
 # extract, placed: the new version in place but not current, switched:
-# current switched but not recorded, recorded: after the record, base,
-# check, ...), completed updates (history rows), resumed downloads (the log's
+# current switched but not recorded, health: a run of the health check under
+# way, rollback: every try failed and the failure not yet recorded,
+# recorded: after the record, base, check, ...), completed updates (history
+# rows), failed health checks switched back, resumed downloads (the log's
 # "resuming from byte"), runs that did not complete and broken installs: both
 # must be 0.  CRASH_SEED repeats a run; CRASH_LOG=FILE keeps what the
 # attempts printed.  scripts/crash.sh runs a long one.
@@ -43,10 +52,11 @@ RANDOM=$SEED
 HAISHINCTL="$HS_BIN/daemon/haishinctl"
 KILLPY="$HS_TESTS/integration/crashkill.py"
 COMPONENTS=(app data docs)
-# The moments a kill aims at: crashkill.py's TARGETS.  The health checks and
-# the rollback of an install add their moments to both lists once those
-# steps exist.
-PHASES=(random download delta extract placed switch base check)
+# The moments a kill aims at: crashkill.py's TARGETS (CRASH_PHASES="A B"
+# aims at those only).
+read -r -a PHASES <<<"${CRASH_PHASES:-random download delta extract placed switch base check health rollback}"
+HEALTH_TRIES=2
+MARKS=$W/marks
 DB=$W/client/state/haishin.db
 INSTALL=$W/client/install
 CACHE=$W/client/cache
@@ -55,7 +65,8 @@ LOG=$W/crash.log
 # CRASH_LOG=FILE keeps the attempts' output and logs.
 [ -z "${CRASH_LOG:-}" ] || trap 'cp "$LOG" "$CRASH_LOG" 2>/dev/null || true; cleanup' EXIT
 
-declare -A SEQ DIG NEWV OLDV EVER BY_PHASE
+declare -A SEQ DIG NEWV OLDV EVER BY_PHASE BAD
+GOOD_APP=""
 kills=0
 rounds=0
 broken=0
@@ -67,16 +78,25 @@ CLIENT_EXTRA="max_rate = 1500000
 cache_max = $CACHE_MAX
 [schedule]
 boot_delay_max = 86400
-quiet_hours = 00:00-23:59"
+quiet_hours = 00:00-23:59
+[install]
+health_tries = $HEALTH_TRIES
+health_interval = 0"
 client_config "$NGINX_URL"
+mkdir -p "$MARKS"
 
-# next_version NAME: writes, digests and adds NAME's next version.
+# next_version NAME [bad]: writes, digests and adds NAME's next version
+# (app's with a health check, one that fails when bad).
 next_version() {
-	local c=$1 seq v deltas=1
+	local c=$1 seq v deltas=1 health=()
 	seq=$((${SEQ[$c]:-0} + 1))
 	SEQ[$c]=$seq
 	v=1.$seq
-	python3 "$KILLPY" tree "$c" "$seq" "$W/src/$c-$v"
+	if [ "$c" = app ]; then
+		health=("$MARKS" "${2:-good}")
+		[ "${2:-good}" = bad ] && BAD[$c@$v]=1
+	fi
+	python3 "$KILLPY" tree "$c" "$seq" "$W/src/$c-$v" "${health[@]}"
 	DIG[$c@$v]=$(tree_digest "$W/src/$c-$v")
 	[ "$c" = data ] && deltas=0
 	"$PUBLISH" add "$W/repo" "$c" "$v" "$W/src/$c-$v" --deltas "$deltas" >/dev/null
@@ -84,12 +104,20 @@ next_version() {
 }
 
 # publish_round TARGET: new versions of a random choice of the components
-# (app always when the kill aims at a delta), signed together.
+# (app always when the kill aims at a delta, the health check or the switch
+# back; an app whose check fails for the switch back, and for one in three
+# kills aimed at the check), signed together.
 publish_round() {
-	local c any=0
+	local c any=0 kind
 	for c in "${COMPONENTS[@]}"; do
-		if [ $((RANDOM % 3)) -ne 0 ] || { [ "$1" = delta ] && [ "$c" = app ]; }; then
-			next_version "$c"
+		kind=good
+		case $1 in
+		rollback) kind=bad ;;
+		health) [ $((RANDOM % 3)) -eq 0 ] && kind=bad ;;
+		esac
+		if [ $((RANDOM % 3)) -ne 0 ] || { [ "$c" = app ] &&
+			[[ " delta health rollback " == *" $1 "* ]]; }; then
+			next_version "$c" "$kind"
 			any=1
 		fi
 	done
@@ -111,7 +139,18 @@ attempt() {
 		--components "$(
 			IFS=,
 			echo "${COMPONENTS[*]}"
-		)" --log "$LOG" --timeout 180)
+		)" --log "$LOG" --timeout 180 \
+		--health "$MARKS/app-${NEWV[app]}" --health-tries "$HEALTH_TRIES")
+}
+
+# want NAME: the version NAME must be at once an attempt ran to its end:
+# the newest, or for an app whose check fails, the one before it.
+want() {
+	if [ -n "${BAD[$1@${NEWV[$1]}]:-}" ]; then
+		echo "$GOOD_APP"
+	else
+		echo "${NEWV[$1]}"
+	fi
 }
 
 broke() {
@@ -169,17 +208,21 @@ check_kept() {
 
 # check_done WHAT: after an attempt that ran to its end.
 check_done() {
-	local what=$1 c left sum=0 f
+	local what=$1 c v left sum=0 f
 	for c in "${COMPONENTS[@]}"; do
-		if [ "$(readlink "$INSTALL/$c/current" 2>/dev/null)" != "${NEWV[$c]}" ]; then
-			broke "$what: $c/current is '$(readlink "$INSTALL/$c/current" 2>/dev/null)', not the newest ${NEWV[$c]}"
-		elif [ "$(tree_digest "$INSTALL/$c/current/")" != "${DIG[$c@${NEWV[$c]}]}" ]; then
-			broke "$what: $c ${NEWV[$c]} is not byte-exact"
+		v=$(want "$c")
+		if [ "$(readlink "$INSTALL/$c/current" 2>/dev/null)" != "$v" ]; then
+			broke "$what: $c/current is '$(readlink "$INSTALL/$c/current" 2>/dev/null)', not $v"
+		elif [ "$(tree_digest "$INSTALL/$c/current/")" != "${DIG[$c@$v]}" ]; then
+			broke "$what: $c $v is not byte-exact"
 		fi
-		[ "$(recorded "$c")" = "${NEWV[$c]}" ] ||
-			broke "$what: the database records $c '$(recorded "$c")', not ${NEWV[$c]}"
+		[ "$(recorded "$c")" = "$v" ] ||
+			broke "$what: the database records $c '$(recorded "$c")', not $v"
+		[ "$c" = app ] && GOOD_APP=$v
 		EVER[$c]=1
 	done
+	[ -z "${BAD[app@${NEWV[app]}]:-}" ] || [ ! -e "$INSTALL/app/${NEWV[app]}" ] ||
+		broke "$what: app ${NEWV[app]}, whose check failed, is still on disk"
 	left=$(
 		cd "$W/client"
 		find install -mindepth 2 -maxdepth 2 -name '*.staging'
@@ -243,6 +286,17 @@ while [ "$kills" -lt "$KILLS" ]; do
 	mode=once
 	[ $((RANDOM % 3)) -eq 0 ] && mode=daemon
 	attempt "$mode" none
+	if [ -n "${BAD[app@${NEWV[app]}]:-}" ]; then
+		if [[ "$OUT" != "ended 73 FAILED_INSTALL"* ]]; then
+			incomplete=$((incomplete + 1))
+			fail "round $rounds: the run after the kill ($mode), app ${NEWV[app]} failing its check, did not end FAILED_INSTALL: $OUT"
+		fi
+		check_done "round $rounds, the run after the kill ($mode), app ${NEWV[app]} failing its check"
+		next_version app good
+		"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
+		chmod -R o+rX "$W/repo"
+		attempt once none
+	fi
 	if [[ "$OUT" != "ended 0 COMPLETED"* ]] && [[ "$OUT" != "ended 0 UP_TO_DATE"* ]]; then
 		incomplete=$((incomplete + 1))
 		fail "round $rounds: the run after the kill ($mode) did not complete: $OUT"
@@ -252,6 +306,7 @@ done
 
 completed=$(sqlite3 -readonly "$DB" "select count(*) from history where component <> '' and state like 'COMPLETED%'")
 resumed=$(grep -c "resuming from byte" "$LOG" || true)
+switched_back=$(sqlite3 -readonly "$DB" "select count(*) from history where component = 'app' and state = 'FAILED_INSTALL' and reason like '%health check%'")
 phases=""
 for p in $(printf '%s\n' "${!BY_PHASE[@]}" | sort); do
 	phases="$phases${phases:+, }$p ${BY_PHASE[$p]}"
@@ -260,6 +315,7 @@ echo "kills: $kills in $rounds rounds (seed $SEED)"
 echo "kills by phase: $phases"
 echo "attempts that ended before their kill: $missed"
 echo "completed updates: $completed"
+echo "failed health checks switched back: $switched_back"
 echo "resumed downloads: $resumed"
 echo "runs that did not complete: $incomplete"
 echo "broken installs: $broken"

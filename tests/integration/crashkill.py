@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """crashkill.py - the crash harness's two helpers (tests/integration/crash.sh).
 
-  crashkill.py tree NAME SEQ DIR
+  crashkill.py tree NAME SEQ DIR [MARKS good|bad]
       writes version SEQ of component NAME into DIR: trees that differ
       from one version to the next (files added, removed and changed, a
-      symlink moved, a mode flipped), deterministic in (NAME, SEQ).
+      symlink moved, a mode flipped), deterministic in (NAME, SEQ).  With
+      MARKS, app's version carries a health check (.haishin/health) that
+      takes a moment, appends "start" and then "ok" (good) or "fail" (bad:
+      it exits 1 and the install is switched back) to MARKS/app-VERSION.
 
   crashkill.py run --mode once|daemon --target PHASE [options]
       runs one attempt - haishind --once, or the resident haishind asked
       through 'haishinctl --json download-now' - and SIGKILLs haishind at
-      the moment PHASE names (TARGETS below), watching its progress lines
-      and polling the install root and the cache.  With --target none
-      nothing is killed.  Prints one line:
+      the moment PHASE names (TARGETS below), watching its progress lines,
+      the runs of app's health check (--health, its marks file) and
+      polling the install root and the cache.  With --target none nothing
+      is killed.  Prints one line:
           killed PHASE     haishind was killed; PHASE is what the disk and
                            the database showed after the kill
           ended RC LINE    the attempt ended by itself (exit code, last line)
@@ -33,13 +37,37 @@ import time
 POLL_S = 0.0004
 
 
-def tree(name, seq, out):
+HEALTH = """#!/bin/sh
+# The health check of %(name)s %(version)s (crashkill.py tree).
+echo start >>'%(marks)s'
+sleep 0.2
+echo %(end)s >>'%(marks)s'
+%(exit)s
+"""
+
+
+def health(name, seq, out, marks, bad):
+    """app's .haishin/health: logs its runs to marks, fails when bad."""
+    d = os.path.join(out, ".haishin")
+    os.makedirs(d)
+    path = os.path.join(d, "health")
+    with open(path, "w") as f:
+        f.write(HEALTH % {
+            "name": name, "version": "1.%d" % seq, "marks": marks,
+            "end": "fail" if bad else "ok",
+            "exit": "echo not ready; exit 1" if bad else "exit 0"})
+    os.chmod(path, 0o755)
+
+
+def tree(name, seq, out, marks=None, bad=False):
     """Version seq of component name, written into out."""
     rnd = random.Random("%s-%d" % (name, seq))
     base = random.Random(name)
     os.makedirs(out)
     with open(os.path.join(out, "VERSION"), "w") as f:
         f.write("%s %d\n" % (name, seq))
+    if name == "app" and marks is not None:
+        health(name, seq, out, os.path.join(marks, "app-1.%d" % seq), bad)
     if name == "app":
         # A binary that changes a little: the delta's case.
         blob = bytearray(base.randbytes(2 << 20))
@@ -180,12 +208,45 @@ class Watch:
             self.lines += 1
 
 
+class Marks:
+    """The runs of one app version's health check this attempt made: the
+    lines its .haishin/health appended to its marks file (crash.sh's
+    --health) since the attempt started."""
+
+    def __init__(self, path, tries):
+        self.path = path
+        self.tries = tries
+        self.skip = self.size()
+
+    def size(self):
+        try:
+            return os.path.getsize(self.path) if self.path else 0
+        except OSError:
+            return 0
+
+    def lines(self):
+        if not self.path:
+            return []
+        try:
+            with open(self.path) as f:
+                f.seek(self.skip)
+                return f.read().split()
+        except OSError:
+            return []
+
+    def running(self):
+        """A run of the check has started and not ended."""
+        ls = self.lines()
+        return bool(ls) and ls[-1] == "start"
+
+    def exhausted(self):
+        """Every try failed: the switch back is under way or done."""
+        return self.lines().count("fail") >= self.tries
+
+
 # The moments a kill aims at: name -> (trigger, delay range in seconds).
 # A trigger looks at (elapsed, watch, disk snapshot, memory) and says when
 # the moment has come; the kill follows after a random delay in the range.
-# The health checks and the rollback of an install add their moments here
-# (and to crash.sh's PHASES) once those steps exist, e.g. "health": the
-# progress line of a health check, or its hook running.
 def t_random(el, w, snap, mem):
     return el >= mem.setdefault("at", mem["rnd"].uniform(0, 5.0))
 
@@ -218,6 +279,14 @@ def t_base(el, w, snap, mem):
     return has(snap["cache"], base_tmp)
 
 
+def t_health(el, w, snap, mem):
+    return w.state == "INSTALLING" and "health check" in w.text
+
+
+def t_rollback(el, w, snap, mem):
+    return mem["marks"].exhausted()
+
+
 TARGETS = {
     "random": (t_random, (0, 0)),
     "check": (t_check, (0, 0.01)),
@@ -227,6 +296,8 @@ TARGETS = {
     "placed": (t_placed, (0, 0)),
     "switch": (t_switch, (0, 0)),
     "base": (t_base, (0, 0.004)),
+    "health": (t_health, (0, 0.25)),
+    "rollback": (t_rollback, (0, 0.004)),
 }
 
 
@@ -238,12 +309,32 @@ def installing(w):
     return words[1], words[2]
 
 
+def db_failed(state, name):
+    """The version of name the database records as failed, or ""."""
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            state, "haishin.db"), uri=True, timeout=5)
+        try:
+            row = con.execute("SELECT failed_version FROM component_state "
+                              "WHERE name = ?", (name,)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return ""
+    return row[0] if row else ""
+
+
 def evidence(disk, state, w, mem):
     """The phase a kill hit, from what it left: the disk, the database and
     the last progress line haishind printed."""
     cur = disk.currents()
     db = db_versions(state)
     names = disk.cache_names()
+    marks = mem["marks"]
+    if marks.running():
+        return "health"  # a run of app's health check under way
+    if marks.exhausted() and db_failed(state, "app") != mem["app"]:
+        return "rollback"  # switching back, the failure not recorded
     for c, v in cur.items():
         if v is not None and db.get(c) != v:
             return "switched"  # current switched, the install not recorded
@@ -300,7 +391,9 @@ def run(a):
     log = open(a.log, "a")
     log.write("=== %s target=%s seed=%s\n" % (a.mode, a.target, a.seed))
     log.flush()
-    mem = {"rnd": rnd, "currents0": disk.currents(), "staged": False}
+    mem = {"rnd": rnd, "currents0": disk.currents(), "staged": False,
+           "marks": Marks(a.health, a.health_tries),
+           "app": os.path.basename(a.health)[len("app-"):]}
     ctl = None
     if a.mode == "once":
         proc = subprocess.Popen([a.haishind, "-c", a.conf, "--once"],
@@ -363,8 +456,11 @@ def run(a):
 
 
 def main():
-    if len(sys.argv) == 5 and sys.argv[1] == "tree":
-        tree(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if len(sys.argv) in (5, 7) and sys.argv[1] == "tree":
+        marks, bad = None, False
+        if len(sys.argv) == 7:
+            marks, bad = sys.argv[5], sys.argv[6] == "bad"
+        tree(sys.argv[2], int(sys.argv[3]), sys.argv[4], marks, bad)
         return
     p = argparse.ArgumentParser()
     p.add_argument("cmd", choices=["run"])
@@ -381,6 +477,10 @@ def main():
     p.add_argument("--components", required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--health", default="",
+                   help="the marks file of the app version this round "
+                   "installs (crashkill.py tree MARKS)")
+    p.add_argument("--health-tries", type=int, default=1)
     run(p.parse_args())
 
 
