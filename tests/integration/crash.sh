@@ -93,7 +93,7 @@ next_version() {
 	SEQ[$c]=$seq
 	v=1.$seq
 	if [ "$c" = app ]; then
-		health=("$MARKS" "${2:-good}")
+		health=("$MARKS/app-$v" "${2:-good}")
 		[ "${2:-good}" = bad ] && BAD[$c@$v]=1
 	fi
 	python3 "$KILLPY" tree "$c" "$seq" "$W/src/$c-$v" "${health[@]}"
@@ -108,13 +108,12 @@ next_version() {
 # back; an app whose check fails for the switch back, and for one in three
 # kills aimed at the check), signed together.
 publish_round() {
-	local c any=0 kind
+	local c any=0 kind=good
+	case $1 in
+	rollback) kind=bad ;;
+	health) [ $((RANDOM % 3)) -ne 0 ] || kind=bad ;;
+	esac
 	for c in "${COMPONENTS[@]}"; do
-		kind=good
-		case $1 in
-		rollback) kind=bad ;;
-		health) [ $((RANDOM % 3)) -eq 0 ] && kind=bad ;;
-		esac
 		if [ $((RANDOM % 3)) -ne 0 ] || { [ "$c" = app ] &&
 			[[ " delta health rollback " == *" $1 "* ]]; }; then
 			next_version "$c" "$kind"
@@ -122,6 +121,11 @@ publish_round() {
 		fi
 	done
 	[ "$any" -eq 1 ] || next_version "${COMPONENTS[RANDOM % ${#COMPONENTS[@]}]}"
+	sign_repo
+}
+
+# sign_repo: signs what next_version added, readable by nginx's workers.
+sign_repo() {
 	"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
 	chmod -R o+rX "$W/repo"
 }
@@ -140,7 +144,8 @@ attempt() {
 			IFS=,
 			echo "${COMPONENTS[*]}"
 		)" --log "$LOG" --timeout 180 \
-		--health "$MARKS/app-${NEWV[app]}" --health-tries "$HEALTH_TRIES")
+		--health "$MARKS/app-${NEWV[app]}" --health-version "${NEWV[app]}" \
+		--health-tries "$HEALTH_TRIES")
 }
 
 # want NAME: the version NAME must be at once an attempt ran to its end:
@@ -244,8 +249,7 @@ check_done() {
 for c in "${COMPONENTS[@]}"; do
 	next_version "$c"
 done
-"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
-chmod -R o+rX "$W/repo"
+sign_repo
 attempt once none
 [[ "$OUT" == "ended 0 COMPLETED"* ]] || fail "the first install: $OUT"
 check_done "the first install"
@@ -293,8 +297,7 @@ while [ "$kills" -lt "$KILLS" ]; do
 		fi
 		check_done "round $rounds, the run after the kill ($mode), app ${NEWV[app]} failing its check"
 		next_version app good
-		"$PUBLISH" sign "$W/repo" --key "$W/man" >/dev/null
-		chmod -R o+rX "$W/repo"
+		sign_repo
 		attempt once none
 	fi
 	if [[ "$OUT" != "ended 0 COMPLETED"* ]] && [[ "$OUT" != "ended 0 UP_TO_DATE"* ]]; then
@@ -306,7 +309,7 @@ done
 
 completed=$(sqlite3 -readonly "$DB" "select count(*) from history where component <> '' and state like 'COMPLETED%'")
 resumed=$(grep -c "resuming from byte" "$LOG" || true)
-switched_back=$(sqlite3 -readonly "$DB" "select count(*) from history where component = 'app' and state = 'FAILED_INSTALL' and reason like '%health check%'")
+switched_back=$(sqlite3 -readonly "$DB" "select count(*) from history where component = 'app' and state = 'FAILED_INSTALL' and reason like 'health check of app %'")
 phases=""
 for p in $(printf '%s\n' "${!BY_PHASE[@]}" | sort); do
 	phases="$phases${phases:+, }$p ${BY_PHASE[$p]}"

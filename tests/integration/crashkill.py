@@ -7,7 +7,7 @@
       symlink moved, a mode flipped), deterministic in (NAME, SEQ).  With
       MARKS, app's version carries a health check (.haishin/health) that
       takes a moment, appends "start" and then "ok" (good) or "fail" (bad:
-      it exits 1 and the install is switched back) to MARKS/app-VERSION.
+      it exits 1 and the install is switched back) to the file MARKS.
 
   crashkill.py run --mode once|daemon --target PHASE [options]
       runs one attempt - haishind --once, or the resident haishind asked
@@ -38,7 +38,7 @@ POLL_S = 0.0004
 
 
 HEALTH = """#!/bin/sh
-# The health check of %(name)s %(version)s (crashkill.py tree).
+# A health check written by crashkill.py tree.
 echo start >>'%(marks)s'
 sleep 0.2
 echo %(end)s >>'%(marks)s'
@@ -46,15 +46,14 @@ echo %(end)s >>'%(marks)s'
 """
 
 
-def health(name, seq, out, marks, bad):
+def health(out, marks, bad):
     """app's .haishin/health: logs its runs to marks, fails when bad."""
     d = os.path.join(out, ".haishin")
     os.makedirs(d)
     path = os.path.join(d, "health")
     with open(path, "w") as f:
         f.write(HEALTH % {
-            "name": name, "version": "1.%d" % seq, "marks": marks,
-            "end": "fail" if bad else "ok",
+            "marks": marks, "end": "fail" if bad else "ok",
             "exit": "echo not ready; exit 1" if bad else "exit 0"})
     os.chmod(path, 0o755)
 
@@ -67,7 +66,7 @@ def tree(name, seq, out, marks=None, bad=False):
     with open(os.path.join(out, "VERSION"), "w") as f:
         f.write("%s %d\n" % (name, seq))
     if name == "app" and marks is not None:
-        health(name, seq, out, os.path.join(marks, "app-1.%d" % seq), bad)
+        health(out, marks, bad)
     if name == "app":
         # A binary that changes a little: the delta's case.
         blob = bytearray(base.randbytes(2 << 20))
@@ -111,18 +110,23 @@ def tree(name, seq, out, marks=None, bad=False):
                 f.write("\n".join(lines) + "\n")
 
 
-def db_versions(state):
-    """{component: version} as the database records, or None."""
+def db_rows(state, sql, args=()):
+    """The rows of a query on the state database, read-only; [] when there
+    is no database yet; raises sqlite3.Error."""
     path = os.path.join(state, "haishin.db")
     if not os.path.exists(path):
-        return {}
+        return []
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
     try:
-        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True,
-                              timeout=5)
-        try:
-            return dict(con.execute("SELECT name, version FROM installed"))
-        finally:
-            con.close()
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def db_versions(state):
+    """{component: version} as the database records."""
+    try:
+        return dict(db_rows(state, "SELECT name, version FROM installed"))
     except sqlite3.Error as ex:
         return {"?": str(ex)}
 
@@ -213,8 +217,9 @@ class Marks:
     lines its .haishin/health appended to its marks file (crash.sh's
     --health) since the attempt started."""
 
-    def __init__(self, path, tries):
+    def __init__(self, path, version, tries):
         self.path = path
+        self.version = version
         self.tries = tries
         self.skip = self.size()
 
@@ -312,16 +317,11 @@ def installing(w):
 def db_failed(state, name):
     """The version of name the database records as failed, or ""."""
     try:
-        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-            state, "haishin.db"), uri=True, timeout=5)
-        try:
-            row = con.execute("SELECT failed_version FROM component_state "
-                              "WHERE name = ?", (name,)).fetchone()
-        finally:
-            con.close()
+        rows = db_rows(state, "SELECT failed_version FROM component_state "
+                       "WHERE name = ?", (name,))
     except sqlite3.Error:
         return ""
-    return row[0] if row else ""
+    return rows[0][0] if rows else ""
 
 
 def evidence(disk, state, w, mem):
@@ -333,7 +333,7 @@ def evidence(disk, state, w, mem):
     marks = mem["marks"]
     if marks.running():
         return "health"  # a run of app's health check under way
-    if marks.exhausted() and db_failed(state, "app") != mem["app"]:
+    if marks.exhausted() and db_failed(state, "app") != marks.version:
         return "rollback"  # switching back, the failure not recorded
     for c, v in cur.items():
         if v is not None and db.get(c) != v:
@@ -392,8 +392,7 @@ def run(a):
     log.write("=== %s target=%s seed=%s\n" % (a.mode, a.target, a.seed))
     log.flush()
     mem = {"rnd": rnd, "currents0": disk.currents(), "staged": False,
-           "marks": Marks(a.health, a.health_tries),
-           "app": os.path.basename(a.health)[len("app-"):]}
+           "marks": Marks(a.health, a.health_version, a.health_tries)}
     ctl = None
     if a.mode == "once":
         proc = subprocess.Popen([a.haishind, "-c", a.conf, "--once"],
@@ -480,6 +479,8 @@ def main():
     p.add_argument("--health", default="",
                    help="the marks file of the app version this round "
                    "installs (crashkill.py tree MARKS)")
+    p.add_argument("--health-version", default="",
+                   help="the app version whose marks --health names")
     p.add_argument("--health-tries", type=int, default=1)
     run(p.parse_args())
 
